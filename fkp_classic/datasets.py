@@ -1,0 +1,356 @@
+"""Kaggle "Facial Keypoints Detection" files: training, test, lookup table, submission.
+
+Every loader takes each form a user may have: a ``.csv``, its ``.zip``, the
+competition archive holding ``training.zip``, ``test.zip`` and
+``IdLookupTable.csv``, or a folder holding any of these. With no path, the
+``FKP_DATA`` environment variable names it.
+"""
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from .atomic import atomic_write
+from .keypoints import KAGGLE_COLUMNS
+from .synthetic import make_faces
+
+__all__ = [
+    "DataError",
+    "find_data",
+    "load_kaggle",
+    "load_kaggle_test",
+    "load_lookup",
+    "load_groups",
+    "write_submission",
+    "make_faces",
+    "IMAGE_SIZE",
+]
+
+IMAGE_SIZE = 96
+_N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+_FILES = {"training": "training", "test": "test", "lookup": "IdLookupTable"}
+
+_DESCR = """Kaggle Facial Keypoints Detection training data ({n} faces, {source}).
+data: (n, 9216) uint8 row-major 96x96 grayscale; images: (n, 96, 96);
+target: (n, 30) keypoint x/y in pixels, NaN where missing; groups: identity per
+row from a training_meta.csv beside the file (None when absent)."""
+
+
+class DataError(ValueError):
+    """A data file that is missing, malformed or inconsistent."""
+
+
+def find_data(path=None):
+    """Resolve the data location: ``path`` if given, else ``$FKP_DATA``.
+
+    Raises
+    ------
+    DataError
+        If neither is set or the location does not exist.
+    """
+    if path is None:
+        path = os.environ.get("FKP_DATA")
+        if not path:
+            raise DataError("no data path given and the FKP_DATA environment variable is not set")
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"data path {path} does not exist")
+    return path
+
+
+def _zip_member(names, stem):
+    """The member of a zip named ``stem.csv`` or ``stem.zip`` (any folder), or None."""
+    for ext in (".csv", ".zip"):
+        for name in names:
+            if Path(name).name.lower() == (stem + ext).lower():
+                return name
+    return None
+
+
+def _read_zip(zf, stem, label):
+    member = _zip_member(zf.namelist(), stem)
+    if member is None:
+        raise DataError(f"{label} holds no {stem}.csv or {stem}.zip (members: {zf.namelist()[:10]})")
+    if member.lower().endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(zf.read(member))) as inner:
+            return _read_zip(inner, stem, f"{label}/{member}")
+    with zf.open(member) as fh:
+        return _read_csv(fh, f"{label}/{member}")
+
+
+def _read_csv(source, label):
+    try:
+        return pd.read_csv(source, dtype={"Image": str}), label
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{label} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{label} is not a readable CSV file: {exc}") from None
+
+
+def _read_table(path, kind):
+    """Read the ``kind`` table ('training', 'test', 'lookup') from any supported form.
+
+    Returns the DataFrame, a label naming the file, and the folder it sits in.
+    """
+    stem = _FILES[kind]
+    path = find_data(path)
+    if path.is_dir():
+        for candidate in (path / f"{stem}.csv", path / f"{stem}.zip"):
+            if candidate.is_file():
+                return _read_table(candidate, kind)
+        for archive in sorted(path.glob("*.zip")):
+            with zipfile.ZipFile(archive) as zf:
+                if _zip_member(zf.namelist(), stem) is not None:
+                    return _read_table(archive, kind)
+        raise DataError(f"folder {path} holds no {stem}.csv, {stem}.zip or archive containing them")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            frame, label = _read_zip(zf, stem, str(path))
+        return frame, label, path.parent
+    frame, label = _read_csv(path, str(path))
+    return frame, label, path.parent
+
+
+def _require_columns(frame, columns, label):
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{label} lacks the expected column(s) {missing}; it has {list(frame.columns)[:8]}"
+            + ("..." if len(frame.columns) > 8 else "")
+        )
+
+
+_VALID_BYTES = np.zeros(256, dtype=bool)
+_VALID_BYTES[[9, 10, 13, 32]] = True
+_VALID_BYTES[48:58] = True
+
+
+def _parse_chunk(strings):
+    """Parse rows of space-separated non-negative integers with numpy, no Python loop per value.
+
+    Returns ``(values, counts, ok)``: the parsed values in row order, the
+    number of values per row, and False if a byte other than a digit or
+    white space was seen (the caller then names the culprit).
+    """
+    raw = np.frombuffer(("\n".join(strings) + "\n").encode("utf-8", "replace"), dtype=np.uint8)
+    if not _VALID_BYTES[raw].all():
+        return None, None, False
+    digit = raw - np.uint8(48)
+    is_digit = digit < 10
+    edge = np.flatnonzero(is_digit[1:] != is_digit[:-1]) + 1  # alternate token starts / ends
+    if is_digit[0]:
+        edge = np.concatenate(([0], edge))
+    starts, stops = edge[0::2], edge[1::2]
+    lengths = stops - starts
+    values = digit[starts].astype(np.float64)
+    for k in range(1, int(lengths.max(initial=1))):
+        longer = np.flatnonzero(lengths > k)
+        values[longer] = values[longer] * 10 + digit[starts[longer] + k]
+    newlines = np.flatnonzero(raw == 10)
+    counts = np.diff(np.searchsorted(starts, newlines), prepend=0)
+    return values, counts, True
+
+
+def _parse_images(images, label, chunk=512):
+    """Parse a column of space-separated pixel strings into ``(n, 9216)`` uint8.
+
+    Parsing is vectorised over bytes; rows are checked one by one only to
+    name the culprit when something is wrong.
+    """
+    if len(images) == 0:
+        raise DataError(f"{label} has no rows")
+    missing = images.isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{label}: row {int(np.argmax(missing))} has an empty Image")
+    strings = images.to_numpy()
+    out = np.empty((len(strings), _N_PIXELS), dtype=np.uint8)
+    for first in range(0, len(strings), chunk):
+        rows = strings[first : first + chunk]
+        values, counts, ok = _parse_chunk(rows)
+        if not ok:
+            row, bad = next((r, t) for r, text in enumerate(rows) for t in text.split() if not t.isdigit())
+            hint = "non-numeric" if not _is_number(bad) else "non-integer or negative"
+            raise DataError(f"{label}: row {first + row} has a {hint} pixel value {bad!r}")
+        wrong = np.flatnonzero(counts != _N_PIXELS)
+        if len(wrong):
+            row = wrong[0]
+            raise DataError(
+                f"{label}: row {first + row} has an Image with {counts[row]} values; expected "
+                f"{_N_PIXELS} (96x96)"
+            )
+        values = values.reshape(len(rows), _N_PIXELS)
+        too_big = values > 255
+        if too_big.any():
+            row, col = np.argwhere(too_big)[0]
+            raise DataError(
+                f"{label}: row {first + row} pixel {col} is {values[row, col]:.0f}; pixels must be 0..255"
+            )
+        out[first : first + len(rows)] = values
+    return out
+
+
+def _is_number(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def load_groups(path=None):
+    """Identity (``person``) per training row, from ``training_meta.csv``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The meta CSV itself, or the training file / folder it sits beside.
+
+    Returns
+    -------
+    groups : ndarray of shape (n_samples,) or None
+        None when no ``training_meta.csv`` with a ``person`` column is found.
+    """
+    path = find_data(path)
+    meta = path if path.is_file() and path.name.endswith("meta.csv") else None
+    if meta is None:
+        folder = path if path.is_dir() else path.parent
+        meta = folder / "training_meta.csv"
+    if not meta.is_file():
+        return None
+    frame = pd.read_csv(meta, usecols=lambda c: c == "person")
+    if "person" not in frame.columns:
+        return None
+    return frame["person"].to_numpy()
+
+
+def load_kaggle(path=None, return_X_y=False):
+    """Load Kaggle-format training faces and keypoints.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        ``training.csv``, ``training.zip``, the competition archive, or a
+        folder holding one of them. Defaults to ``$FKP_DATA``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (n, 9216) uint8, ``images`` (n, 96, 96) uint8, ``target``
+        (n, 30) float64 with NaN where missing, ``target_names`` (the 30
+        Kaggle columns), ``groups`` (identity per row, or None), ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    DataError
+        Naming the file, row and problem, for missing columns, malformed
+        images or non-numeric keypoints.
+    """
+    frame, label, folder = _read_table(path, "training")
+    _require_columns(frame, list(KAGGLE_COLUMNS) + ["Image"], label)
+    data = _parse_images(frame["Image"], label)
+    try:
+        target = frame[list(KAGGLE_COLUMNS)].apply(pd.to_numeric, errors="raise").to_numpy(np.float64)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{label}: keypoint columns must be numeric ({exc})") from None
+    if return_X_y:
+        return data, target
+    groups = load_groups(folder)
+    if groups is not None and len(groups) != len(data):
+        raise DataError(
+            f"training_meta.csv in {folder} has {len(groups)} rows but {label} has {len(data)}"
+        )
+    return Bunch(
+        data=data,
+        images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE),
+        target=target,
+        target_names=list(KAGGLE_COLUMNS),
+        groups=groups,
+        DESCR=_DESCR.format(n=len(data), source=label),
+    )
+
+
+def load_kaggle_test(path=None):
+    """Load Kaggle-format test faces (``ImageId, Image``).
+
+    Returns
+    -------
+    Bunch
+        ``data`` (n, 9216) uint8, ``images`` (n, 96, 96), ``image_ids`` (n,) int.
+    """
+    frame, label, _ = _read_table(path, "test")
+    _require_columns(frame, ["ImageId", "Image"], label)
+    data = _parse_images(frame["Image"], label)
+    ids = pd.to_numeric(frame["ImageId"], errors="coerce")
+    if ids.isna().any():
+        raise DataError(f"{label}: row {int(np.argmax(ids.isna()))} has a non-numeric ImageId")
+    return Bunch(data=data, images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), image_ids=ids.to_numpy(int))
+
+
+def load_lookup(lookup=None):
+    """Load ``IdLookupTable.csv`` (``RowId, ImageId, FeatureName``) from any form, or pass a DataFrame through."""
+    if isinstance(lookup, pd.DataFrame):
+        frame, label = lookup, "lookup table"
+    else:
+        frame, label, _ = _read_table(lookup, "lookup")
+    _require_columns(frame, ["RowId", "ImageId", "FeatureName"], label)
+    return frame, label
+
+
+def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, target_names=KAGGLE_COLUMNS):
+    """Write a Kaggle submission (``RowId,Location``) atomically.
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_images, 30)
+        Predicted keypoints in ``target_names`` order.
+    image_ids : array-like of shape (n_images,)
+        The ImageId of each row of ``y_pred``.
+    lookup : str, Path or DataFrame
+        ``IdLookupTable.csv``: the rows to write, in its order.
+    path : str or Path
+        Destination; an existing file is replaced only once the new one is complete.
+    image_size : int, default=96
+        Locations are clipped to ``[0, image_size - 1]``.
+
+    Returns
+    -------
+    submission : DataFrame with columns ``RowId, Location``.
+    """
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    image_ids = np.asarray(image_ids)
+    if y_pred.ndim != 2 or y_pred.shape[1] != len(target_names):
+        raise ValueError(f"y_pred must have shape (n_images, {len(target_names)}), got {y_pred.shape}")
+    if len(image_ids) != len(y_pred):
+        raise ValueError(f"{len(image_ids)} image_ids for {len(y_pred)} rows of y_pred")
+    frame, label = load_lookup(lookup)
+    row_of = pd.Series(np.arange(len(image_ids)), index=image_ids)
+    if not row_of.index.is_unique:
+        raise ValueError("image_ids contain duplicates")
+    col_of = pd.Series(np.arange(len(target_names)), index=list(target_names))
+    rows = row_of.reindex(frame["ImageId"].to_numpy()).to_numpy()
+    cols = col_of.reindex(frame["FeatureName"].to_numpy()).to_numpy()
+    for what, idx, column in (("ImageId", rows, "ImageId"), ("FeatureName", cols, "FeatureName")):
+        unknown = np.isnan(idx)
+        if unknown.any():
+            first = int(np.argmax(unknown))
+            raise DataError(
+                f"{label}: row {first} (RowId {frame['RowId'].iloc[first]}) names unknown "
+                f"{what} {frame[column].iloc[first]!r}"
+            )
+    location = y_pred[rows.astype(int), cols.astype(int)]
+    if not np.isfinite(location).all():
+        raise ValueError("y_pred has NaN or infinite values where the lookup table asks for a location")
+    submission = pd.DataFrame(
+        {"RowId": frame["RowId"].to_numpy(), "Location": np.clip(location, 0, image_size - 1)}
+    )
+    with atomic_write(path, "w", newline="") as fh:
+        submission.to_csv(fh, index=False)
+    return submission

@@ -1,0 +1,68 @@
+"""Horizontal flips of faces and keypoints, with the left/right names swapped."""
+
+import numpy as np
+
+from .validation import check_keypoints, resolve_image_shape, resolve_layout
+
+__all__ = ["flip_images", "flip_keypoints", "flip_augment"]
+
+
+def flip_images(X, image_shape=None):
+    """Mirror flattened images left-right.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, height * width)
+    image_shape : tuple of int, optional
+        ``(height, width)``; inferred as square when omitted.
+
+    Returns
+    -------
+    X_flipped : ndarray of the same shape and dtype as ``X``.
+    """
+    X = np.asarray(X)
+    height, width = resolve_image_shape(X.shape[1], image_shape)
+    return X.reshape(len(X), height, width)[:, :, ::-1].reshape(X.shape).copy()
+
+
+def flip_keypoints(y, width, layout=None):
+    """Mirror keypoints to match :func:`flip_images`.
+
+    ``x' = width - 1 - x`` and each keypoint of a flip pair takes the place of
+    its partner (the mirrored left eye is the new right eye). Flipping twice is
+    the identity. NaN (missing) keypoints stay missing.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, 2 * K)
+    width : int
+        Image width in pixels.
+    layout : KeypointLayout, optional
+        Defaults to the Kaggle layout for 15 keypoints.
+
+    Returns
+    -------
+    y_flipped : ndarray of shape (n_samples, 2 * K)
+    """
+    y = check_keypoints(y)
+    n_keypoints = y.shape[1] // 2
+    perm = resolve_layout(layout, n_keypoints).flip_permutation
+    pts = y.reshape(len(y), n_keypoints, 2)[:, perm].copy()
+    pts[:, :, 0] = (width - 1) - pts[:, :, 0]
+    return pts.reshape(y.shape)
+
+
+def flip_augment(X, y, image_shape=None, layout=None):
+    """Append the mirror image of every face (and its keypoints).
+
+    Returns
+    -------
+    X_aug : ndarray of shape (2 * n_samples, n_pixels)
+    y_aug : ndarray of shape (2 * n_samples, 2 * K)
+        The originals first, then their mirrors in the same order.
+    """
+    X = np.asarray(X)
+    height, width = resolve_image_shape(X.shape[1], image_shape)
+    X_aug = np.concatenate([X, flip_images(X, (height, width))])
+    y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width, layout)])
+    return X_aug, y_aug

@@ -1,0 +1,102 @@
+"""Input checks shared by the estimators: images, keypoint targets, layouts."""
+
+import numpy as np
+
+from .keypoints import KAGGLE_15, KeypointLayout
+
+__all__ = ["resolve_image_shape", "as_images", "check_keypoints", "resolve_layout"]
+
+
+def resolve_image_shape(n_pixels, image_shape=None):
+    """Return the ``(height, width)`` of images flattened to ``n_pixels``.
+
+    Parameters
+    ----------
+    n_pixels : int
+        Number of columns of ``X``.
+    image_shape : tuple of int or None
+        Given shape; None infers a square image.
+
+    Raises
+    ------
+    ValueError
+        If ``n_pixels`` is not a perfect square (and no shape is given) or
+        does not match ``image_shape``.
+    """
+    if image_shape is None:
+        side = int(round(np.sqrt(n_pixels)))
+        if side * side != n_pixels:
+            raise ValueError(
+                f"X has {n_pixels} columns, which is not a square image "
+                f"(96x96 faces have 9216); pass image_shape=(height, width)"
+            )
+        return side, side
+    height, width = (int(v) for v in image_shape)
+    if height * width != n_pixels:
+        raise ValueError(
+            f"X has {n_pixels} columns but image_shape={tuple(image_shape)} needs {height * width}"
+        )
+    return height, width
+
+
+def as_images(X, image_shape):
+    """View validated ``X`` of shape ``(n, h*w)`` as ``(n, h, w)`` float images."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    return X.reshape(len(X), *image_shape)
+
+
+def check_keypoints(y, n_samples=None):
+    """Validate a keypoint target array.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, 2 * K)
+        ``x1, y1, x2, y2, ...`` in pixels, NaN where missing.
+    n_samples : int, optional
+        Expected number of rows.
+
+    Returns
+    -------
+    y : ndarray of float64, shape (n_samples, 2 * K)
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 2:
+        raise ValueError(
+            f"keypoint targets y must be 2-D (n_samples, 2 * n_keypoints), got shape {y.shape}"
+        )
+    if y.shape[1] == 0 or y.shape[1] % 2:
+        raise ValueError(
+            f"keypoint targets y must have an even number of columns (x, y per keypoint), "
+            f"got {y.shape[1]}"
+        )
+    if np.isinf(y).any():
+        raise ValueError("keypoint targets y contain infinite values")
+    xy_missing = np.isnan(y[:, 0::2]) != np.isnan(y[:, 1::2])
+    if xy_missing.any():
+        row, k = np.argwhere(xy_missing)[0]
+        raise ValueError(
+            f"keypoint {k} of row {row} has only one of its x/y coordinates; "
+            f"a keypoint is either labelled (both) or missing (both NaN)"
+        )
+    if n_samples is not None and len(y) != n_samples:
+        raise ValueError(f"y has {len(y)} rows but X has {n_samples}")
+    return y
+
+
+def resolve_layout(layout, n_keypoints):
+    """Return a :class:`KeypointLayout` for ``n_keypoints`` keypoints.
+
+    ``layout`` may be None (the Kaggle layout when there are 15 keypoints,
+    else a layout with no flip pairs) or a ``KeypointLayout``.
+    """
+    if layout is None:
+        if n_keypoints == KAGGLE_15.n_keypoints:
+            return KAGGLE_15
+        return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
+    if not isinstance(layout, KeypointLayout):
+        raise TypeError(f"layout must be a KeypointLayout or None, got {type(layout).__name__}")
+    if layout.n_keypoints != n_keypoints:
+        raise ValueError(f"layout has {layout.n_keypoints} keypoints but y has {n_keypoints}")
+    return layout
