@@ -1,3 +1,23 @@
-"""fkp_classic: classical facial keypoint detection as scikit-learn estimators."""
+"""fkp_classic: classical facial keypoint detection as scikit-learn estimators.
+
+>>> from fkp_classic import KeypointRegressor
+"""
 
 __version__ = "0.1.0"
+
+from .hog import HOGFeatures
+from .mean import MeanKeypoints
+from .patch import PatchFeatures
+from .regressor import KeypointRegressor
+from .ridge import KeypointRidge
+from .template import MeanPatchTemplateSearch
+
+__all__ = [
+    "HOGFeatures",
+    "PatchFeatures",
+    "KeypointRidge",
+    "KeypointRegressor",
+    "MeanKeypoints",
+    "MeanPatchTemplateSearch",
+    "__version__",
+]

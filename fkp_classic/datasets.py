@@ -342,8 +342,8 @@ def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, tar
         if unknown.any():
             first = int(np.argmax(unknown))
             raise DataError(
-                f"{label}: row {first} (RowId {frame['RowId'].iloc[first]}) names unknown "
-                f"{what} {frame[column].iloc[first]!r}"
+                f"{label}: row {first} (RowId {frame['RowId'].tolist()[first]}) names unknown "
+                f"{what} {frame[column].tolist()[first]!r}"
             )
     location = y_pred[rows.astype(int), cols.astype(int)]
     if not np.isfinite(location).all():

@@ -61,6 +61,8 @@ def check_keypoints(y, n_samples=None):
     -------
     y : ndarray of float64, shape (n_samples, 2 * K)
     """
+    if y is None:
+        raise ValueError("this estimator requires y to be passed, but the target y is None")
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 2:
         raise ValueError(

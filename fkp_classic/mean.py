@@ -1,0 +1,80 @@
+"""The mean-shape baseline."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .flip import flip_keypoints
+from .patch import nan_mean_keypoints
+from .validation import check_keypoints, resolve_image_shape
+
+__all__ = ["MeanKeypoints"]
+
+
+class MeanKeypoints(RegressorMixin, BaseEstimator):
+    """Predict the NaN-aware mean position of every keypoint, whatever the face.
+
+    Parameters
+    ----------
+    flip : bool, default=False
+        Also average the mirrored training keypoints (a symmetric mean shape).
+    image_shape : (int, int) or None, default=None
+        Needed only with ``flip``; None infers a square.
+    layout : KeypointLayout or None, default=None
+        Flip pairs; None means the Kaggle layout for 15 keypoints.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (2K,)
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fkp_classic import MeanKeypoints
+    >>> y = np.array([[10.0, 20.0], [np.nan, np.nan], [14.0, 22.0]])
+    >>> MeanKeypoints().fit(np.zeros((3, 4)), y).predict(np.zeros((1, 4)))
+    array([[12., 21.]])
+    """
+
+    def __init__(self, flip=False, image_shape=None, layout=None):
+        self.flip = flip
+        self.image_shape = image_shape
+        self.layout = layout
+
+    def fit(self, X, y):
+        """Average each keypoint over the rows that label it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, 2K)
+
+        Returns
+        -------
+        self : MeanKeypoints
+        """
+        X = validate_data(self, X, dtype=None)
+        y = check_keypoints(y, len(X))
+        if self.flip:
+            width = resolve_image_shape(X.shape[1], self.image_shape)[1]
+            y = np.concatenate([y, flip_keypoints(y, width, self.layout)])
+        self.mean_ = nan_mean_keypoints(y)
+        return self
+
+    def predict(self, X):
+        """The mean shape, once per row of ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2K)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=None, reset=False)
+        return np.tile(self.mean_, (len(X), 1))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags

@@ -1,0 +1,61 @@
+"""Shared fixtures: real data from ../shared/data (or $FKP_DATA), synthetic faces."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FACES96 = Path(os.environ.get("FKP_DATA", ROOT.parent / "shared" / "data" / "faces96"))
+KAGGLE = Path(os.environ.get("FKP_KAGGLE_DATA", ROOT.parent / "shared" / "data" / "kaggle"))
+
+needs_faces96 = pytest.mark.skipif(
+    not (FACES96 / "training.zip").is_file(),
+    reason=f"faces96 data not found at {FACES96} (set FKP_DATA to the faces96 folder)",
+)
+needs_kaggle = pytest.mark.skipif(
+    not (KAGGLE / "IdLookupTable.csv").is_file(),
+    reason=f"genuine Kaggle files not found at {KAGGLE} (set FKP_KAGGLE_DATA)",
+)
+
+
+@pytest.fixture(scope="session")
+def faces96():
+    """The whole faces96 training set (loaded once per session)."""
+    if not (FACES96 / "training.zip").is_file():
+        pytest.skip(f"faces96 data not found at {FACES96} (set FKP_DATA to the faces96 folder)")
+    from fkp_classic.datasets import load_kaggle
+
+    return load_kaggle(FACES96)
+
+
+@pytest.fixture(scope="session")
+def faces96_folds(faces96):
+    """The benchmark's 5 GroupKFold-by-person folds."""
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(5).split(faces96.data, faces96.target, faces96.groups))
+
+
+@pytest.fixture(scope="session")
+def kaggle_missing_mask():
+    """Labelled-keypoint mask (7049, 15) of Kaggle's real training file."""
+    if not (KAGGLE / "training_keypoints.csv").is_file():
+        pytest.skip(f"genuine Kaggle files not found at {KAGGLE}")
+    import pandas as pd
+
+    return pd.read_csv(KAGGLE / "training_keypoints.csv").notna().to_numpy()[:, 0::2]
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    """300 synthetic faces with exact keypoints."""
+    from fkp_classic.datasets import make_faces
+
+    return make_faces(300, random_state=0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,88 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FACES96, needs_faces96
+from fkp_classic.flip import flip_augment, flip_images, flip_keypoints
+from fkp_classic.keypoints import IBUG_68, KAGGLE_15, KAGGLE_COLUMNS, KeypointLayout, ibug68_to_kaggle15
+
+
+def test_kaggle_layout_matches_competition_columns():
+    assert KAGGLE_COLUMNS[:4] == ("left_eye_center_x", "left_eye_center_y", "right_eye_center_x", "right_eye_center_y")
+    assert KAGGLE_COLUMNS[-1] == "mouth_center_bottom_lip_y"
+    assert len(KAGGLE_COLUMNS) == 30
+    perm = KAGGLE_15.flip_permutation
+    names = KAGGLE_15.names
+    assert names[perm[names.index("left_eye_center")]] == "right_eye_center"
+    assert names[perm[names.index("mouth_left_corner")]] == "mouth_right_corner"
+    for fixed in ("nose_tip", "mouth_center_top_lip", "mouth_center_bottom_lip"):
+        assert perm[names.index(fixed)] == names.index(fixed)
+    assert (perm[perm] == np.arange(15)).all()
+
+
+def test_ibug_layout_flip_is_an_involution():
+    perm = IBUG_68.flip_permutation
+    assert (perm[perm] == np.arange(68)).all()
+    assert perm[36] == 45 and perm[30] == 30 and perm[8] == 8
+
+
+def test_layout_rejects_bad_pairs():
+    with pytest.raises(ValueError, match="unknown keypoint"):
+        KeypointLayout(names=("a", "b"), flip_pairs=(("a", "c"),))
+    with pytest.raises(ValueError, match="more than one"):
+        KeypointLayout(names=("a", "b", "c"), flip_pairs=(("a", "b"), ("a", "c")))
+
+
+def test_flip_of_flip_is_identity(synthetic):
+    X, y = synthetic.data[:20], synthetic.target[:20]
+    assert (flip_images(flip_images(X)) == X).all()
+    np.testing.assert_allclose(flip_keypoints(flip_keypoints(y, 96), 96), y)
+
+
+def test_flip_moves_points_with_pixels():
+    # A single bright pixel at (x=10, y=20) labelled as the left eye centre.
+    X = np.zeros((1, 96 * 96), dtype=np.uint8)
+    X[0, 20 * 96 + 10] = 255
+    y = np.full((1, 30), 50.0)
+    y[0, :2] = (10, 20)
+    Xf, yf = flip_images(X), flip_keypoints(y, 96)
+    row, col = divmod(int(np.argmax(Xf[0])), 96)
+    # The bright pixel moved to x = 95 - 10, and it is now the *right* eye.
+    assert (col, row) == (85, 20)
+    assert tuple(yf[0, 2:4]) == (85.0, 20.0)
+    assert tuple(yf[0, :2]) == (95 - 50.0, 50.0)
+
+
+def test_flip_keeps_missing_labels_missing(synthetic):
+    y = synthetic.target[:5].copy()
+    y[0, :2] = np.nan  # left eye missing -> right eye missing after flip
+    yf = flip_keypoints(y, 96)
+    assert np.isnan(yf[0, 2:4]).all() and not np.isnan(yf[0, :2]).any()
+    Xa, ya = flip_augment(synthetic.data[:5], y)
+    assert Xa.shape == (10, 9216) and ya.shape == (10, 30)
+
+
+@needs_faces96
+def test_flipped_means_of_real_data_are_consistent(faces96):
+    """Mirroring the data set maps each keypoint's mean near its partner's mean."""
+    mean = faces96.target.mean(axis=0).reshape(15, 2)
+    flipped = flip_keypoints(faces96.target, 96).mean(axis=0).reshape(15, 2)
+    # y never changes; partners swap, so the mirrored eyes, eye corners and brows land within 1 px
+    # of the originals (the crops' eye axis is 0.35 px right of the image centre), the mouth
+    # corners within 2 px.
+    np.testing.assert_allclose(flipped[:, 1], mean[KAGGLE_15.flip_permutation, 1])
+    paired = KAGGLE_15.flip_permutation != np.arange(15)
+    assert np.abs(flipped[:10, 0] - mean[:10, 0]).max() < 1.0
+    assert np.abs(flipped[paired, 0] - mean[paired, 0]).max() < 2.0
+    # Nose and mouth sit about 1 px right of the eye axis in faces96 (turned heads, detector
+    # framing): mirroring moves them about 2.7 px, which is why flip augmentation is off by default.
+    assert 2.0 < np.abs(flipped[~paired, 0] - mean[~paired, 0]).max() < 3.5
+    left, right = KAGGLE_15.names.index("left_eye_center"), KAGGLE_15.names.index("right_eye_center")
+    assert mean[left, 0] > mean[right, 0]  # subject's left is on the image's right
+
+
+@needs_faces96
+def test_ibug_mapping_reproduces_faces96_labels(faces96):
+    meta = pd.read_csv(FACES96 / "training_meta.csv", nrows=200)
+    points = meta[[f"p{i}_{a}" for i in range(68) for a in "xy"]].to_numpy()
+    np.testing.assert_allclose(ibug68_to_kaggle15(points), faces96.target[:200], atol=1e-3)
