@@ -238,7 +238,7 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_features_out_)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "n_features_out_")
         X = validate_data(self, X, dtype=None, reset=False)
         images = as_images(X, self.image_shape_)
         out = np.empty((len(images), self.n_features_out_))

@@ -69,7 +69,7 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, 2K)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "mean_")
         X = validate_data(self, X, dtype=None, reset=False)
         return np.tile(self.mean_, (len(X), 1))
 

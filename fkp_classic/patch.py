@@ -116,7 +116,7 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, size * size) or (n_samples, K * size * size)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "points_")
         X = validate_data(self, X, dtype=None, reset=False)
         images = as_images(X, self.image_shape_)
         if self.points_ is None:

@@ -135,7 +135,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, 2K)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "ridge_")
         X = validate_data(self, X, dtype=None, reset=False)
         return self.ridge_.predict(self.features_.transform(X))
 

@@ -242,7 +242,7 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, 2K)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_.T + self.intercept_
 

@@ -196,7 +196,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, 2K)
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "templates_")
         X = validate_data(self, X, dtype=None, reset=False)
         images = as_images(X, self.image_shape_)
         starts = self.init_.predict(X).reshape(len(X), -1, 2)

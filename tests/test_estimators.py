@@ -1,0 +1,204 @@
+"""scikit-learn conventions: the common checks, and the same ideas on real image-shaped data."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fkp_classic import (
+    HOGFeatures,
+    KeypointRegressor,
+    KeypointRidge,
+    MeanKeypoints,
+    MeanPatchTemplateSearch,
+    PatchFeatures,
+)
+from fkp_classic.metrics import rmse_scorer
+
+# sklearn's common checks feed tiny random data: X with 1 to 10 columns and y with 1 column (or
+# 5 for the multi-output check). Our image estimators need X to be flattened images (h * w
+# pixels) and every estimator needs y as (x, y) pairs, and both refuse other shapes with a clear
+# ValueError by design (see test_bad_input_is_refused_clearly). The checks that can only run on
+# such data are expected to fail for exactly that reason; every convention they cover is tested
+# again below on real image-shaped data.
+_SHAPE_CHECKS = {
+    "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_estimators_dtypes",
+    "check_dtype_object", "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1sample", "check_dict_unchanged", "check_fit_idempotent",
+    "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+    "check_positive_only_tag_during_fit",
+}
+_TRANSFORMER_CHECKS = {"check_transformer_data_not_an_array", "check_transformer_general", "check_transformer_preserve_dtypes"}
+_REGRESSOR_CHECKS = {
+    "check_regressors_train", "check_regressor_data_not_an_array", "check_regressor_multioutput",
+    "check_regressors_no_decision_function", "check_regressors_int", "check_n_features_in_after_fitting",
+}
+_IMAGES = "X of 1-10 columns is not a flattened image; image estimators raise ValueError"
+_PAIRS = "y of 1 or 5 columns is not (x, y) keypoint pairs; keypoint estimators raise ValueError"
+
+
+def _expected_failures(estimator):
+    name = type(estimator).__name__
+    if name in ("HOGFeatures", "PatchFeatures"):
+        failures = dict.fromkeys(_SHAPE_CHECKS | _TRANSFORMER_CHECKS, _IMAGES)
+        if name == "HOGFeatures":  # whole 2x2 blocks of 8x8 cells need at least 16x16 pixels
+            failures["check_n_features_in_after_fitting"] = _IMAGES
+        else:  # PatchFeatures refuses the negative X here anyway (not an image), as the check wants
+            del failures["check_positive_only_tag_during_fit"]
+        return failures
+    if name in ("KeypointRidge", "MeanKeypoints"):
+        failures = dict.fromkeys(_SHAPE_CHECKS | _REGRESSOR_CHECKS, _PAIRS)
+        failures["check_fit2d_1feature"] = _PAIRS
+        return failures
+    failures = dict.fromkeys(_SHAPE_CHECKS | _REGRESSOR_CHECKS, _IMAGES + "; " + _PAIRS)
+    failures["check_requires_y_none"] = _IMAGES + " before y is looked at"
+    return failures
+
+
+ESTIMATORS = [
+    HOGFeatures(),
+    PatchFeatures(),
+    KeypointRidge(),
+    KeypointRegressor(),
+    MeanKeypoints(),
+    MeanPatchTemplateSearch(),
+]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_common_checks(estimator, check):
+    check(estimator)
+
+
+def _small(est):
+    """Settings that keep the tests fast without changing what is exercised."""
+    return clone(est).set_params(**({"search_radius": 3} if isinstance(est, MeanPatchTemplateSearch) else {}))
+
+
+def _outputs(est, X):
+    return est.transform(X) if hasattr(est, "transform") else est.predict(X)
+
+
+@pytest.fixture(scope="module")
+def faces(synthetic):
+    X, y = synthetic.data[:120], synthetic.target[:120]
+    return X, y, X[:, :400].astype(float) / 255  # also plain features for KeypointRidge
+
+
+def _data_for(est, faces):
+    X, y, F = faces
+    return (F, y) if isinstance(est, KeypointRidge) else (X, y)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_conventions_on_images(est, faces):
+    X, y = _data_for(est, faces)
+    est = _small(est)
+    params = est.get_params()
+    with pytest.raises(NotFittedError):
+        _outputs(est, X[:2])
+    assert est.fit(X, y) is est
+    assert est.get_params() == params  # fit changes no parameter
+    assert est.n_features_in_ == X.shape[1]
+    first = _outputs(est, X[:30])
+    # Idempotent fit, order invariance, subset invariance.
+    np.testing.assert_allclose(_outputs(clone(est).fit(X, y), X[:30]), first)
+    perm = np.random.default_rng(0).permutation(30)
+    np.testing.assert_allclose(_outputs(est, X[:30][perm]), first[perm], atol=1e-9)
+    np.testing.assert_allclose(np.vstack([_outputs(est, X[i : i + 1]) for i in range(5)]), first[:5], atol=1e-9)
+    # Read-only input, float input, pickle round trip.
+    X_ro = X.copy()
+    X_ro.setflags(write=False)
+    np.testing.assert_allclose(_outputs(est, X_ro[:30]), first)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(_outputs(restored, X[:30]), first)
+    with pytest.raises(ValueError, match="features"):
+        _outputs(est, X[:3, :-1])
+
+
+@pytest.mark.parametrize("est", ESTIMATORS[2:], ids=lambda e: type(e).__name__)
+def test_joblib_round_trip_identical_predictions(est, faces, tmp_path):
+    X, y = _data_for(est, faces)
+    est = _small(est).fit(X, y)
+    joblib.dump(est, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X[:20]), est.predict(X[:20]))
+
+
+def test_bad_input_is_refused_clearly(faces):
+    X, y, _ = faces
+    model = KeypointRegressor()
+    with pytest.raises(ValueError, match="9215 columns, which is not a square image"):
+        model.fit(X[:, :-1], y)
+    with pytest.raises(ValueError, match="image_shape=\\(90, 90\\) needs 8100"):
+        KeypointRegressor(image_shape=(90, 90)).fit(X, y)
+    X_nan = X.astype(float)
+    X_nan[3, 10] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(X_nan, y)
+    with pytest.raises(ValueError, match="even number of columns"):
+        model.fit(X, y[:, :-1])
+    with pytest.raises(ValueError, match="y has 119 rows but X has 120"):
+        model.fit(X, y[:-1])
+    with pytest.raises(ValueError, match="only one of its x/y"):
+        bad = y.copy()
+        bad[0, 0] = np.nan
+        model.fit(X, bad)
+    with pytest.raises(ValueError, match="missing \\(NaN\\) on every training row"):
+        bad = y.copy()
+        bad[:, 4:6] = np.nan
+        model.fit(X, bad)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        model.predict(X)
+    model.fit(X, y)
+    with pytest.raises(ValueError, match="X has 9215 features, but KeypointRegressor is expecting 9216"):
+        model.predict(X[:, :-1])
+    with pytest.raises(ValueError, match="could not convert"):
+        model.predict(np.array([["a"] * 9216], dtype=object))
+    with pytest.raises(ValueError, match="features must be 'hog' or 'patch'"):
+        KeypointRegressor(features="sift").fit(X, y)
+
+
+def test_flip_option_trains_on_mirrors(faces):
+    X, y, _ = faces
+    plain = KeypointRegressor().fit(X, y)
+    flipped = KeypointRegressor(flip=True).fit(X, y)
+    assert not np.allclose(plain.ridge_.coef_, flipped.ridge_.coef_)
+    mean = MeanKeypoints(flip=True).fit(X, y).mean_.reshape(15, 2)
+    # A mirrored-and-averaged mean shape is symmetric about x = 47.5.
+    np.testing.assert_allclose(mean[0, 0] + mean[1, 0], 95.0)
+    np.testing.assert_allclose(mean[0, 1], mean[1, 1])
+
+
+def test_pipeline_grid_search_with_groups(synthetic):
+    X, y = synthetic.data[:150], synthetic.target[:150]
+    groups = np.arange(150) // 10
+    pipe = make_pipeline(HOGFeatures(pixels_per_cell=(12, 12)), KeypointRidge())
+    search = GridSearchCV(pipe, {"keypointridge__alpha": [1.0, 100.0]}, cv=GroupKFold(5), scoring=rmse_scorer)
+    search.fit(X, y, groups=groups)
+    assert search.best_params_["keypointridge__alpha"] in (1.0, 100.0)
+    assert search.best_score_ < 0
+    search = GridSearchCV(KeypointRegressor(), {"alpha": [30.0, 300.0], "pixels_per_cell": [(8, 8), (12, 12)]},
+                          cv=GroupKFold(3), scoring=rmse_scorer)
+    search.fit(X, y, groups=groups)
+    assert set(search.cv_results_["params"][0]) == {"alpha", "pixels_per_cell"}
+    scores = cross_val_score(KeypointRegressor(features="patch", alpha=10.0), X, y, groups=groups,
+                             cv=GroupKFold(3), scoring=rmse_scorer)
+    assert np.isfinite(scores).all()
+
+
+def test_template_search_moves_towards_truth(synthetic):
+    X, y = synthetic.data, synthetic.target
+    from fkp_classic.metrics import rmse
+
+    model = MeanPatchTemplateSearch().fit(X[:240], y[:240])
+    start = model.init_.predict(X[240:])
+    assert ((model.step_ > 0) & (model.step_ <= 1)).all()
+    assert rmse(y[240:], model.predict(X[240:])) < 0.8 * rmse(y[240:], start)
