@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from conftest import needs_faces96
+from fkp_classic import KeypointRidge
+from fkp_classic.hog import hog_batch
+from fkp_classic.metrics import per_keypoint_rmse, rmse
+
+
+def _kaggle_like(rng, n, d, mask):
+    X = rng.normal(size=(n, d))
+    Y = X @ rng.normal(size=(d, 30)) + rng.normal(size=(n, 30))
+    labelled = np.repeat(mask[:n], 2, axis=1)
+    return X, Y, np.where(labelled, Y, np.nan), labelled
+
+
+@pytest.mark.parametrize("n, d", [(1500, 120), (400, 700)])  # primal + low-rank updates; dual kernel
+def test_each_keypoint_equals_a_ridge_on_its_labelled_rows(kaggle_missing_mask, n, d):
+    rng = np.random.default_rng(0)
+    mask = kaggle_missing_mask[rng.permutation(len(kaggle_missing_mask))]
+    X, Y, Y_missing, labelled = _kaggle_like(rng, n, d, mask)
+    model = KeypointRidge(alpha=3.0).fit(X, Y_missing)
+    for j in range(30):
+        ref = Ridge(alpha=3.0).fit(X[labelled[:, j]], Y[labelled[:, j], j])
+        np.testing.assert_allclose(model.coef_[j], ref.coef_, atol=1e-8)
+        np.testing.assert_allclose(model.intercept_[j], ref.intercept_, atol=1e-8)
+    np.testing.assert_array_equal(model.n_labelled_, labelled[:, 0::2].sum(axis=0))
+
+
+def test_direct_solve_when_row_sets_differ_a_lot():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 30))
+    Y = X[:, :4] @ rng.normal(size=(4, 4))
+    Y_missing = Y.copy()
+    Y_missing[:300, :2] = np.nan
+    Y_missing[200:, 2:] = np.nan
+    model = KeypointRidge(alpha=1.0, max_update_rank=5).fit(X, Y_missing)
+    ref = Ridge(alpha=1.0).fit(X[300:], Y[300:, :2])
+    np.testing.assert_allclose(model.coef_[:2], ref.coef_, atol=1e-8)
+
+
+def test_alpha_list_selects_per_coordinate():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 10))
+    y = np.c_[X[:, 0] * 5, rng.normal(size=200)]  # signal; pure noise
+    model = KeypointRidge(alpha=[0.01, 1e6]).fit(X, y)
+    assert model.alpha_[0] == 0.01 and model.alpha_[1] == 1e6
+    with pytest.raises(ValueError, match="positive"):
+        KeypointRidge(alpha=-1).fit(X, y)
+
+
+@needs_faces96
+def test_partial_labels_beat_complete_rows_only(faces96, faces96_folds, kaggle_missing_mask):
+    """Blank faces96 labels with Kaggle's real missing pattern: using every labelled row wins."""
+    rng = np.random.default_rng(0)
+    mask = kaggle_missing_mask[rng.choice(len(kaggle_missing_mask), len(faces96.data), replace=False)]
+    y_missing = np.where(np.repeat(mask, 2, axis=1), faces96.target, np.nan)
+    features = hog_batch(faces96.images, transform_sqrt=True)
+    complete = mask.all(axis=1)
+    assert 0.2 < complete.mean() < 0.4
+    per_keypoint, complete_only = [], []
+    truth = []
+    for train, test in faces96_folds[:3]:
+        per_keypoint.append(KeypointRidge(alpha=100.0).fit(features[train], y_missing[train]).predict(features[test]))
+        rows = train[complete[train]]
+        complete_only.append(KeypointRidge(alpha=100.0).fit(features[rows], y_missing[rows]).predict(features[test]))
+        truth.append(faces96.target[test])
+    truth = np.vstack(truth)
+    score_all, score_complete = rmse(truth, np.vstack(per_keypoint)), rmse(truth, np.vstack(complete_only))
+    assert score_all < score_complete - 0.03, (score_all, score_complete)
+    # The gain comes from the keypoints Kaggle labels on every row.
+    core = [0, 1, 10, 14]
+    gain = per_keypoint_rmse(truth, np.vstack(complete_only)) - per_keypoint_rmse(truth, np.vstack(per_keypoint))
+    assert (gain[core] > 0.05).all(), gain
