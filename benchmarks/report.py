@@ -1,0 +1,133 @@
+"""Benchmark output: markdown tables, the JSON record and the PNG figures."""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from fkp_classic.atomic import atomic_write  # noqa: E402
+
+
+def _ratio(value, best):
+    return value / best if best and np.isfinite(value) and np.isfinite(best) else float("nan")
+
+
+def add_ratios(rows):
+    """Ratio of each figure to the best row's: the row with the lowest RMSE."""
+    scored = [r for r in rows if r["status"] == "ok"]
+    if not scored:
+        return
+    best = min(scored, key=lambda r: r["rmse"])
+    keys = ("rmse", "fit_seconds", "predict_faces_per_second", "peak_fit_memory_mib")
+    for r in scored:
+        r["ratios"] = {k: _ratio(r[k], best[k]) for k in keys}
+
+
+def _best(result):
+    ok = [r for r in result["estimators"] if r["status"] == "ok"]
+    return min(ok, key=lambda r: r["rmse"])["name"] if ok else "none"
+
+
+def markdown(result):
+    """The summary table, the per-keypoint table and the HOG speed line, as markdown."""
+    lines = [
+        f"Data: {result['data']['description']} ({result['data']['n_samples']} faces); "
+        f"{result['cv']['description']}. Ratios are to the most accurate row ({_best(result)}), "
+        "measured in this one run.",
+        "",
+        "| estimator | RMSE px | fold s.d. | RMSE / best | fit s (mean/fold) | fit / best | predict faces/s | speed / best | peak fit MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["estimators"]:
+        if r["status"] != "ok":
+            lines.append(f"| {r['name']} | skipped: {r['reason']} | | | | | | | |")
+            continue
+        q = r["ratios"]
+        lines.append(
+            f"| {r['name']} | {r['rmse']:.3f} | {r['rmse_fold_std']:.3f} | {q['rmse']:.2f} | "
+            f"{r['fit_seconds']:.1f} | {q['fit_seconds']:.1f} | {r['predict_faces_per_second']:.0f} | "
+            f"{q['predict_faces_per_second']:.2f} | {r['peak_fit_memory_mib']:.0f} |"
+        )
+    names = result["keypoint_names"]
+    ok = [r for r in result["estimators"] if r["status"] == "ok"]
+    lines += ["", "Per-keypoint RMSE (px):", "", "| keypoint | " + " | ".join(r["name"] for r in ok) + " |",
+              "|---|" + "---|" * len(ok)]
+    for k, name in enumerate(names):
+        lines.append(f"| {name} | " + " | ".join(f"{r['per_keypoint_rmse'][k]:.2f}" for r in ok) + " |")
+    hog = result.get("hog_speed")
+    if hog:
+        lines += ["", f"HOG extraction on {hog['n_faces']} faces: batch HOGFeatures {hog['batch_seconds']:.2f} s, "
+                  f"loop of skimage.feature.hog {hog['skimage_loop_seconds']:.2f} s: "
+                  f"**{hog['speedup']:.1f}x** faster (max abs difference {hog['max_abs_difference']:.1e})."]
+    for r in ok:
+        if r.get("stages"):
+            stages = ", ".join(f"{s:.3f}" for s in r["stages"])
+            lines += ["", f"{r['name']}: pooled RMSE after each stage (start first): {stages}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_json(result, path):
+    with atomic_write(path, "w") as fh:
+        json.dump(result, fh, indent=1, default=_jsonable)
+        fh.write("\n")
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _save(fig, path):
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def figure_rmse(result, path):
+    ok = [r for r in result["estimators"] if r["status"] == "ok"]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(ok) + 1.2))
+    names = [r["name"] for r in ok]
+    ax.barh(names, [r["rmse"] for r in ok], xerr=[r["rmse_fold_std"] for r in ok], color="tab:blue", alpha=0.8)
+    for i, r in enumerate(ok):
+        ax.text(r["rmse"], i, f" {r['rmse']:.2f}", va="center")
+    ax.invert_yaxis()
+    ax.set_xlabel("pooled cross-validated RMSE (px), bars: s.d. over folds")
+    ax.set_title(result["cv"]["description"], fontsize=9)
+    _save(fig, path)
+
+
+def figure_per_keypoint(result, path):
+    ok = [r for r in result["estimators"] if r["status"] == "ok"]
+    names = result["keypoint_names"]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for r in ok:
+        ax.plot(range(len(names)), r["per_keypoint_rmse"], marker="o", label=r["name"])
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("RMSE (px)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def figure_faces(images, y_true, y_pred, title, path, n_each=6):
+    """The best and worst predicted faces, with true (green) and predicted (red) keypoints."""
+    err = np.sqrt(np.nanmean((y_true - y_pred) ** 2, axis=1))
+    order = np.argsort(err)
+    picks = list(order[:n_each]) + list(order[::-1][:n_each])
+    fig, axes = plt.subplots(2, n_each, figsize=(2 * n_each, 4.4))
+    for ax, i in zip(axes.ravel(), picks):
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        ax.scatter(y_true[i, 0::2], y_true[i, 1::2], s=12, c="lime", marker="o", label="true")
+        ax.scatter(y_pred[i, 0::2], y_pred[i, 1::2], s=12, c="red", marker="x", label="predicted")
+        ax.set_title(f"{err[i]:.2f} px", fontsize=8)
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10)
+    _save(fig, path)

@@ -1,0 +1,345 @@
+"""Cross-validated benchmark of every fkp_classic estimator (and dlib when installed).
+
+    python benchmarks/run.py                       # $FKP_DATA, else embedded synthetic faces
+    python benchmarks/run.py --data ../shared/data/faces96
+    python benchmarks/run.py --quick               # small and fast
+    python benchmarks/run.py --data PATH --submit  # also write submission.csv for the test set
+
+Every estimator is scored on the same folds (GroupKFold by identity when groups are known),
+and for each the pooled RMSE, its spread over folds, per-keypoint RMSE, fit time, predict
+throughput and peak fit memory are reported, with ratios to the best row. Results go to
+stdout and to benchmarks/results/ (markdown, JSON, PNG figures).
+"""
+
+import argparse
+import os
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import skimage
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, KFold
+
+import fkp_classic
+from fkp_classic import KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
+from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
+from fkp_classic.hog import HOGFeatures
+from fkp_classic.keypoints import KAGGLE_NAMES
+from fkp_classic.metrics import per_keypoint_rmse, rmse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
+import report  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def library_estimators(quick):
+    """Name -> unfitted estimator, weakest first."""
+    return {
+        "mean shape": MeanKeypoints(),
+        "patch ridge": KeypointRegressor(features="patch", alpha=10.0),
+        "HOG ridge (KeypointRegressor)": KeypointRegressor(),
+        "template search from mean": MeanPatchTemplateSearch(search_radius=4 if quick else 6),
+        "HOG ridge + template search": MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2),
+    }
+
+
+class Progress:
+    """One status line on stderr, rewritten in place; silent when stderr is not a terminal."""
+
+    def __init__(self):
+        self.enabled = sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def __call__(self, text):
+        if self.enabled:
+            sys.stderr.write(f"\r\033[K[{time.perf_counter() - self.start:6.0f}s] {text}")
+            sys.stderr.flush()
+
+    def done(self):
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+
+
+class PeakMemory:
+    """Peak resident memory (MiB) above the level at entry, sampled every 20 ms."""
+
+    def __enter__(self):
+        self.base = self.peak = _rss_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_mib())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mib())
+        self.used = self.peak - self.base
+
+
+def _rss_mib():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: fall back to the process-wide peak
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_data(args):
+    """``(X, y, groups, description, path)``; synthetic faces when no data is given."""
+    path = args.data or os.environ.get("FKP_DATA")
+    if not path:
+        n = 400 if args.quick else 1200
+        print(f"*** No data given (--data or FKP_DATA): running on {n} embedded synthetic faces. ***\n"
+              f"*** Figures on synthetic faces say nothing about real ones. ***\n")
+        X, y = make_faces(n, random_state=args.seed, return_X_y=True)
+        return X, y, None, f"{n} synthetic faces (fkp_classic.datasets.make_faces)", None
+    bunch = load_kaggle(path)
+    groups = bunch.groups
+    if args.groups:
+        file, _, column = args.groups.rpartition(":")
+        groups = pd.read_csv(file, usecols=[column])[column].to_numpy()
+        if len(groups) != len(bunch.data):
+            raise DataError(f"--groups {args.groups} has {len(groups)} rows but the data has {len(bunch.data)}")
+    X, y = bunch.data, bunch.target
+    if args.limit and args.limit < len(X):
+        keep = _subset(len(X), groups, args.limit, args.seed)
+        X, y = X[keep], y[keep]
+        groups = None if groups is None else groups[keep]
+    return X, y, groups, str(path), path
+
+
+def _subset(n, groups, limit, seed):
+    """About ``limit`` rows, taking whole groups so grouped folds stay honest."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        return np.sort(rng.choice(n, limit, replace=False))
+    keep = np.zeros(n, dtype=bool)
+    for g in rng.permutation(pd.unique(groups)):
+        if keep.sum() >= limit:
+            break
+        keep |= groups == g
+    return np.flatnonzero(keep)
+
+
+def make_folds(X, y, groups, n_folds, seed):
+    if groups is not None:
+        return list(GroupKFold(n_folds).split(X, y, groups)), f"{n_folds}-fold GroupKFold by identity ({len(pd.unique(groups))} groups)"
+    folds = list(KFold(n_folds, shuffle=True, random_state=seed).split(X))
+    return folds, f"{n_folds}-fold KFold (shuffled; no identity groups known, so near-duplicate faces may inflate scores)"
+
+
+def evaluate(name, estimator, X, y, folds, progress):
+    """Fit and predict on every fold; pooled and per-fold figures."""
+    pred = np.full_like(y, np.nan)
+    fit_s, predict_s, fold_rmse, memory = [], [], [], []
+    for i, (train, test) in enumerate(folds):
+        model = clone(estimator)
+        progress(f"{name}: fold {i + 1}/{len(folds)}: fit on {len(train)} faces")
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            model.fit(X[train], y[train])
+            fit_s.append(time.perf_counter() - t0)
+        memory.append(mem.used)
+        progress(f"{name}: fold {i + 1}/{len(folds)}: predict {len(test)} faces")
+        t0 = time.perf_counter()
+        pred[test] = model.predict(X[test])
+        predict_s.append(time.perf_counter() - t0)
+        fold_rmse.append(rmse(y[test], pred[test]))
+    row = {
+        "name": name,
+        "status": "ok",
+        "estimator": repr(estimator),
+        "rmse": rmse(y, pred),
+        "rmse_fold_std": float(np.std(fold_rmse)),
+        "rmse_folds": fold_rmse,
+        "per_keypoint_rmse": per_keypoint_rmse(y, pred).tolist(),
+        "fit_seconds": float(np.mean(fit_s)),
+        "fit_seconds_folds": fit_s,
+        "predict_faces_per_second": float(sum(len(t) for _, t in folds) / sum(predict_s)),
+        "peak_fit_memory_mib": float(max(memory)),
+    }
+    if hasattr(estimator, "staged_predict"):
+        row["stages"] = _pooled_stages(estimator, X, y, folds)
+    return row, pred
+
+
+def _pooled_stages(estimator, X, y, folds):
+    """Pooled RMSE after each cascade stage (refits: only for estimators that offer it)."""
+    per_stage = None
+    for train, test in folds:
+        stage_preds = clone(estimator).fit(X[train], y[train]).staged_predict(X[test])
+        if per_stage is None:
+            per_stage = [np.full_like(y, np.nan) for _ in stage_preds]
+        for store, p in zip(per_stage, stage_preds):
+            store[test] = p
+    return [rmse(y, p) for p in per_stage]
+
+
+def hog_speed(X, n_faces):
+    """Batch HOG against a loop of skimage.feature.hog on the same faces and settings."""
+    X = X[:n_faces]
+    batch = HOGFeatures(transform_sqrt=False).fit(X)
+    batch.transform(X[:8])  # warm the lookup tables
+    t0 = time.perf_counter()
+    ours = batch.transform(X)
+    t_batch = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    theirs = peers.SkimageHOGLoop().transform(X)
+    t_loop = time.perf_counter() - t0
+    return {
+        "n_faces": len(X),
+        "batch_seconds": t_batch,
+        "skimage_loop_seconds": t_loop,
+        "speedup": t_loop / t_batch,
+        "max_abs_difference": float(np.abs(ours - theirs).max()),
+    }
+
+
+def machine():
+    import numpy
+
+    info = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "versions": {"fkp_classic": fkp_classic.__version__, "numpy": numpy.__version__,
+                     "scikit-learn": sklearn.__version__, "scikit-image": skimage.__version__},
+    }
+    ok, _ = peers.dlib_status()
+    if ok:
+        import dlib
+
+        info["versions"]["dlib"] = dlib.__version__
+    return info
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="training.csv/.zip, the competition zip, or a folder (default: $FKP_DATA)")
+    parser.add_argument("--groups", metavar="FILE:COLUMN", help="identity per row for GroupKFold (default: training_meta.csv's person)")
+    parser.add_argument("--quick", action="store_true", help="small, fast configuration (about a minute)")
+    parser.add_argument("--folds", type=int, help="number of folds (default 5, 3 with --quick)")
+    parser.add_argument("--limit", type=int, help="use about this many faces (whole identities)")
+    parser.add_argument("--estimators", help="comma-separated substrings: run only matching estimators")
+    parser.add_argument("--no-dlib", action="store_true", help="skip dlib even when it is installed")
+    parser.add_argument("--submit", action="store_true", help="fit the best estimator on all data and write submission.csv")
+    parser.add_argument("--out", default=str(RESULTS), help="results folder (default: benchmarks/results)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.quick and args.limit is None:
+        args.limit = 1000
+    if args.folds is None:
+        args.folds = 3 if args.quick else 5
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = Progress()
+    try:
+        X, y, groups, description, data_path = load_data(args)
+    except (DataError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    folds, cv_description = make_folds(X, y, groups, args.folds, args.seed)
+    print(f"Data: {description}: {len(X)} faces, {np.isnan(y).any(axis=1).sum()} with missing keypoints. "
+          f"Cross-validation: {cv_description}.")
+    candidates = dict(library_estimators(args.quick))
+    dlib_ok, dlib_reason = peers.dlib_status()
+    if args.quick:
+        dlib_ok, dlib_reason = False, "skipped with --quick (a dlib fit takes minutes)"
+    elif args.no_dlib:
+        dlib_ok, dlib_reason = False, "skipped with --no-dlib"
+    candidates["dlib shape predictor"] = peers.DlibShapePredictor() if dlib_ok else None
+    if args.estimators:
+        wanted = [w.strip().lower() for w in args.estimators.split(",")]
+        candidates = {k: v for k, v in candidates.items() if any(w in k.lower() for w in wanted)}
+    rows, predictions = [], {}
+    for name, estimator in candidates.items():
+        if estimator is None:
+            rows.append({"name": name, "status": "skipped", "reason": dlib_reason})
+            continue
+        row, pred = evaluate(name, estimator, X, y, folds, progress)
+        rows.append(row)
+        predictions[name] = pred
+    progress("HOG speed: batch vs skimage loop")
+    speed = hog_speed(X, min(len(X), 300 if args.quick else 1000))
+    progress.done()
+    report.add_ratios(rows)
+    keypoint_names = list(KAGGLE_NAMES) if y.shape[1] == 30 else [f"k{i}" for i in range(y.shape[1] // 2)]
+    result = {
+        "machine": machine(),
+        "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "data": {"description": description, "n_samples": len(X), "n_missing_rows": int(np.isnan(y).any(axis=1).sum()),
+                 "groups": None if groups is None else int(len(pd.unique(groups)))},
+        "cv": {"description": cv_description, "n_folds": len(folds), "test_sizes": [len(t) for _, t in folds]},
+        "keypoint_names": keypoint_names,
+        "estimators": rows,
+        "hog_speed": speed,
+    }
+    text = report.markdown(result)
+    print(text)
+    ok = [r for r in rows if r["status"] == "ok"]
+    best = min(ok, key=lambda r: r["rmse"])
+    result["best"] = best["name"]
+    report.figure_rmse(result, out / "rmse.png")
+    report.figure_per_keypoint(result, out / "per_keypoint_rmse.png")
+    report.figure_faces(X.reshape(len(X), *_shape(X)), y, predictions[best["name"]], best["name"], out / "faces.png")
+    if args.submit:
+        result["submission"] = submit(candidates[best["name"]], X, y, data_path, out, progress)
+    report.write_json(result, out / "results.json")
+    with report.atomic_write(out / "results.md", "w") as fh:
+        fh.write(f"# Benchmark\n\n`{result['command']}` on {result['date']} "
+                 f"({result['machine']['cpus']} CPUs, {result['machine']['platform']}).\n\n{text}")
+    print(f"Results in {out}/ (results.md, results.json, rmse.png, per_keypoint_rmse.png, faces.png).")
+    return 0
+
+
+def _shape(X):
+    side = int(round(np.sqrt(X.shape[1])))
+    return side, side
+
+
+def submit(estimator, X, y, data_path, out, progress):
+    """Fit on all training faces and write a Kaggle submission for the test set beside them."""
+    if data_path is None:
+        print("--submit needs real data (--data): no test set beside synthetic faces.", file=sys.stderr)
+        return None
+    data_path = Path(data_path)
+    folder = data_path if data_path.is_dir() else data_path.parent
+    try:
+        test, lookup = load_kaggle_test(data_path), data_path
+        load_lookup(lookup)
+    except DataError:  # e.g. --data training.zip: the test files sit beside it
+        test, lookup = load_kaggle_test(folder), folder
+    progress("submission: fit on all faces")
+    model = clone(estimator).fit(X, y)
+    progress("submission: predict test faces")
+    pred = model.predict(test.data)
+    progress.done()
+    path = out / "submission.csv"
+    write_submission(pred, test.image_ids, lookup, path)
+    print(f"Wrote {path} ({len(test.image_ids)} test faces) with {type(model).__name__}.")
+    return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
