@@ -27,7 +27,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold
 
 import fkp_classic
-from fkp_classic import KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
+from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
 from fkp_classic.hog import HOGFeatures
 from fkp_classic.keypoints import KAGGLE_NAMES
@@ -48,6 +48,7 @@ def library_estimators(quick):
         "HOG ridge (KeypointRegressor)": KeypointRegressor(),
         "template search from mean": MeanPatchTemplateSearch(search_radius=4 if quick else 6),
         "HOG ridge + template search": MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2),
+        "cascade (CascadeRegressor)": CascadeRegressor(n_perturbations=1, cell_sizes=(10, 8)) if quick else CascadeRegressor(),
     }
 
 
@@ -147,6 +148,7 @@ def evaluate(name, estimator, X, y, folds, progress):
     """Fit and predict on every fold; pooled and per-fold figures."""
     pred = np.full_like(y, np.nan)
     fit_s, predict_s, fold_rmse, memory = [], [], [], []
+    stage_preds = None
     for i, (train, test) in enumerate(folds):
         model = clone(estimator)
         progress(f"{name}: fold {i + 1}/{len(folds)}: fit on {len(train)} faces")
@@ -157,8 +159,17 @@ def evaluate(name, estimator, X, y, folds, progress):
         memory.append(mem.used)
         progress(f"{name}: fold {i + 1}/{len(folds)}: predict {len(test)} faces")
         t0 = time.perf_counter()
-        pred[test] = model.predict(X[test])
+        if hasattr(model, "staged_predict"):  # same work as predict, keeping every stage
+            staged = model.staged_predict(X[test])
+            pred[test] = staged[-1]
+        else:
+            pred[test] = model.predict(X[test])
         predict_s.append(time.perf_counter() - t0)
+        if hasattr(model, "staged_predict"):
+            if stage_preds is None:
+                stage_preds = [np.full_like(y, np.nan) for _ in staged]
+            for store, p in zip(stage_preds, staged):
+                store[test] = p
         fold_rmse.append(rmse(y[test], pred[test]))
     row = {
         "name": name,
@@ -173,21 +184,9 @@ def evaluate(name, estimator, X, y, folds, progress):
         "predict_faces_per_second": float(sum(len(t) for _, t in folds) / sum(predict_s)),
         "peak_fit_memory_mib": float(max(memory)),
     }
-    if hasattr(estimator, "staged_predict"):
-        row["stages"] = _pooled_stages(estimator, X, y, folds)
+    if stage_preds is not None:
+        row["stages"] = [rmse(y, p) for p in stage_preds]
     return row, pred
-
-
-def _pooled_stages(estimator, X, y, folds):
-    """Pooled RMSE after each cascade stage (refits: only for estimators that offer it)."""
-    per_stage = None
-    for train, test in folds:
-        stage_preds = clone(estimator).fit(X[train], y[train]).staged_predict(X[test])
-        if per_stage is None:
-            per_stage = [np.full_like(y, np.nan) for _ in stage_preds]
-        for store, p in zip(per_stage, stage_preds):
-            store[test] = p
-    return [rmse(y, p) for p in per_stage]
 
 
 def hog_speed(X, n_faces):

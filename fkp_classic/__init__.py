@@ -5,6 +5,7 @@
 
 __version__ = "0.1.0"
 
+from .cascade import CascadeRegressor
 from .hog import HOGFeatures
 from .mean import MeanKeypoints
 from .patch import PatchFeatures
@@ -13,6 +14,7 @@ from .ridge import KeypointRidge
 from .template import MeanPatchTemplateSearch
 
 __all__ = [
+    "CascadeRegressor",
     "HOGFeatures",
     "PatchFeatures",
     "KeypointRidge",

@@ -40,3 +40,12 @@ def test_template_search_refines_regressor(faces96, faces96_folds, regressor_pre
     model = MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2)
     refined = _cv_predict(model, faces96, faces96_folds)
     assert rmse(faces96.target, refined) <= rmse(faces96.target, regressor_predictions)
+
+
+def test_cascade_refines_far_beyond_its_start(faces96, faces96_folds):
+    from fkp_classic import CascadeRegressor
+
+    train, test = faces96_folds[0]
+    model = CascadeRegressor(cell_sizes=(10, 8), n_perturbations=1).fit(faces96.data[train], faces96.target[train])
+    staged = [rmse(faces96.target[test], p) for p in model.staged_predict(faces96.data[test])]
+    assert staged[-1] < staged[0] - 0.4, staged

@@ -41,7 +41,7 @@ def _check_result(out, expect_groups):
 def test_quick_benchmark_on_faces96_subset(tmp_path, capsys):
     assert run.main(["--quick", "--data", str(FACES96), "--limit", "240", "--folds", "2", "--out", str(tmp_path), "--submit"]) == 0
     result, rows = _check_result(tmp_path, expect_groups=True)
-    assert len(rows) == 5 and result["data"]["n_samples"] >= 240
+    assert len(rows) == 6 and result["data"]["n_samples"] >= 240
     skipped = [r for r in result["estimators"] if r["status"] == "skipped"]
     assert skipped and skipped[0]["name"] == "dlib shape predictor" and skipped[0]["reason"]
     submission = pd.read_csv(tmp_path / "submission.csv")

@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fkp_classic import (
+    CascadeRegressor,
     HOGFeatures,
     KeypointRegressor,
     KeypointRidge,
@@ -70,6 +71,7 @@ ESTIMATORS = [
     KeypointRegressor(),
     MeanKeypoints(),
     MeanPatchTemplateSearch(),
+    CascadeRegressor(),
 ]
 
 
@@ -80,7 +82,11 @@ def test_sklearn_common_checks(estimator, check):
 
 def _small(est):
     """Settings that keep the tests fast without changing what is exercised."""
-    return clone(est).set_params(**({"search_radius": 3} if isinstance(est, MeanPatchTemplateSearch) else {}))
+    if isinstance(est, MeanPatchTemplateSearch):
+        return clone(est).set_params(search_radius=3)
+    if isinstance(est, CascadeRegressor):
+        return clone(est).set_params(cell_sizes=(8, 5), n_perturbations=1)
+    return clone(est)
 
 
 def _outputs(est, X):
@@ -202,3 +208,25 @@ def test_template_search_moves_towards_truth(synthetic):
     start = model.init_.predict(X[240:])
     assert ((model.step_ > 0) & (model.step_ <= 1)).all()
     assert rmse(y[240:], model.predict(X[240:])) < 0.8 * rmse(y[240:], start)
+
+
+def test_cascade_stages_improve_on_synthetic_faces(synthetic):
+    from fkp_classic.metrics import rmse
+
+    X, y = synthetic.data, synthetic.target
+    model = CascadeRegressor(cell_sizes=(8, 6, 4), n_perturbations=2).fit(X[:240], y[:240])
+    staged = [rmse(y[240:], p) for p in model.staged_predict(X[240:])]
+    assert len(staged) == 4
+    assert staged[1] < 0.7 * staged[0] and staged[-1] < staged[1]
+    np.testing.assert_array_equal(model.predict(X[240:]), model.staged_predict(X[240:])[-1])
+    mirrored = clone(model).set_params(flip_test=True).fit(X[:240], y[:240])
+    assert rmse(y[240:], mirrored.predict(X[240:])) < staged[0]
+
+
+def test_cascade_trains_on_partial_labels(synthetic):
+    from fkp_classic.datasets import make_faces
+
+    X, y = make_faces(200, random_state=5, missing=0.7, return_X_y=True)
+    model = CascadeRegressor(cell_sizes=(8,), n_perturbations=1).fit(X, y)
+    assert np.isfinite(model.predict(X[:5])).all()
+    assert (model.stages_[0].n_labelled_[[0, 1, 10, 14]] == 200 * 2).all()  # every row, both starts
