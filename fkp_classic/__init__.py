@@ -3,12 +3,13 @@
 >>> from fkp_classic import KeypointRegressor
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .cascade import CascadeRegressor
 from .hog import HOGFeatures
 from .mean import MeanKeypoints
 from .patch import PatchFeatures
+from .persistence import load_default_model, load_model, save_model
 from .regressor import KeypointRegressor
 from .ridge import KeypointRidge
 from .template import MeanPatchTemplateSearch
@@ -21,5 +22,8 @@ __all__ = [
     "KeypointRegressor",
     "MeanKeypoints",
     "MeanPatchTemplateSearch",
+    "load_default_model",
+    "load_model",
+    "save_model",
     "__version__",
 ]

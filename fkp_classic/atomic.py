@@ -36,6 +36,9 @@ def atomic_write(path, mode="w", **open_kwargs):
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh

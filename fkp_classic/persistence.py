@@ -1,0 +1,73 @@
+"""Saving and loading fitted models, with a check of the library version that saved them."""
+
+from pathlib import Path
+
+import joblib
+
+from ._version import __version__
+from .atomic import atomic_write
+
+__all__ = ["ModelVersionError", "save_model", "load_model", "load_default_model", "DEFAULT_MODEL"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
+_FORMAT = "fkp_classic-model"
+
+
+class ModelVersionError(ValueError):
+    """A model file saved by an incompatible fkp_classic version, or not a model file at all."""
+
+
+def _compatible(saved, current):
+    """Same major and minor version (0.1.x loads 0.1.y)."""
+    return saved.split(".")[:2] == current.split(".")[:2]
+
+
+def save_model(model, path):
+    """Write a fitted estimator with the library version, atomically.
+
+    Parameters
+    ----------
+    model : estimator
+    path : str or Path
+    """
+    with atomic_write(path, "wb") as fh:
+        joblib.dump({"format": _FORMAT, "fkp_classic_version": __version__, "model": model}, fh, compress=3)
+
+
+def load_model(path):
+    """Load a model written by :func:`save_model`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelVersionError
+        If the file is not an fkp_classic model, or was saved by a version
+        whose major.minor differs from this one.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    try:
+        payload = joblib.load(path)
+    except Exception as exc:  # joblib raises many kinds for a file that is not a pickle
+        raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
+    saved = str(payload.get("fkp_classic_version"))
+    if not _compatible(saved, __version__):
+        raise ModelVersionError(
+            f"{path} was saved by fkp_classic {saved}, which is incompatible with the installed {__version__}; "
+            f"refit it with this version"
+        )
+    return payload["model"]
+
+
+def load_default_model():
+    """The pretrained model shipped in the package (fitted on all of faces96).
+
+    Built by ``benchmarks/train_default.py``.
+    """
+    if not DEFAULT_MODEL.is_file():
+        raise FileNotFoundError(f"the packaged default model {DEFAULT_MODEL} is missing; build it with benchmarks/train_default.py")
+    return load_model(DEFAULT_MODEL)
