@@ -153,11 +153,8 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
     >>> y = X[:, :4] * 3 + 1
     >>> y[::2, 2:] = np.nan  # keypoint 1 missing on half the rows
     >>> model = KeypointRidge(alpha=1e-6).fit(X, y)
-    >>> np.round(model.coef_[:, :4], 3)
-    array([[3., 0., 0., 0.],
-           [0., 3., 0., 0.],
-           [0., 0., 3., 0.],
-           [0., 0., 0., 3.]])
+    >>> bool(np.allclose(model.coef_[:, :4], 3 * np.eye(4), atol=1e-3))
+    True
     >>> model.n_labelled_
     array([50, 25])
     """

@@ -1,0 +1,42 @@
+"""Every code example in the docs and docstrings runs."""
+
+import doctest
+import importlib
+import os
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import fkp_classic
+from conftest import FACES96, ROOT, needs_faces96
+
+sys.path.insert(0, str(ROOT / "docs"))
+import make_reference  # noqa: E402
+
+
+@pytest.mark.parametrize("module", [m.name for m in pkgutil.iter_modules(fkp_classic.__path__) if m.name != "__main__"])
+def test_docstring_examples(module):
+    mod = importlib.import_module(f"fkp_classic.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+@needs_faces96
+def test_guide_examples_run(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FKP_DATA", str(FACES96))
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "guide.md").read_text(), re.S)
+    assert len(blocks) >= 6
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "docs/guide.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "(3416, 9216) (3416, 30)" in out and "RMSE" in out
+    assert os.path.getsize(namespace["out"]) > 1000
+
+
+def test_reference_is_up_to_date():
+    assert (ROOT / "docs" / "reference.md").read_text() == make_reference.render()
