@@ -11,7 +11,7 @@ from .flip import flip_images, flip_keypoints
 from .regressor import KeypointRegressor
 from .ridge import KeypointRidge
 from .sampling import sample_patches
-from .validation import as_images, check_keypoints, resolve_image_shape
+from .validation import as_images, fit_images, set_keypoint_tags
 
 __all__ = ["CascadeRegressor", "local_descriptors", "orientation_maps"]
 
@@ -198,9 +198,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         -------
         self : CascadeRegressor
         """
-        X = validate_data(self, X, dtype=None, ensure_min_features=4)
-        y = check_keypoints(y, len(X))
-        self.image_shape_ = resolve_image_shape(X.shape[1], self.image_shape)
+        X, y = fit_images(self, X, y)
         rng = check_random_state(self.random_state)
         init = KeypointRegressor() if self.init is None else self.init
         self.init_ = clone(init).fit(X, y)
@@ -265,8 +263,6 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         return self.staged_predict(X)[-1]
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags = set_keypoint_tags(super().__sklearn_tags__())
         tags.input_tags.positive_only = True  # the default initial estimator square-roots pixels
         return tags

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .validation import as_images, resolve_image_shape
+from .validation import as_images, fit_images
 
 __all__ = ["hog_batch", "HOGFeatures"]
 
@@ -211,8 +211,7 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
         -------
         self : HOGFeatures
         """
-        X = validate_data(self, X, dtype=None, ensure_min_features=4)
-        self.image_shape_ = resolve_image_shape(X.shape[1], self.image_shape)
+        X = fit_images(self, X, needs_y=False)
         self.n_features_out_ = hog_batch(
             np.zeros((1, *self.image_shape_)), **self._hog_params()
         ).shape[1]

@@ -6,7 +6,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .flip import flip_keypoints
 from .patch import nan_mean_keypoints
-from .validation import check_keypoints, resolve_image_shape
+from .validation import check_keypoints, resolve_image_shape, set_keypoint_tags
 
 __all__ = ["MeanKeypoints"]
 
@@ -74,7 +74,5 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
         return np.tile(self.mean_, (len(X), 1))
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags = set_keypoint_tags(super().__sklearn_tags__())
         return tags

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .sampling import normalize_patches, sample_patches
-from .validation import as_images, check_keypoints, resolve_image_shape
+from .validation import as_images, check_keypoints, fit_images
 
 __all__ = ["PatchFeatures", "nan_mean_keypoints"]
 
@@ -88,8 +88,7 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         -------
         self : PatchFeatures
         """
-        X = validate_data(self, X, dtype=None, ensure_min_features=4)
-        self.image_shape_ = resolve_image_shape(X.shape[1], self.image_shape)
+        X = fit_images(self, X, needs_y=False)
         if self.size < 1:
             raise ValueError(f"size must be a positive integer, got {self.size}")
         if self.points is None:

@@ -7,7 +7,7 @@ from .flip import flip_augment
 from .hog import HOGFeatures
 from .patch import PatchFeatures
 from .ridge import KeypointRidge
-from .validation import check_keypoints, resolve_image_shape
+from .validation import fit_images, set_keypoint_tags
 
 __all__ = ["KeypointRegressor"]
 
@@ -114,9 +114,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         -------
         self : KeypointRegressor
         """
-        X = validate_data(self, X, dtype=None, ensure_min_features=4)
-        y = check_keypoints(y, len(X))
-        self.image_shape_ = resolve_image_shape(X.shape[1], self.image_shape)
+        X, y = fit_images(self, X, y)
         if self.flip:
             X, y = flip_augment(X, y, self.image_shape_, self.layout)
         self.features_ = self._make_features()
@@ -140,8 +138,6 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         return self.ridge_.predict(self.features_.transform(X))
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags = set_keypoint_tags(super().__sklearn_tags__())
         tags.input_tags.positive_only = self.features == "hog" and bool(self.transform_sqrt)
         return tags

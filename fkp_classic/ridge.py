@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .validation import check_keypoints
+from .validation import check_keypoints, set_keypoint_tags
 
 __all__ = ["KeypointRidge"]
 
@@ -244,8 +244,6 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         return X @ self.coef_.T + self.intercept_
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags = set_keypoint_tags(super().__sklearn_tags__())
         tags.input_tags.allow_nan = False
         return tags

@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .mean import MeanKeypoints
 from .sampling import normalize_patches, sample_patches
-from .validation import as_images, check_keypoints, resolve_image_shape
+from .validation import as_images, fit_images, set_keypoint_tags
 
 __all__ = ["MeanPatchTemplateSearch", "ncc_search"]
 
@@ -157,9 +157,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         -------
         self : MeanPatchTemplateSearch
         """
-        X = validate_data(self, X, dtype=None, ensure_min_features=4)
-        y = check_keypoints(y, len(X))
-        self.image_shape_ = resolve_image_shape(X.shape[1], self.image_shape)
+        X, y = fit_images(self, X, y)
         images = as_images(X, self.image_shape_)
         n, K = len(X), y.shape[1] // 2
         points = y.reshape(n, K, 2)
@@ -204,7 +202,5 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         return (starts + self.step_[None, :, None] * found).reshape(len(X), -1)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags = set_keypoint_tags(super().__sklearn_tags__())
         return tags

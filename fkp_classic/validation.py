@@ -1,10 +1,11 @@
 """Input checks shared by the estimators: images, keypoint targets, layouts."""
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 from .keypoints import KAGGLE_15, KeypointLayout
 
-__all__ = ["resolve_image_shape", "as_images", "check_keypoints", "resolve_layout"]
+__all__ = ["resolve_image_shape", "as_images", "check_keypoints", "resolve_layout", "fit_images", "set_keypoint_tags"]
 
 
 def resolve_image_shape(n_pixels, image_shape=None):
@@ -102,3 +103,22 @@ def resolve_layout(layout, n_keypoints):
     if layout.n_keypoints != n_keypoints:
         raise ValueError(f"layout has {layout.n_keypoints} keypoints but y has {n_keypoints}")
     return layout
+
+
+def fit_images(estimator, X, y=None, needs_y=True):
+    """Validate flattened images (and keypoints) at ``fit``; record ``image_shape_`` on the estimator.
+
+    Returns the validated ``X`` and, when ``needs_y``, the checked ``y``.
+    """
+    X = validate_data(estimator, X, dtype=None, ensure_min_features=4)
+    if needs_y:
+        y = check_keypoints(y, len(X))
+    estimator.image_shape_ = resolve_image_shape(X.shape[1], estimator.image_shape)
+    return (X, y) if needs_y else X
+
+
+def set_keypoint_tags(tags):
+    """Tags of an estimator whose target is ``(n_samples, 2K)`` keypoint pairs."""
+    tags.target_tags.multi_output = True
+    tags.target_tags.single_output = False
+    return tags

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from conftest import FACES96, needs_faces96
 from fkp_classic.keypoints import KAGGLE_COLUMNS

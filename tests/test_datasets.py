@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FACES96, KAGGLE, needs_faces96, needs_kaggle
+from conftest import FACES96, KAGGLE, needs_faces96
 from fkp_classic.atomic import atomic_write
 from fkp_classic.datasets import (
     DataError,

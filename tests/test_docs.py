@@ -6,7 +6,6 @@ import os
 import pkgutil
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
