@@ -7,7 +7,7 @@ from skimage.transform import resize
 
 from .keypoints import KAGGLE_NAMES
 
-__all__ = ["FRAMING", "detect_faces", "crop_faces", "detect_keypoints", "paste_faces", "fit_framing", "framed_mean_offset", "nearest_box", "pasted_face_errors"]
+__all__ = ["FRAMING", "detect_faces", "crop_faces", "detect_keypoints", "paste_faces", "fit_framing", "framed_mean_offset", "nearest_box", "pasted_face_errors", "crop_frames", "reframe", "MEAN_SHAPE"]
 
 FRAMING = (1.2060, 0.0156, 0.0142)
 """Box-to-crop transform ``(scale, dx, dy)``: the 96x96 crop of a detection ``(x, y, w, h)`` is the
@@ -16,6 +16,11 @@ square of side ``scale * w`` centred at ``(x + w/2 + dx*w, y + h/2 + dy*w)``. Fi
 
 _CROP = 96
 _DETECTOR = None
+
+MEAN_SHAPE = np.array([65.05, 38.19, 30.65, 38.44, 58.27, 38.52, 71.46, 37.87, 37.31, 38.7, 24.2, 38.15, 57.7, 27.02,
+                       78.59, 29.16, 37.73, 27.22, 16.31, 29.57, 48.86, 58.82, 62.26, 76.36, 34.37, 76.59, 48.8, 72.25,
+                       48.95, 83.61])
+"""Mean Kaggle keypoints of the faces96 training crops (x1, y1, ...), the framing :func:`reframe` aims at."""
 
 
 def _detector():
@@ -87,24 +92,69 @@ def crop_faces(image, boxes, framing=FRAMING):
     frames : ndarray of shape (n_faces, 3)
         ``(x0, y0, side)`` of each crop in photo pixels.
     """
-    gray = _gray(image)
     scale, dx, dy = framing
-    crops, frames = [], []
-    for x, y, w, h in np.asarray(boxes, dtype=float).reshape(-1, 4):
-        side = scale * w
-        cx, cy = x + w / 2 + dx * w, y + h / 2 + dy * w
-        x0, y0 = cx - side / 2, cy - side / 2
-        # Pad so crops reaching past the photo edge repeat its border.
-        pad = int(np.ceil(side))
+    x, y, w, h = np.asarray(boxes, dtype=float).reshape(-1, 4).T
+    side = scale * w
+    frames = np.stack([x + w / 2 + dx * w - side / 2, y + h / 2 + dy * w - side / 2, side], axis=1)
+    return crop_frames(image, frames)
+
+
+def crop_frames(image, frames):
+    """Resample the square ``(x0, y0, side)`` photo regions to 96x96 uint8 crops.
+
+    Returns the crops ``(n, 9216)`` and the frames rounded to whole pixels.
+    """
+    gray = _gray(image)
+    crops, out = [], []
+    for x0, y0, side in np.asarray(frames, dtype=float).reshape(-1, 3):
+        n = max(int(round(side)), 8)
+        pad = n + 1  # crops reaching past the photo edge repeat its border
         padded = np.pad(gray, pad, mode="edge")
-        r0, c0 = int(round(y0)) + pad, int(round(x0)) + pad
-        n = int(round(side))
-        region = padded[r0 : r0 + n, c0 : c0 + n]
+        c0, r0 = int(round(x0)), int(round(y0))
+        region = padded[r0 + pad : r0 + pad + n, c0 + pad : c0 + pad + n]
         crop = resize(region, (_CROP, _CROP), anti_aliasing=n > _CROP, preserve_range=True)
         crops.append(np.clip(np.round(crop * 255), 0, 255).astype(np.uint8).ravel())
-        frames.append((c0 - pad, r0 - pad, n))
-    frames = np.array(frames, dtype=float).reshape(-1, 3)
-    return np.array(crops, dtype=np.uint8).reshape(-1, _CROP * _CROP), frames
+        out.append((c0, r0, n))
+    return np.array(crops, dtype=np.uint8).reshape(-1, _CROP * _CROP), np.array(out, dtype=float).reshape(-1, 3)
+
+
+def reframe(points, mean_shape=MEAN_SHAPE):
+    """Crop frames that put predicted photo keypoints where the training crops have them.
+
+    The frame's scale matches the points' spread (RMS distance to their
+    centroid) to the mean shape's, and its position matches the centroids:
+    a second crop made this way is framed like the training faces whatever
+    the detector's box did.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_faces, 2K)
+        Keypoints in photo pixels.
+    mean_shape : ndarray of shape (2K,)
+        Mean keypoints of the training crops.
+
+    Returns
+    -------
+    frames : ndarray of shape (n_faces, 3)
+    """
+    pts = points.reshape(len(points), -1, 2)
+    mean = np.asarray(mean_shape, dtype=float).reshape(-1, 2)
+    centre, mean_centre = pts.mean(axis=1), mean.mean(axis=0)
+    spread = np.sqrt(((pts - centre[:, None]) ** 2).sum(axis=2).mean(axis=1))
+    mean_spread = np.sqrt(((mean - mean_centre) ** 2).sum(axis=1).mean())
+    side = _CROP * spread / mean_spread
+    corner = centre - (mean_centre + 0.5) * (side / _CROP)[:, None] + 0.5
+    return np.c_[corner, side]
+
+
+def _predict_photo(image, model, boxes, reframe_passes):
+    """Keypoints in photo pixels for detection boxes, re-cropping around them ``reframe_passes`` times."""
+    crops, frames = crop_faces(image, boxes)
+    points = _to_photo(model.predict(crops), frames)
+    for _ in range(reframe_passes):
+        crops, frames = crop_frames(image, reframe(points))
+        points = _to_photo(model.predict(crops), frames)
+    return points
 
 
 def _to_photo(points, frames):
@@ -115,7 +165,7 @@ def _to_photo(points, frames):
     return out.reshape(len(points), -1)
 
 
-def detect_keypoints(image, model=None, min_size=40):
+def detect_keypoints(image, model=None, min_size=40, reframe_passes=2):
     """Find faces in a photo and their 15 keypoints.
 
     Parameters
@@ -127,6 +177,10 @@ def detect_keypoints(image, model=None, min_size=40):
         :func:`fkp_classic.load_default_model`.
     min_size : int, default=40
         Smallest face searched for, in pixels.
+    reframe_passes : int, default=2
+        Times to re-crop each face around its predicted keypoints
+        (:func:`reframe`) and predict again, which removes most of the
+        detector box's jitter.
 
     Returns
     -------
@@ -149,8 +203,7 @@ def detect_keypoints(image, model=None, min_size=40):
     boxes = detect_faces(image, min_size=min_size)
     if len(boxes) == 0:
         return []
-    crops, frames = crop_faces(image, boxes)
-    points = _to_photo(model.predict(crops), frames)
+    points = _predict_photo(image, model, boxes, reframe_passes)
     return [
         {
             "box": tuple(float(v) for v in box),
@@ -252,7 +305,7 @@ def framed_mean_offset(images, target, framing=FRAMING, random_state=1):
     return np.mean(mapped, axis=0) - np.asarray(target).mean(axis=0), len(mapped)
 
 
-def pasted_face_errors(images, target, model, random_state=3):
+def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2):
     """RMSE of the photo pipeline on pasted faces against predicting their crops directly.
 
     Each face is pasted into a canvas (:func:`paste_faces`); the pipeline
@@ -274,8 +327,7 @@ def pasted_face_errors(images, target, model, random_state=3):
         box = nearest_box(detect_faces(canvas), frame)
         if box is None:
             continue
-        crops, crop_frames = crop_faces(canvas, box[None])
-        points = _to_photo(model.predict(crops), crop_frames)[0].reshape(-1, 2)
+        points = _predict_photo(canvas, model, box[None], reframe_passes)[0].reshape(-1, 2)
         x0, y0, side = frame
         photo.append(((points - (x0, y0) + 0.5) * _CROP / side - 0.5).ravel())
         found_rows.append(row)

@@ -122,6 +122,6 @@ def test_photo_pipeline_on_pasted_faces(faces96, faces96_folds):
     model = KeypointRegressor().fit(faces96.data[train], faces96.target[train])
     photo, direct, found = pasted_face_errors(faces96.data[test[:60]], faces96.target[test[:60]], model)
     assert found > 45
-    # Measured on 200 faces: 4.0 px through the photo pipeline against 2.4 px on the crops (1.66x):
-    # the LBP detector frames faces less consistently than the HOG detector that made faces96.
-    assert photo < 2.0 * direct
+    # Measured on 200 faces of fold 0: 3.20 px through the photo pipeline against 2.43 px on the
+    # crops (1.32x); without re-cropping around the first prediction it is 4.03 px (1.66x).
+    assert photo < 1.5 * direct, (photo, direct)
