@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .flip import flip_images, flip_keypoints
+from .hog import central_gradients
 from .regressor import KeypointRegressor
 from .ridge import KeypointRidge
 from .sampling import sample_patches
@@ -26,10 +27,7 @@ def orientation_maps(images, n_bins, chunk_size=256):
 
 
 def _orientation_maps(images, n_bins):
-    g_row = np.zeros_like(images)
-    g_col = np.zeros_like(images)
-    g_row[:, 1:-1] = images[:, 2:] - images[:, :-2]
-    g_col[:, :, 1:-1] = images[:, :, 2:] - images[:, :, :-2]
+    g_row, g_col = central_gradients(images)
     magnitude = np.hypot(g_row, g_col)
     position = (np.arctan2(g_row, g_col) % np.pi) * (n_bins / np.pi) - 0.5
     low = np.floor(position)

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .validation import as_images, fit_images
 
-__all__ = ["hog_batch", "HOGFeatures"]
+__all__ = ["hog_batch", "HOGFeatures", "central_gradients"]
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 
@@ -25,6 +25,15 @@ def _normalize_blocks(blocks, method, eps=1e-5):
         out = np.minimum(out, 0.2)
         out = out / np.sqrt((out**2).sum(axis=axes, keepdims=True) + eps**2)
     return out
+
+
+def central_gradients(images):
+    """Row and column central differences of ``(n, h, w)`` images, zero on the border (as skimage's HOG)."""
+    g_row = np.zeros_like(images)
+    g_col = np.zeros_like(images)
+    g_row[:, 1:-1, :] = images[:, 2:, :] - images[:, :-2, :]
+    g_col[:, :, 1:-1] = images[:, :, 2:] - images[:, :, :-2]
+    return g_row, g_col
 
 
 def _magnitude_and_bins(g_row, g_col, orientations):
@@ -117,10 +126,7 @@ def hog_batch(
         )
     # Only the pixels inside whole cells contribute.
     h, w = n_cells_row * c_row, n_cells_col * c_col
-    g_row = np.zeros_like(images)
-    g_col = np.zeros_like(images)
-    g_row[:, 1:-1, :] = images[:, 2:, :] - images[:, :-2, :]
-    g_col[:, :, 1:-1] = images[:, :, 2:] - images[:, :, :-2]
+    g_row, g_col = central_gradients(images)
     g_row, g_col = g_row[:, :h, :w], g_col[:, :h, :w]
     if integer_pixels:
         # Gradients are integers in [-255, 255]: look magnitude and bin up.
