@@ -62,11 +62,34 @@ def markdown(result):
         lines += ["", f"HOG extraction on {hog['n_faces']} faces: batch HOGFeatures {hog['batch_seconds']:.2f} s, "
                   f"loop of skimage.feature.hog {hog['skimage_loop_seconds']:.2f} s: "
                   f"**{hog['speedup']:.1f}x** faster (max abs difference {hog['max_abs_difference']:.1e})."]
+    lines += peer_comparison(ok)
     for r in ok:
         if r.get("stages"):
             stages = ", ".join(f"{s:.3f}" for s in r["stages"])
             lines += ["", f"{r['name']}: pooled RMSE after each stage (start first): {stages}."]
     return "\n".join(lines) + "\n"
+
+
+def peer_comparison(rows, ours="cascade (CascadeRegressor)", peer="dlib shape predictor"):
+    """Lines comparing the cascade with dlib, when both ran: the issue's targets as ratios of this run."""
+    by_name = {r["name"]: r for r in rows}
+    if ours not in by_name or peer not in by_name:
+        return []
+    a, b = by_name[ours], by_name[peer]
+    lines = ["", f"{ours} against {peer}, same folds, same run:", "",
+             f"- RMSE: {a['rmse']:.3f} vs {b['rmse']:.3f} px, ratio **{a['rmse'] / b['rmse']:.3f}**",
+             f"- predict throughput: {a['predict_faces_per_second']:.0f} vs {b['predict_faces_per_second']:.0f} faces/s, "
+             f"ratio **{a['predict_faces_per_second'] / b['predict_faces_per_second']:.2f}x**"]
+    if "predict_faces_per_second_1thread" in a:
+        single = a["predict_faces_per_second_1thread"]
+        lines.append(f"- predict throughput on one thread (dlib predicts one face at a time on one): {single:.0f} faces/s, "
+                     f"ratio **{single / b['predict_faces_per_second']:.2f}x**")
+    lines.append(f"- fit per fold: {a['fit_seconds']:.1f} vs {b['fit_seconds']:.1f} s, "
+                 f"ratio **{a['fit_seconds'] / b['fit_seconds']:.3f}**; peak fit memory {a['peak_fit_memory_mib']:.0f} "
+                 f"vs {b['peak_fit_memory_mib']:.0f} MiB")
+    worse = [k for k, (x, z) in enumerate(zip(a["per_keypoint_rmse"], b["per_keypoint_rmse"])) if x >= z]
+    lines.append(f"- keypoints where the cascade is not better: {worse if worse else 'none'}")
+    return lines
 
 
 def write_json(result, path):

@@ -1,149 +1,176 @@
-"""Cascaded shape regression: local gradient descriptors at the current points, ridge on the residual."""
+"""Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.ndimage import uniform_filter
+from joblib import effective_n_jobs
+from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.model_selection import cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .flip import flip_images, flip_keypoints
-from .hog import central_gradients
-from .regressor import KeypointRegressor
+from .descriptors import grid_descriptors, local_descriptors, orientation_integrals
+from .flip import flip_augment, flip_images, flip_keypoints
 from .ridge import KeypointRidge
-from .sampling import sample_patches
 from .validation import as_images, fit_images, set_keypoint_tags
 
-__all__ = ["CascadeRegressor", "local_descriptors", "orientation_maps"]
+__all__ = ["CascadeRegressor"]
+
+_CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
 
 
-def orientation_maps(images, n_bins, chunk_size=256):
-    """Gradient magnitude soft-binned by unsigned orientation: (n, n_bins, h, w), float32."""
-    maps = np.empty((images.shape[0], n_bins) + images.shape[1:], dtype=np.float32)
-    for first in range(0, len(images), chunk_size):
-        sl = slice(first, first + chunk_size)
-        maps[sl] = _orientation_maps(np.asarray(images[sl], dtype=np.float32), n_bins)
-    return maps
+def _similarity(shapes, reference):
+    """Scale-rotation (complex) taking centred ``reference`` (K, 2) to each centred shape (..., K, 2)."""
+    ref = reference[:, 0] + 1j * reference[:, 1]
+    ref = ref - ref.mean()
+    cur = shapes[..., 0] + 1j * shapes[..., 1]
+    cur = cur - cur.mean(axis=-1, keepdims=True)
+    return (cur @ ref.conj()) / (ref @ ref.conj()).real
 
 
-def _orientation_maps(images, n_bins):
-    g_row, g_col = central_gradients(images)
-    magnitude = np.hypot(g_row, g_col)
-    position = (np.arctan2(g_row, g_col) % np.pi) * (n_bins / np.pi) - 0.5
-    low = np.floor(position)
-    frac = position - low
-    low = low.astype(np.intp) % n_bins
-    high = (low + 1) % n_bins
-    maps = np.empty((images.shape[0], n_bins) + images.shape[1:], dtype=np.float32)
-    for b in range(n_bins):
-        maps[:, b] = magnitude * ((low == b) * (1 - frac) + (high == b) * frac)
-    return maps
+def _as_complex(points):
+    return points[..., 0] + 1j * points[..., 1]
 
 
-def _box_filter(maps, size):
-    """Mean over ``size x size`` boxes; output pixel (i, j) covers input rows i - size // 2 .. i - size // 2 + size - 1."""
-    return uniform_filter(maps, size=(1, 1, size, size), mode="nearest")
+def _as_points(z):
+    return np.stack([z.real, z.imag], axis=-1)
 
 
-def local_descriptors(maps, points, cell_size, grid=4):
-    """SIFT-like gradient descriptors around every point of every image.
+def _cross_fit(ridge, F, y, folds):
+    """Held-out predictions of clones of the fitted ``ridge`` on each fold (its own predictions without folds)."""
+    if folds is None:
+        return ridge.predict(F)
+    out = np.empty_like(y)
+    for train, test in folds:
+        out[test] = clone(ridge).fit(F[train], y[train]).predict(F[test])
+    return out
 
-    For each point, a ``grid x grid`` array of square cells of ``cell_size``
-    pixels centred on it; each cell holds the orientation histogram
-    (``n_bins`` unsigned bins, soft-assigned) of the gradient magnitude inside
-    it, read at sub-pixel positions by bilinear interpolation of box-filtered
-    orientation maps. Each point's descriptor is normalised like HOG's
-    L2-Hys (unit norm, clipped at 0.2, unit norm again).
 
-    Parameters
-    ----------
-    maps : ndarray of shape (n, n_bins, height, width)
-        :func:`orientation_maps` of the images.
-    points : ndarray of shape (n, M, 2)
-        ``(x, y)`` per point; several shapes of one image may be stacked along M.
-    cell_size : int
-    grid : int, default=4
+def _weights(ridge):
+    """A fitted ridge as one matrix: coefficients, then the intercept as the last row."""
+    return np.vstack([ridge.coef_.T, ridge.intercept_])
 
-    Returns
-    -------
-    ndarray of shape (n, M, grid * grid * n_bins), float32
+
+def _linear(weights, F):
+    """``F @ coef.T + intercept`` from :func:`_weights` (the predict path's inner loop).
+
+    In float64: float32 products would round differently for different batch
+    sizes, and a face's keypoints must not depend on its batch.
     """
-    n, m, _ = points.shape
-    n_bins = maps.shape[1]
-    boxed = _box_filter(maps, cell_size)
-    # The box around pixel p starts at p - size // 2: shift so cells are centred on the samples.
-    shift = (cell_size - 1) / 2 - cell_size // 2
-    flat = boxed.reshape(n * n_bins, *boxed.shape[2:])
-    centers = np.repeat(points + shift, n_bins, axis=0)
-    cells = sample_patches(flat, centers, grid, spacing=cell_size).astype(np.float32)
-    desc = cells.reshape(n, n_bins, m, grid, grid).transpose(0, 2, 3, 4, 1).reshape(n, m, -1)
-    desc /= np.sqrt((desc**2).sum(axis=-1, keepdims=True)) + 1e-6
-    np.minimum(desc, 0.2, out=desc)
-    desc /= np.sqrt((desc**2).sum(axis=-1, keepdims=True)) + 1e-6
-    return desc
+    return F.astype(np.float64) @ weights[:-1] + weights[-1]
 
 
 class CascadeRegressor(RegressorMixin, BaseEstimator):
-    """Supervised-descent cascade: refine keypoints by regressing on local descriptors.
+    """Supervised-descent cascade: refine keypoints by regressing on shape-indexed descriptors.
 
-    Start from an initial estimate (a :class:`KeypointRegressor` by default),
-    then at each stage describe the image around the *current* keypoints
-    (:func:`local_descriptors`, cells shrinking over stages) and move every
-    keypoint by a ridge regression of the remaining offset on those
-    descriptors (Xiong & De la Torre's SDM, with ridge in place of trees).
+    Start from a whole-face estimate, then at each stage describe the image
+    around the *current* keypoints and move every keypoint by a ridge
+    regression of the remaining offset on those descriptors (Xiong & De la
+    Torre's SDM, with ridge in place of least squares). Descriptors and
+    offsets live in the frame of the current shape: cells are scaled and
+    turned with it (a similarity fitted to the mean shape), so a tilted or
+    larger face looks like an upright one of mean size to the regressors.
+    Every descriptor is read from one integral image of gradient
+    orientations per face (:mod:`fkp_classic.descriptors`).
 
     Each stage trains on the estimates the previous stages really produce on
-    faces the initial estimator did not see (cross-fitted starts), from
-    several randomly perturbed starts per face. Missing keypoints (NaN) are
+    faces they did not see (cross-fitted: every estimate on a training face
+    comes from models fitted without it), from several randomly perturbed
+    starts per face. Missing keypoints (NaN) are
     handled per keypoint by :class:`KeypointRidge`.
 
     Parameters
     ----------
     init : estimator or None, default=None
-        Initial estimate; None means ``KeypointRegressor()``.
-    cell_sizes : tuple of int, default=(10, 8, 6, 5)
-        Descriptor cell size per stage (one stage per entry).
+        Initial estimate. None uses a ridge on HOG-like cells of the whole
+        face, read from the same integral images (no second gradient pass);
+        an estimator (e.g. :class:`KeypointRegressor`) is fitted and
+        cross-fitted instead.
+    cell_sizes : tuple of float, default=(12, 10, 8, 6, 4)
+        Descriptor cell side in pixels, at the mean shape's size, per stage
+        (one stage per entry).
     grid : int, default=4
         Cells per side of each descriptor.
     n_bins : int, default=9
-        Orientation bins.
-    alpha : float, default=100.0
-        Ridge penalty of every stage.
+        Unsigned orientation bins.
+    pool : int, default=2
+        Faces are box-downsampled by this factor before the gradients.
+    intensity : bool, default=True
+        Add each cell's mean brightness (normalised per keypoint) to the
+        gradient histograms.
+    alpha : float or sequence of float, default=50.0
+        Ridge penalty of the first stage (then times ``alpha_growth`` per
+        stage), or one per stage.
+    alpha_growth : float, default=2.0
+        Factor between the penalties of successive stages when ``alpha`` is
+        a single value: later stages correct smaller, noisier offsets and
+        are regularised harder.
+    init_alpha : float, default=100.0
+        Ridge penalty of the default initial estimate.
     n_perturbations : int, default=3
         Extra perturbed starts per training face.
     perturbation : (float, float, float), default=(2.0, 0.04, 4.0)
         Standard deviations of the start jitter: translation (px), scale
         (relative), rotation (degrees), about the start's centroid.
-    cv : int, default=3
-        Folds for the cross-fitted starts on training faces.
+    cv : int, default=5
+        Folds for cross-fitting on the training faces: the starts of each
+        stage are the held-out estimates of the initial estimate and of
+        the previous stages, as on unseen faces (below 2, no cross-fitting).
+    flip : bool, default=False
+        Train on the mirrored faces too.
     flip_test : bool, default=False
         Also predict the mirrored face and average. Off by default: on
         faces96, whose nose and mouth sit about 1 px off the image's mirror
-        axis, it costs about 0.2 px.
+        axis, it costs accuracy.
+    n_jobs : int or None, default=None
+        Threads for predicting blocks of faces (None means 1, -1 all cores).
     random_state : int, RandomState or None, default=0
     image_shape : (int, int) or None, default=None
     layout : KeypointLayout or None, default=None
 
     Attributes
     ----------
-    init_ : estimator
-        The initial estimator, fitted on all training faces.
+    init_ : KeypointRidge or estimator
+        The initial estimate, fitted on all training faces.
     stages_ : list of KeypointRidge
+        One per stage, from descriptors to offsets in the current shape's frame.
+    weights_ : list of ndarray
+        The default initial ridge (None for a given ``init``) and every
+        stage as ``(n_features + 1, 2K)`` matrices (intercept last): what
+        the predict path multiplies by.
+    mean_shape_ : ndarray of shape (K, 2)
+        Mean training keypoints: the reference frame of the descriptors.
     image_shape_ : (int, int)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> from fkp_classic import CascadeRegressor
+    >>> from fkp_classic.datasets import make_faces
+    >>> X, y = make_faces(300, random_state=0, return_X_y=True)
+    >>> model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1).fit(X[:200], y[:200])
+    >>> model.predict(X[200:]).shape
+    (100, 30)
     """
 
     def __init__(
         self,
         init=None,
-        cell_sizes=(10, 8, 6, 5),
+        cell_sizes=(12, 10, 8, 6, 4),
         grid=4,
         n_bins=9,
-        alpha=100.0,
+        pool=2,
+        intensity=True,
+        alpha=50.0,
+        alpha_growth=2.0,
+        init_alpha=100.0,
         n_perturbations=3,
         perturbation=(2.0, 0.04, 4.0),
-        cv=3,
+        cv=5,
+        flip=False,
         flip_test=False,
+        n_jobs=None,
         random_state=0,
         image_shape=None,
         layout=None,
@@ -152,40 +179,72 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.cell_sizes = cell_sizes
         self.grid = grid
         self.n_bins = n_bins
+        self.pool = pool
+        self.intensity = intensity
         self.alpha = alpha
+        self.alpha_growth = alpha_growth
+        self.init_alpha = init_alpha
         self.n_perturbations = n_perturbations
         self.perturbation = perturbation
         self.cv = cv
+        self.flip = flip
         self.flip_test = flip_test
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.image_shape = image_shape
         self.layout = layout
 
-    def _features(self, maps, shapes, stage):
-        """Descriptors of ``shapes`` (n_images, n_rep, K, 2), one row per (image, rep)."""
-        n, rep, k, _ = shapes.shape
-        out = np.empty((n, rep, k * self.grid * self.grid * self.n_bins), dtype=np.float32)
-        for first in range(0, n, 128):
-            sl = slice(first, first + 128)
-            block = shapes[sl].reshape(-1, rep * k, 2)
-            desc = local_descriptors(maps[sl], block, self.cell_sizes[stage], self.grid)
-            out[sl] = desc.reshape(len(block), rep, -1)
-        return out.reshape(n * rep, -1)
+    def _alphas(self):
+        """Ridge penalty per stage."""
+        n_stages = len(self.cell_sizes)
+        if np.ndim(self.alpha) == 0:
+            return float(self.alpha) * float(self.alpha_growth) ** np.arange(n_stages)
+        alphas = np.asarray(self.alpha, dtype=float)
+        if alphas.shape != (n_stages,):
+            raise ValueError(f"alpha has {alphas.size} values but cell_sizes has {n_stages} stages")
+        return alphas
+
+    def _integrals(self, X):
+        images = as_images(X, self.image_shape_)
+        return orientation_integrals(images, self.n_bins, self.pool, self.intensity, block=16)
+
+    def _describe(self, integrals, shapes, stage, work=None):
+        """Descriptors of ``shapes`` (n, K, 2) in their own frame, and that frame (n,) complex."""
+        frame = _similarity(shapes, self.mean_shape_)
+        F = local_descriptors(
+            integrals, shapes, self.cell_sizes[stage], np.abs(frame), np.angle(frame), self.grid, self.pool, work, self.intensity
+        )
+        return F.reshape(len(shapes), -1), frame
 
     def _perturb(self, starts, rng):
         """Jitter whole start shapes (n, K, 2) by translation, scale and rotation."""
         t_sd, s_sd, r_sd = self.perturbation
         n = len(starts)
-        centroid = starts.mean(axis=1, keepdims=True)
-        angle = np.deg2rad(rng.normal(0, r_sd, n))[:, None]
-        scale = (1 + rng.normal(0, s_sd, n))[:, None]
-        rel = starts - centroid
-        x = scale * (np.cos(angle) * rel[..., 0] - np.sin(angle) * rel[..., 1])
-        y = scale * (np.sin(angle) * rel[..., 0] + np.cos(angle) * rel[..., 1])
-        return np.stack([x, y], axis=-1) + centroid + rng.normal(0, t_sd, (n, 1, 2))
+        z = _as_complex(starts)
+        centroid = z.mean(axis=1, keepdims=True)
+        turn = (1 + rng.normal(0, s_sd, (n, 1))) * np.exp(1j * np.deg2rad(rng.normal(0, r_sd, (n, 1))))
+        shift = rng.normal(0, t_sd, (n, 1)) + 1j * rng.normal(0, t_sd, (n, 1))
+        return _as_points(centroid + turn * (z - centroid) + shift)
+
+    def _folds(self, origin, rng):
+        """Cross-fitting folds of the training rows; a face and its mirror share one."""
+        n_orig = origin.max() + 1
+        if self.cv < 2 or n_orig < 2 * self.cv:
+            return None
+        fold_of = rng.permutation(n_orig)[origin] % self.cv
+        return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)]
+
+    def _starts(self, X, y, integrals, folds):
+        """Fit ``init_`` on all faces; return its cross-fitted estimates on them."""
+        if self.init is not None:
+            self.init_ = clone(self.init).fit(X, y)
+            return cross_val_predict(clone(self.init), X, y, cv=folds) if folds else self.init_.predict(X)
+        G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
+        self.init_ = KeypointRidge(alpha=self.init_alpha).fit(G, y)
+        return _cross_fit(self.init_, G, y, folds)
 
     def fit(self, X, y):
-        """Fit the initial estimator and every stage.
+        """Fit the initial estimate and every stage.
 
         Parameters
         ----------
@@ -198,32 +257,69 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         """
         X, y = fit_images(self, X, y)
         rng = check_random_state(self.random_state)
-        init = KeypointRegressor() if self.init is None else self.init
-        self.init_ = clone(init).fit(X, y)
-        if len(X) >= 2 * self.cv:
-            folds = KFold(self.cv, shuffle=True, random_state=rng.randint(2**31 - 1))
-            starts = cross_val_predict(clone(init), X, y, cv=folds)
-        else:
-            starts = self.init_.predict(X)
+        origin = np.arange(len(X))
+        if self.flip:
+            X, y = flip_augment(X, y, self.image_shape_, self.layout)
+            origin = np.tile(origin, 2)
         n, k = len(X), y.shape[1] // 2
-        starts = starts.reshape(n, 1, k, 2)
-        shapes = np.concatenate(
-            [starts] + [self._perturb(starts[:, 0], rng)[:, None] for _ in range(self.n_perturbations)], axis=1
-        )
-        rep = shapes.shape[1]
-        target = np.repeat(y.reshape(n, 1, k, 2), rep, axis=1)
-        maps = orientation_maps(as_images(X, self.image_shape_), self.n_bins)
+        self.mean_shape_ = np.nanmean(y.reshape(n, k, 2), axis=0)
+        if np.isnan(self.mean_shape_).any():
+            raise ValueError(f"keypoint {int(np.isnan(self.mean_shape_).any(axis=1).argmax())} is missing (NaN) on every training row")
+        integrals = self._integrals(X)
+        folds = self._folds(origin, rng)
+        starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
+        shapes = [starts] + [self._perturb(starts, rng) for _ in range(self.n_perturbations)]
+        rep = len(shapes)
+        row_folds = None if folds is None else [tuple(np.concatenate([f + i * n for i in range(rep)]) for f in fold) for fold in folds]
+        target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
+        alphas = self._alphas()
         self.stages_ = []
         for stage in range(len(self.cell_sizes)):
-            F = self._features(maps, shapes, stage)
-            residual = (target - shapes).reshape(n * rep, 2 * k)
-            ridge = KeypointRidge(alpha=self.alpha).fit(F, residual)
-            shapes = shapes + ridge.predict(F).reshape(n, rep, k, 2)
+            described = [self._describe(integrals, s, stage) for s in shapes]
+            F = np.concatenate([f for f, _ in described])
+            frames = np.concatenate([frame for _, frame in described])[:, None]
+            residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
+            ridge = KeypointRidge(alpha=alphas[stage]).fit(F, residual)
+            step = _as_points(frames * _as_complex(_cross_fit(ridge, F, residual, row_folds).reshape(len(F), k, 2)))
+            shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
             self.stages_.append(ridge)
+        self.weights_ = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in self.stages_]
         return self
 
+    def _staged_block(self, X):
+        integrals = self._integrals(X)
+        if self.init is None:
+            shape = _linear(self.weights_[0], grid_descriptors(integrals, pool=self.pool, intensity=self.intensity))
+        else:
+            shape = self.init_.predict(X)
+        out = [shape]
+        shape = shape.reshape(len(X), -1, 2)
+        work = np.empty(integrals.size, dtype=np.float32)
+        for stage, weights in enumerate(self.weights_[1:]):
+            F, frame = self._describe(integrals, shape, stage, work)
+            step = frame[:, None] * _as_complex(_linear(weights, F).reshape(shape.shape))
+            shape = shape + _as_points(step)
+            out.append(shape.reshape(len(X), -1))
+        return out
+
+    def _staged(self, X):
+        blocks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]
+        n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
+        # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
+        with threadpool_limits(1, user_api="blas"):
+            if n_jobs > 1:
+                with ThreadPoolExecutor(n_jobs) as pool:
+                    results = list(pool.map(self._staged_block, blocks))
+            else:
+                results = [self._staged_block(b) for b in blocks]
+        return [np.concatenate(parts) for parts in zip(*results)]
+
     def staged_predict(self, X):
-        """Predictions after the start and after each stage.
+        """Predictions after the initial estimate and after each stage.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height * width)
 
         Returns
         -------
@@ -236,15 +332,6 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             width = self.image_shape_[1]
             mirrored = self._staged(flip_images(X, self.image_shape_))
             out = [(a + flip_keypoints(b, width, self.layout)) / 2 for a, b in zip(out, mirrored)]
-        return out
-
-    def _staged(self, X):
-        maps = orientation_maps(as_images(X, self.image_shape_), self.n_bins)
-        shape = self.init_.predict(X).reshape(len(X), 1, -1, 2)
-        out = [shape.reshape(len(X), -1)]
-        for stage, ridge in enumerate(self.stages_):
-            shape = shape + ridge.predict(self._features(maps, shape, stage)).reshape(shape.shape)
-            out.append(shape.reshape(len(X), -1))
         return out
 
     def predict(self, X):
@@ -262,5 +349,6 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = set_keypoint_tags(super().__sklearn_tags__())
-        tags.input_tags.positive_only = True  # the default initial estimator square-roots pixels
+        if self.init is not None:
+            tags.input_tags.positive_only = self.init.__sklearn_tags__().input_tags.positive_only
         return tags

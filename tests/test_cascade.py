@@ -1,0 +1,109 @@
+"""CascadeRegressor: stages, determinism, mirror symmetry, partial labels (synthetic and real faces)."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from fkp_classic import CascadeRegressor
+from fkp_classic.flip import flip_images, flip_keypoints
+from fkp_classic.metrics import rmse
+
+SMALL = dict(cell_sizes=(10, 6), n_perturbations=1)
+
+
+def test_predictions_are_deterministic_for_a_seed(synthetic):
+    X, y = synthetic.data, synthetic.target
+    first = CascadeRegressor(**SMALL, random_state=3).fit(X[:200], y[:200]).predict(X[200:])
+    again = CascadeRegressor(**SMALL, random_state=3).fit(X[:200], y[:200]).predict(X[200:])
+    other = CascadeRegressor(**SMALL, random_state=4).fit(X[:200], y[:200]).predict(X[200:])
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)  # the seed drives the folds and the perturbed starts
+
+
+def test_threads_give_the_same_predictions(synthetic):
+    X, y = synthetic.data, synthetic.target
+    model = CascadeRegressor(**SMALL).fit(X[:200], y[:200])
+    single = model.predict(X)
+    np.testing.assert_allclose(model.set_params(n_jobs=2).predict(X), single, atol=1e-9)
+
+
+def test_flip_test_is_exactly_mirror_equivariant(synthetic):
+    X, y = synthetic.data, synthetic.target
+    model = CascadeRegressor(**SMALL, flip_test=True).fit(X[:200], y[:200])
+    mirrored = model.predict(flip_images(X[200:]))
+    np.testing.assert_allclose(mirrored, flip_keypoints(model.predict(X[200:]), 96), atol=1e-6)
+
+
+def test_flip_training_makes_it_nearly_mirror_equivariant(synthetic):
+    X, y = synthetic.data, synthetic.target
+    model = CascadeRegressor(**SMALL, flip=True).fit(X[:200], y[:200])
+    pred = model.predict(X[200:])
+    from_mirror = flip_keypoints(model.predict(flip_images(X[200:])), 96)
+    gap = rmse(pred, from_mirror)
+    assert gap < 0.5 * rmse(y[200:], pred), gap  # far below its own error: no side is favoured
+
+
+def test_alpha_per_stage(synthetic):
+    X, y = synthetic.data[:100], synthetic.target[:100]
+    model = CascadeRegressor(**SMALL, alpha=10.0, alpha_growth=3.0).fit(X, y)
+    assert [s.alpha for s in model.stages_] == [10.0, 30.0]
+    model = CascadeRegressor(**SMALL, alpha=(5.0, 7.0)).fit(X, y)
+    assert [s.alpha for s in model.stages_] == [5.0, 7.0]
+    with pytest.raises(ValueError, match="alpha has 3 values but cell_sizes has 2 stages"):
+        CascadeRegressor(**SMALL, alpha=(1.0, 2.0, 3.0)).fit(X, y)
+
+
+def test_external_initial_estimate(synthetic):
+    from fkp_classic import KeypointRegressor
+
+    X, y = synthetic.data, synthetic.target
+    model = CascadeRegressor(**SMALL, init=KeypointRegressor()).fit(X[:200], y[:200])
+    staged = [rmse(y[200:], p) for p in model.staged_predict(X[200:])]
+    np.testing.assert_allclose(staged[0], rmse(y[200:], model.init_.predict(X[200:])))
+    assert staged[-1] < staged[0]
+    assert model.weights_[0] is None
+
+
+@pytest.fixture(scope="module")
+def faces96_subset(faces96, faces96_folds):
+    """About 1200 training faces of fold 0 (whole people) and its 686 test faces."""
+    train, test = faces96_folds[0]
+    people = np.unique(faces96.groups[train])[:100]
+    train = train[np.isin(faces96.groups[train], people)]
+    return train, test
+
+
+def test_each_stage_lowers_the_error(faces96, faces96_subset):
+    train, test = faces96_subset
+    model = CascadeRegressor().fit(faces96.data[train], faces96.target[train])
+    for rows in (train, test):  # the training faces, then people the model never saw
+        staged = [rmse(faces96.target[rows], p) for p in model.staged_predict(faces96.data[rows])]
+        assert all(b < a for a, b in zip(staged, staged[1:])), staged
+        assert staged[-1] < 0.7 * staged[0], staged
+
+
+def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_missing_mask):
+    """Kaggle's real pattern (most rows label only 4 keypoints) on real faces: every row helps."""
+    train, test = faces96_subset
+    X, y = faces96.data[train], faces96.target[train].copy()
+    rng = np.random.default_rng(0)
+    mask = kaggle_missing_mask[rng.choice(len(kaggle_missing_mask), len(y), replace=False)]
+    y.reshape(len(y), -1, 2)[~mask] = np.nan
+    complete = ~np.isnan(y).any(axis=1)
+    assert 0.15 < complete.mean() < 0.5
+    partial = CascadeRegressor(n_perturbations=1).fit(X, y)
+    only_complete = CascadeRegressor(n_perturbations=1).fit(X[complete], y[complete])
+    truth = faces96.target[test]
+    score_partial = rmse(truth, partial.predict(faces96.data[test]))
+    score_complete = rmse(truth, only_complete.predict(faces96.data[test]))
+    assert score_partial < score_complete, (score_partial, score_complete)
+    # The keypoints every row labels gain the most.
+    always = [0, 1, 10, 14]  # eye centres, nose tip, bottom lip
+    per_partial = np.sqrt(np.nanmean((partial.predict(faces96.data[test]) - truth) ** 2, axis=0)).reshape(-1, 2)
+    per_complete = np.sqrt(np.nanmean((only_complete.predict(faces96.data[test]) - truth) ** 2, axis=0)).reshape(-1, 2)
+    assert (per_partial[always].mean(axis=1) < per_complete[always].mean(axis=1)).all()
+
+
+def test_clone_keeps_every_knob():
+    model = CascadeRegressor(cell_sizes=(9, 7), intensity=False, alpha=(1.0, 2.0), n_jobs=2, pool=1)
+    assert clone(model).get_params() == model.get_params()
