@@ -212,7 +212,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         """Descriptors of ``shapes`` (n, K, 2) in their own frame, and that frame (n,) complex."""
         frame = _similarity(shapes, self.mean_shape_)
         F = local_descriptors(
-            integrals, shapes, self.cell_sizes[stage], np.abs(frame), np.angle(frame), self.grid, self.pool, work, self.intensity
+            integrals, shapes, self.cell_sizes[stage], np.abs(frame), np.angle(frame),
+            self.grid, self.pool, work, self.intensity,
         )
         return F.reshape(len(shapes), -1), frame
 
@@ -264,13 +265,15 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         n, k = len(X), y.shape[1] // 2
         self.mean_shape_ = np.nanmean(y.reshape(n, k, 2), axis=0)
         if np.isnan(self.mean_shape_).any():
-            raise ValueError(f"keypoint {int(np.isnan(self.mean_shape_).any(axis=1).argmax())} is missing (NaN) on every training row")
+            missing = int(np.isnan(self.mean_shape_).any(axis=1).argmax())
+            raise ValueError(f"keypoint {missing} is missing (NaN) on every training row")
         integrals = self._integrals(X)
         folds = self._folds(origin, rng)
         starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
         shapes = [starts] + [self._perturb(starts, rng) for _ in range(self.n_perturbations)]
         rep = len(shapes)
-        row_folds = None if folds is None else [tuple(np.concatenate([f + i * n for i in range(rep)]) for f in fold) for fold in folds]
+        # The rows of every start of a face share its fold.
+        row_folds = folds and [tuple(np.concatenate([f + i * n for i in range(rep)]) for f in fold) for fold in folds]
         target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
         alphas = self._alphas()
         self.stages_ = []
