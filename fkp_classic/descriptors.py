@@ -9,7 +9,7 @@ into an integral image. The histogram of any box, at sub-pixel position and
 size, is then four bilinear reads of the integral, whatever the box's size.
 Descriptors are grids of such cells around keypoints, scaled and turned with
 each face's current shape (and their orientation bins turned with it), as in
-SIFT.
+SIFT; an optional brightness channel adds each cell's mean brightness.
 
 Everything here is vectorised over a whole batch of faces; scratch arrays
 are reused between blocks of faces because freshly allocated large arrays
@@ -202,6 +202,13 @@ def _normalize(desc, clip=0.2, eps=1e-6):
     return desc
 
 
+def _normalize_brightness(values, eps=1e-3):
+    """Zero mean and unit norm over the last axis: the pattern of brightness, not its level or contrast."""
+    values = values - values.mean(axis=-1, keepdims=True)
+    values /= np.sqrt(np.einsum("...i,...i->...", values, values))[..., None] + np.float32(eps)
+    return values
+
+
 def _turn_bins(hist, angle):
     """Shift orientation histograms (n, M, n_bins) by ``angle`` (n,) radians, circularly and linearly."""
     n_bins = hist.shape[-1]
@@ -274,10 +281,14 @@ def local_descriptors(integral, points, cell_size, scale=1.0, angle=0.0, grid=4,
         The ``pool`` the integrals were made with.
     work : ndarray of float32, optional
         Scratch memory of at least ``integral.size`` values, reused between calls.
+    intensity : bool, default=False
+        The integrals carry a brightness channel (last): append each
+        cell's brightness, zero-mean and unit-norm per point.
 
     Returns
     -------
     ndarray of shape (n, K, grid * grid * n_bins), float32
+        ``n_bins`` counts the brightness channel when there is one.
     """
     n, k, _ = points.shape
     n_bins = integral.shape[-1]
@@ -294,9 +305,7 @@ def local_descriptors(integral, points, cell_size, scale=1.0, angle=0.0, grid=4,
     reads = np.empty((3, n * k * grid * grid, n_bins), dtype=np.float32)
     cells = _corner_reads(boxed, x.reshape(n, -1), y.reshape(n, -1), reads).reshape(n, k * grid * grid, n_bins)
     if intensity:
-        bright = cells[:, :, -1].reshape(n, k, grid * grid)
-        bright = bright - bright.mean(axis=-1, keepdims=True)
-        bright /= np.sqrt(np.einsum("...i,...i->...", bright, bright))[..., None] + np.float32(1e-3)
+        bright = _normalize_brightness(cells[:, :, -1].reshape(n, k, grid * grid))
         cells = cells[:, :, :-1]
     desc = _normalize(_turn_bins(cells, angle).reshape(n, k, -1))
     return np.concatenate([desc, bright], axis=-1) if intensity else desc
@@ -307,7 +316,9 @@ def grid_descriptors(integral, cell_size=8, block=2, pool=2, intensity=False):
 
     Cells of ``cell_size`` pixels tile the image; each block of
     ``block x block`` neighbouring cells is normalised (L2-Hys) and all
-    blocks are concatenated, as in HOG.
+    blocks are concatenated, as in HOG. With ``intensity`` (integrals
+    that carry a brightness channel), the cells' brightness follows,
+    zero-mean and unit-norm over the image.
 
     Returns
     -------
@@ -320,9 +331,7 @@ def grid_descriptors(integral, cell_size=8, block=2, pool=2, intensity=False):
     nodes = integral[::step, ::step].transpose(2, 0, 1, 3)
     cells = nodes[:, 1:, 1:] - nodes[:, :-1, 1:] - nodes[:, 1:, :-1] + nodes[:, :-1, :-1]
     if intensity:
-        bright = cells[..., -1].reshape(n, -1)
-        bright = bright - bright.mean(axis=-1, keepdims=True)
-        bright /= np.sqrt(np.einsum("...i,...i->...", bright, bright))[..., None] + np.float32(1e-3)
+        bright = _normalize_brightness(cells[..., -1].reshape(n, -1))
         cells = cells[..., :-1]
         n_bins -= 1
     r, c = cells.shape[1:3]
