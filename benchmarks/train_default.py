@@ -23,12 +23,13 @@ def main():
     start = time.perf_counter()
     model = CascadeRegressor(random_state=0).fit(data.data, data.target)
     print(f"fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s")
-    # Predictions use the copies in model.weights_; the ridges are kept for inspection, and storing
-    # their coefficients as float32 keeps the file small without changing any prediction.
+    # Store the ridge weights as float32: a third of the file (under 2 MB); the shift it causes in
+    # predictions is printed (about 1e-6 px).
     before = model.predict(data.data[:200])
     for ridge in [model.init_] + list(model.stages_):
         ridge.coef_ = ridge.coef_.astype("float32")
-    assert (model.predict(data.data[:200]) == before).all()
+    shift = abs(model.predict(data.data[:200]) - before).max()
+    print(f"float32 weights move predictions by at most {shift:.1e} px")
     save_model(model, args.output)
     print(f"saved to {args.output}")
 

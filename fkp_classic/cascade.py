@@ -135,10 +135,6 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         The initial estimate, fitted on all training faces.
     stages_ : list of KeypointRidge
         One per stage, from descriptors to offsets in the current shape's frame.
-    weights_ : list of ndarray
-        The default initial ridge (None for a given ``init``) and every
-        stage as ``(n_features + 1, 2K)`` matrices (intercept last): what
-        the predict path multiplies by.
     mean_shape_ : ndarray of shape (K, 2)
         Mean training keypoints: the reference frame of the descriptors.
     image_shape_ : (int, int)
@@ -286,35 +282,35 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             step = _as_points(frames * _as_complex(_cross_fit(ridge, F, residual, row_folds).reshape(len(F), k, 2)))
             shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
             self.stages_.append(ridge)
-        self.weights_ = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in self.stages_]
         return self
 
-    def _staged_block(self, X):
+    def _staged_block(self, X, weights):
         integrals = self._integrals(X)
         if self.init is None:
-            shape = _linear(self.weights_[0], grid_descriptors(integrals, pool=self.pool, intensity=self.intensity))
+            shape = _linear(weights[0], grid_descriptors(integrals, pool=self.pool, intensity=self.intensity))
         else:
             shape = self.init_.predict(X)
         out = [shape]
         shape = shape.reshape(len(X), -1, 2)
         work = np.empty(integrals.size, dtype=np.float32)
-        for stage, weights in enumerate(self.weights_[1:]):
+        for stage, stage_weights in enumerate(weights[1:]):
             F, frame = self._describe(integrals, shape, stage, work)
-            step = frame[:, None] * _as_complex(_linear(weights, F).reshape(shape.shape))
+            step = frame[:, None] * _as_complex(_linear(stage_weights, F).reshape(shape.shape))
             shape = shape + _as_points(step)
             out.append(shape.reshape(len(X), -1))
         return out
 
     def _staged(self, X):
         blocks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]
+        weights = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in self.stages_]
         n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
         # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
         with threadpool_limits(1, user_api="blas"):
             if n_jobs > 1:
                 with ThreadPoolExecutor(n_jobs) as pool:
-                    results = list(pool.map(self._staged_block, blocks))
+                    results = list(pool.map(lambda block: self._staged_block(block, weights), blocks))
             else:
-                results = [self._staged_block(b) for b in blocks]
+                results = [self._staged_block(block, weights) for block in blocks]
         return [np.concatenate(parts) for parts in zip(*results)]
 
     def staged_predict(self, X):
