@@ -18,6 +18,8 @@ cost more in page faults than the arithmetic done on them.
 
 import numpy as np
 
+from .hog import central_gradients
+
 __all__ = ["orientation_integrals", "box_integrals", "local_descriptors", "grid_descriptors"]
 
 
@@ -122,8 +124,7 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
         image[...] = images[first : first + m]
         if intensity:
             integral[1:, 1:, first : first + m, n_bins] = _pool(image, pool, spare).transpose(1, 2, 0)
-        np.subtract(image[:, 2:], image[:, :-2], out=g_row[:, 1:-1])
-        np.subtract(image[:, :, 2:], image[:, :, :-2], out=g_col[:, :, 1:-1])
+        central_gradients(image, out=(g_row, g_col))
         np.multiply(g_col, g_row, out=image)
         _pool(image, pool, xy)
         np.multiply(g_row, g_row, out=g_row)

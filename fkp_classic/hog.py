@@ -27,12 +27,18 @@ def _normalize_blocks(blocks, method, eps=1e-5):
     return out
 
 
-def central_gradients(images):
-    """Row and column central differences of ``(n, h, w)`` images, zero on the border (as skimage's HOG)."""
-    g_row = np.zeros_like(images)
-    g_col = np.zeros_like(images)
-    g_row[:, 1:-1, :] = images[:, 2:, :] - images[:, :-2, :]
-    g_col[:, :, 1:-1] = images[:, :, 2:] - images[:, :, :-2]
+def central_gradients(images, out=None):
+    """Row and column central differences of ``(n, h, w)`` images, zero on the border (as skimage's HOG).
+
+    ``out`` may give two arrays to fill, whose borders must already be zero
+    (only the inside is written: scratch arrays reused between batches keep
+    their zero border).
+    """
+    if out is None:
+        out = np.zeros_like(images), np.zeros_like(images)
+    g_row, g_col = out
+    np.subtract(images[:, 2:, :], images[:, :-2, :], out=g_row[:, 1:-1, :])
+    np.subtract(images[:, :, 2:], images[:, :, :-2], out=g_col[:, :, 1:-1])
     return g_row, g_col
 
 
