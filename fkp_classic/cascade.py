@@ -22,9 +22,9 @@ _CHUNK = 64  # faces per block on the predict path: small enough to stay in cach
 
 def _similarity(shapes, reference):
     """Scale-rotation (complex) taking centred ``reference`` (K, 2) to each centred shape (..., K, 2)."""
-    ref = reference[:, 0] + 1j * reference[:, 1]
+    ref = _as_complex(reference)
     ref = ref - ref.mean()
-    cur = shapes[..., 0] + 1j * shapes[..., 1]
+    cur = _as_complex(shapes)
     cur = cur - cur.mean(axis=-1, keepdims=True)
     return (cur @ ref.conj()) / (ref @ ref.conj()).real
 
@@ -77,8 +77,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     Each stage trains on the estimates the previous stages really produce on
     faces they did not see (cross-fitted: every estimate on a training face
     comes from models fitted without it), from several randomly perturbed
-    starts per face. Missing keypoints (NaN) are
-    handled per keypoint by :class:`KeypointRidge`.
+    starts per face. Missing keypoints (NaN) are handled per keypoint by
+    :class:`KeypointRidge`.
 
     Parameters
     ----------
@@ -95,7 +95,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     n_bins : int, default=9
         Unsigned orientation bins.
     pool : int, default=2
-        Faces are box-downsampled by this factor before the gradients.
+        Side of the pixel blocks whose structure tensor gives one
+        orientation in the integral images (gradients are taken at full
+        resolution).
     intensity : bool, default=True
         Add each cell's mean brightness (normalised per keypoint) to the
         gradient histograms.

@@ -144,7 +144,7 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
         position += sign
         position *= np.float32(n_bins / (2 * np.pi))
         position -= np.float32(0.5)  # in bin units: bin b's centre is at b
-        weight, spare = ratio, spare
+        weight = ratio  # the ratio is no longer needed
         for b in range(n_bins):  # triangle of half-width one bin around each centre
             np.subtract(position, np.float32(b), out=weight)
             np.abs(weight, out=weight)
@@ -166,7 +166,7 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
     return integral
 
 
-def _corner_reads(integral, x, y, scratch):
+def _bilinear_reads(integral, x, y, scratch):
     """Bilinear reads of the integral at node coordinates ``x, y`` (n, M): (n * M, n_bins) in ``scratch[0]``."""
     rows, cols, n, n_bins = integral.shape
     x = np.clip(x, 0, cols - 1)
@@ -304,7 +304,7 @@ def local_descriptors(integral, points, cell_size, scale=1.0, angle=0.0, grid=4,
     x = (points[:, :, 0, None] + turn.real[:, None, :] + start) / pool
     y = (points[:, :, 1, None] + turn.imag[:, None, :] + start) / pool
     reads = np.empty((3, n * k * grid * grid, n_bins), dtype=np.float32)
-    cells = _corner_reads(boxed, x.reshape(n, -1), y.reshape(n, -1), reads).reshape(n, k * grid * grid, n_bins)
+    cells = _bilinear_reads(boxed, x.reshape(n, -1), y.reshape(n, -1), reads).reshape(n, k * grid * grid, n_bins)
     if intensity:
         bright = _normalize_brightness(cells[:, :, -1].reshape(n, k, grid * grid))
         cells = cells[:, :, :-1]
