@@ -23,13 +23,19 @@ from .hog import central_gradients
 __all__ = ["orientation_integrals", "box_integrals", "local_descriptors", "grid_descriptors"]
 
 
-def _pool(maps, pool, out):
-    """Sum ``(m, h, w)`` maps over ``pool x pool`` blocks into ``out`` (m, h // pool, w // pool)."""
-    rows = maps[:, 0::pool]
-    for i in range(1, pool):
-        rows = rows + maps[:, i::pool]
-    np.copyto(out, rows[:, :, 0::pool])
-    for j in range(1, pool):
+def _pool(maps, pool, out, rows):
+    """Sum ``(m, h, w)`` maps over ``pool x pool`` blocks into ``out`` (m, h // pool, w // pool).
+
+    ``rows`` is scratch of shape (m, h // pool, w).
+    """
+    if pool == 1:
+        np.copyto(out, maps)
+        return out
+    np.add(maps[:, 0::pool], maps[:, 1::pool], out=rows)
+    for i in range(2, pool):
+        rows += maps[:, i::pool]
+    np.add(rows[:, :, 0::pool], rows[:, :, 1::pool], out=out)
+    for j in range(2, pool):
         out += rows[:, :, j::pool]
     return out
 
@@ -46,13 +52,17 @@ def _half_plane_angle(x, y, out, scratch):
     np.copysign(x, ratio, out=x)  # fold onto the upper half plane: (x, |y|)
     np.abs(y, out=y)
     np.abs(x, out=spare)
-    np.maximum(spare, y, out=ratio)
-    np.maximum(ratio, np.float32(1e-30), out=ratio)
-    np.minimum(spare, y, out=out)
-    np.divide(out, ratio, out=ratio)  # min / max, in [0, 1]
-    spare -= y  # its sign says which of |x| and y is the larger
+    # min / max of |x| and |y| as (s - d) / (s + d), with s their sum and d
+    # the size of their difference: no np.minimum / np.maximum, which are slow.
+    np.add(spare, y, out=out)
+    spare -= y  # its sign says which of |x| and |y| is the larger
+    np.abs(spare, out=ratio)
+    np.subtract(out, ratio, out=y)  # |y| is no longer needed
+    out += ratio
+    out += np.float32(1e-30)
+    np.divide(y, out, out=ratio)  # min / max, in [0, 1]
     square = np.multiply(ratio, ratio, out=out)
-    poly = y  # |y| is no longer needed
+    poly = y
     np.multiply(square, np.float32(-0.0464964749), out=poly)
     poly += np.float32(0.15931422)
     poly *= square
@@ -69,7 +79,7 @@ def _half_plane_angle(x, y, out, scratch):
     return np.subtract(half, poly, out=out)
 
 
-def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
+def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16, out=None):
     """Integral images of soft-binned gradient orientation maps.
 
     Parameters
@@ -89,6 +99,9 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
         channel after the bins.
     block : int, default=16
         Images processed at once.
+    out : ndarray of float32, optional
+        Memory of at least the integral's size to write it into (reusing it
+        across calls avoids page faults on fresh memory).
 
     Returns
     -------
@@ -114,49 +127,62 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16):
     if height % pool or width % pool:
         raise ValueError(f"image shape {(height, width)} is not a multiple of pool={pool}")
     h, w = height // pool, width // pool
-    integral = np.zeros((h + 1, w + 1, n, n_bins + bool(intensity)), dtype=np.float32)
+    shape = (h + 1, w + 1, n, n_bins + bool(intensity))
+    if out is None:
+        integral = np.empty(shape, dtype=np.float32)
+    else:
+        integral = out.reshape(-1)[: int(np.prod(shape))].reshape(shape)
+    integral[0] = 0  # every other node is written below
+    integral[:, 0] = 0
     big = np.zeros((3, min(block, n), height, width), dtype=np.float32)
     small = np.empty((8, min(block, n), h, w), dtype=np.float32)
+    rows = np.empty((min(block, n), h, width), dtype=np.float32)
     for first in range(0, n, block):
         m = min(block, n - first)
         image, g_row, g_col = big[:, :m]
-        xx, yy, xy, magnitude, position, ratio, spare, sign = small[:, :m]
+        xx, yy, xy, magnitude, position, weight, other, sign = small[:, :m]
+        part = rows[:m]
         image[...] = images[first : first + m]
         if intensity:
-            integral[1:, 1:, first : first + m, n_bins] = _pool(image, pool, spare).transpose(1, 2, 0)
+            integral[1:, 1:, first : first + m, n_bins] = _pool(image, pool, other, part).transpose(1, 2, 0)
         central_gradients(image, out=(g_row, g_col))
         np.multiply(g_col, g_row, out=image)
-        _pool(image, pool, xy)
+        _pool(image, pool, xy, part)
         np.multiply(g_row, g_row, out=g_row)
         np.multiply(g_col, g_col, out=g_col)
-        _pool(g_row, pool, yy)
-        _pool(g_col, pool, xx)
+        _pool(g_row, pool, yy, part)
+        _pool(g_col, pool, xx, part)
         np.add(g_row, g_col, out=image)
         np.sqrt(image, out=image)
-        _pool(image, pool, magnitude)
+        _pool(image, pool, magnitude, part)
         # Doubled angle of the block's dominant gradient: (xx - yy, 2 xy).
         xx -= yy
         xy += xy
         np.copysign(np.float32(1), xy, out=sign)
-        _half_plane_angle(xx, xy, position, (ratio, spare))
+        _half_plane_angle(xx, xy, position, (weight, other))
         sign -= np.float32(1)
         sign *= np.float32(-np.pi / 2)  # pi where the doubled angle lies in the lower half plane
         position += sign
         position *= np.float32(n_bins / (2 * np.pi))
         position -= np.float32(0.5)  # in bin units: bin b's centre is at b
-        weight = ratio  # the ratio is no longer needed
-        for b in range(n_bins):  # triangle of half-width one bin around each centre
+        # Triangles of half-width one bin around each centre, as t + |t| = 2 max(t, 0)
+        # (np.maximum is several times slower than np.abs), on half the magnitude.
+        magnitude *= np.float32(0.5)
+        for b in range(n_bins):
             np.subtract(position, np.float32(b), out=weight)
             np.abs(weight, out=weight)
             np.subtract(np.float32(1), weight, out=weight)
-            np.maximum(weight, np.float32(0), out=weight)
-            if b == 0:  # past the last centre wraps round to bin 0, before the first to the last bin
-                np.subtract(position, np.float32(n_bins - 1), out=spare)
-                np.maximum(spare, np.float32(0), out=spare)
-                weight += spare
-            elif b == n_bins - 1:
-                np.minimum(position, np.float32(0), out=spare)
-                weight -= spare
+            np.abs(weight, out=other)
+            weight += other
+            if b == 0:  # past the last centre wraps round to bin 0
+                np.subtract(position, np.float32(n_bins - 1), out=other)
+                weight += other
+                np.abs(other, out=other)
+                weight += other
+            elif b == n_bins - 1:  # before the first centre wraps round to the last bin
+                np.abs(position, out=other)
+                weight += other
+                weight -= position
             weight *= magnitude
             integral[1:, 1:, first : first + m, b] = weight.transpose(1, 2, 0)
     for r in range(1, h):  # np.cumsum is several times slower than these slab additions
@@ -173,8 +199,9 @@ def _bilinear_reads(integral, x, y, scratch):
     y = np.clip(y, 0, rows - 1)
     x0 = np.minimum(x.astype(np.intp), cols - 2)
     y0 = np.minimum(y.astype(np.intp), rows - 2)
-    fx = (x - x0).astype(np.float32).reshape(-1, 1)
-    fy = (y - y0).astype(np.float32).reshape(-1, 1)
+    # The weights repeated over the bins: products with a (N, 1) column run several times slower.
+    fx = np.repeat((x - x0).astype(np.float32), n_bins).reshape(-1, n_bins)
+    fy = np.repeat((y - y0).astype(np.float32), n_bins).reshape(-1, n_bins)
     index = ((y0 * cols + x0) * n + np.arange(n)[:, None]).ravel()
     flat = integral.reshape(-1, n_bins)
     right, down = n, cols * n
@@ -243,15 +270,17 @@ def box_integrals(integral, box, out=None):
     ndarray of shape (rows - box, cols - box, n, n_bins), float32
     """
     rows, cols, n, n_bins = integral.shape
-    shape = (rows - box, cols - box, n, n_bins)
+    shape = (rows, cols - box, n, n_bins)
     if out is None:
         out = np.empty(shape, dtype=np.float32)
     else:
         out = out.reshape(-1)[: int(np.prod(shape))].reshape(shape)
-    np.subtract(integral[box:, box:], integral[:-box, box:], out=out)
-    out -= integral[box:, :-box]
-    out += integral[:-box, :-box]
-    return out
+    # Differences along the columns in one pass, then along the rows in place, slab by
+    # slab from the bottom (a row is read before it is overwritten): two passes, not three.
+    np.subtract(integral[:, box:], integral[:, :-box], out=out)
+    for r in range(rows - 1, box - 1, -1):
+        out[r] -= out[r - box]
+    return out[box:]
 
 
 def local_descriptors(integral, points, cell_size, scale=1.0, angle=0.0, grid=4, pool=2, work=None, intensity=False):
