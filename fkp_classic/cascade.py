@@ -1,5 +1,6 @@
 """Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -202,9 +203,13 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"alpha has {alphas.size} values but cell_sizes has {n_stages} stages")
         return alphas
 
-    def _integrals(self, X):
-        images = as_images(X, self.image_shape_)
-        return orientation_integrals(images, self.n_bins, self.pool, self.intensity, block=16)
+    def _integrals(self, X, out=None):
+        # Numeric pixels go straight into the float32 scratch of the integrals, without a float64 copy.
+        if np.issubdtype(X.dtype, np.number):
+            images = X.reshape(len(X), *self.image_shape_)
+        else:
+            images = as_images(X, self.image_shape_)
+        return orientation_integrals(images, self.n_bins, self.pool, self.intensity, block=16, out=out)
 
     def _describe(self, integrals, shapes, stage, work=None):
         """Descriptors of ``shapes`` (n, K, 2) in their own frame, and that frame (n,) complex."""
@@ -286,15 +291,20 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             self.stages_.append(ridge)
         return self
 
-    def _staged_block(self, X, weights):
-        integrals = self._integrals(X)
+    def _staged_block(self, X, weights, scratch):
+        """Staged predictions for one block of faces; ``scratch`` is a dict of this thread's reused memory."""
+        height, width = self.image_shape_
+        size = (height // self.pool + 1) * (width // self.pool + 1) * len(X) * (self.n_bins + bool(self.intensity))
+        if scratch.get("size", 0) < size:  # fresh memory is paid in page faults, on every block if not kept
+            scratch.update(size=size, integrals=np.empty(size, np.float32), work=np.empty(size, np.float32))
+        integrals = self._integrals(X, scratch["integrals"])
         if self.init is None:
             shape = _linear(weights[0], grid_descriptors(integrals, pool=self.pool, intensity=self.intensity))
         else:
             shape = self.init_.predict(X)
         out = [shape]
         shape = shape.reshape(len(X), -1, 2)
-        work = np.empty(integrals.size, dtype=np.float32)
+        work = scratch["work"]
         for stage, stage_weights in enumerate(weights[1:]):
             F, frame = self._describe(integrals, shape, stage, work)
             step = frame[:, None] * _as_complex(_linear(stage_weights, F).reshape(shape.shape))
@@ -306,13 +316,14 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         blocks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]
         weights = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in self.stages_]
         n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
+        threads = threading.local()  # vars(threads) is a dict of each thread's own
         # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
         with threadpool_limits(1, user_api="blas"):
             if n_jobs > 1:
                 with ThreadPoolExecutor(n_jobs) as pool:
-                    results = list(pool.map(lambda block: self._staged_block(block, weights), blocks))
+                    results = list(pool.map(lambda block: self._staged_block(block, weights, vars(threads)), blocks))
             else:
-                results = [self._staged_block(block, weights) for block in blocks]
+                results = [self._staged_block(block, weights, vars(threads)) for block in blocks]
         return [np.concatenate(parts) for parts in zip(*results)]
 
     def staged_predict(self, X):
