@@ -93,8 +93,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         (one stage per entry).
     grid : int, default=4
         Cells per side of each descriptor.
-    n_bins : int, default=9
-        Unsigned orientation bins.
+    n_bins : int, default=6
+        Unsigned orientation bins (on faces96, 6 bins are as accurate as 9
+        and a third cheaper).
     pool : int, default=2
         Side of the pixel blocks whose structure tensor gives one
         orientation in the integral images (gradients are taken at full
@@ -102,7 +103,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     intensity : bool, default=True
         Add each cell's mean brightness (normalised per keypoint) to the
         gradient histograms.
-    alpha : float or sequence of float, default=50.0
+    alpha : float or sequence of float, default=30.0
         Ridge penalty of the first stage (then times ``alpha_growth`` per
         stage), or one per stage.
     alpha_growth : float, default=2.0
@@ -158,10 +159,10 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         init=None,
         cell_sizes=(12, 10, 8, 6, 4),
         grid=4,
-        n_bins=9,
+        n_bins=6,
         pool=2,
         intensity=True,
-        alpha=50.0,
+        alpha=30.0,
         alpha_growth=2.0,
         init_alpha=100.0,
         n_perturbations=3,
