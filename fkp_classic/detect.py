@@ -9,7 +9,7 @@ from .keypoints import KAGGLE_NAMES
 
 __all__ = ["FRAMING", "detect_faces", "crop_faces", "detect_keypoints", "paste_faces", "fit_framing", "framed_mean_offset", "nearest_box", "pasted_face_errors", "crop_frames", "reframe", "MEAN_SHAPE"]
 
-FRAMING = (1.2060, 0.0156, 0.0142)
+FRAMING = (1.1473, 0.0091, 0.0145)
 """Box-to-crop transform ``(scale, dx, dy)``: the 96x96 crop of a detection ``(x, y, w, h)`` is the
 square of side ``scale * w`` centred at ``(x + w/2 + dx*w, y + h/2 + dy*w)``. Fitted once by
 ``benchmarks/fit_framing.py`` so that detector-framed faces96 crops match the training crops."""
@@ -45,7 +45,7 @@ def _gray(image):
     return image
 
 
-def detect_faces(image, min_size=40, scale_factor=1.2, min_neighbors=4, min_relative_size=0.75):
+def detect_faces(image, min_size=40, scale_factor=1.1, min_neighbors=4, min_relative_size=0.75, mirror_check=True):
     """Frontal faces found by scikit-image's LBP cascade.
 
     Overlapping detections are merged, and detections narrower than
@@ -53,23 +53,67 @@ def detect_faces(image, min_size=40, scale_factor=1.2, min_neighbors=4, min_rela
     false alarms (badges, helmets) are mostly much smaller than the real
     faces of a photo. Set it to 0 to keep every detection.
 
+    Parameters
+    ----------
+    image : ndarray
+        Grayscale (h, w) or RGB(A) (h, w, 3 or 4) photo, uint8 or float in [0, 1].
+    min_size : int, default=40
+        Smallest face side searched, in photo pixels.
+    scale_factor : float, default=1.1
+        Ratio between successive window sizes. Coarser steps (1.2) miss
+        more faces: the cascade then fires on a part of the face instead.
+    min_neighbors : int, default=4
+        Detections a window needs around it to count.
+    min_relative_size : float, default=0.75
+        Drop detections narrower than this fraction of the widest.
+    mirror_check : bool, default=True
+        Keep only the faces also found in the mirrored photo, with the mean
+        of the two boxes. The cascade is not symmetric, so its false alarms
+        on part of a face (the forehead, one eye and cheek) rarely survive
+        the mirror, and averaging halves the box's jitter; it costs a second
+        detection pass and drops about 5-10% of hard faces.
+
     Returns
     -------
     boxes : ndarray of shape (n_faces, 4)
         ``(x, y, width, height)`` in photo pixels, largest first.
     """
     gray = _gray(image)
-    side = min(gray.shape)
-    if side < min_size:
+    if min(gray.shape) < min_size:
         return np.zeros((0, 4))
-    found = _detector().detect_multi_scale(
-        img=gray, scale_factor=scale_factor, step_ratio=1, min_size=(min_size, min_size), max_size=(side, side),
-        min_neighbor_number=min_neighbors,
-    )
-    boxes = _merge(np.array([[d["c"], d["r"], d["width"], d["height"]] for d in found], dtype=float).reshape(-1, 4))
+    boxes = _cascade_boxes(gray, min_size, scale_factor, min_neighbors)
+    if mirror_check and len(boxes):
+        mirrored = _cascade_boxes(gray[:, ::-1], min_size, scale_factor, min_neighbors)
+        mirrored[:, 0] = gray.shape[1] - mirrored[:, 0] - mirrored[:, 2]
+        boxes = _confirmed(boxes, mirrored)
     if len(boxes):
         boxes = boxes[boxes[:, 2] >= min_relative_size * boxes[:, 2].max()]
     return boxes
+
+
+def _cascade_boxes(gray, min_size, scale_factor, min_neighbors):
+    """Merged LBP cascade detections ``(x, y, w, h)``, largest first."""
+    side = min(gray.shape)
+    found = _detector().detect_multi_scale(
+        img=np.ascontiguousarray(gray), scale_factor=scale_factor, step_ratio=1, min_size=(min_size, min_size),
+        max_size=(side, side), min_neighbor_number=min_neighbors,
+    )
+    return _merge(np.array([[d["c"], d["r"], d["width"], d["height"]] for d in found], dtype=float).reshape(-1, 4))
+
+
+def _confirmed(boxes, others, min_overlap=0.4):
+    """Mean of each box and its best-overlapping box in ``others``; boxes without one (IoU below ``min_overlap``) go."""
+    if len(others) == 0:
+        return np.zeros((0, 4))
+    low = np.maximum(boxes[:, None, :2], others[None, :, :2])
+    high = np.minimum(boxes[:, None, :2] + boxes[:, None, 2:], others[None, :, :2] + others[None, :, 2:])
+    inter = np.prod(np.clip(high - low, 0, None), axis=2)
+    union = np.prod(boxes[:, 2:], axis=1)[:, None] + np.prod(others[:, 2:], axis=1)[None, :] - inter
+    iou = inter / union
+    best = iou.argmax(axis=1)
+    keep = iou[np.arange(len(boxes)), best] >= min_overlap
+    mean = (boxes[keep] + others[best[keep]]) / 2
+    return mean[np.argsort(-mean[:, 2], kind="stable")]
 
 
 def _merge(boxes):
