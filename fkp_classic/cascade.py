@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import check_random_state
@@ -19,6 +19,14 @@ from .validation import as_images, fit_images, set_keypoint_tags
 __all__ = ["CascadeRegressor"]
 
 _CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
+_THREADPOOLS = []  # one ThreadpoolController: its scan of the loaded libraries costs 2-20 ms a call
+
+
+def _one_blas_thread():
+    """Context that keeps BLAS (numpy's, loaded by now) to one thread."""
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
 
 def _similarity(shapes, reference):
@@ -319,7 +327,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
         threads = threading.local()  # vars(threads) is a dict of each thread's own
         # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
-        with threadpool_limits(1, user_api="blas"):
+        with _one_blas_thread():
             if n_jobs > 1:
                 with ThreadPoolExecutor(n_jobs) as pool:
                     results = list(pool.map(lambda block: self._staged_block(block, weights, vars(threads)), blocks))
