@@ -1,9 +1,11 @@
-"""Build the pretrained model shipped in the package: CascadeRegressor fitted on all of faces96.
+"""Build the pretrained models shipped in the package, fitted on all of faces96.
 
     python benchmarks/train_default.py --data ../shared/data/faces96
 
-Deterministic (the cascade's random_state is fixed). Writes fkp_classic/models/default.joblib,
-which fkp_classic.load_default_model() and the fkp command line load when no model is given.
+Deterministic (seeded). Writes fkp_classic/models/default.joblib, the CascadeRegressor that
+fkp_classic.load_default_model() and the fkp command line load when no model is given, and
+fkp_classic/models/framing_verifier.joblib, the photo pipeline's check that a crop is framed like
+the training faces (fkp_classic.verify).
 """
 
 import argparse
@@ -11,13 +13,15 @@ import time
 
 from fkp_classic import CascadeRegressor, save_model
 from fkp_classic.datasets import load_kaggle
-from fkp_classic.persistence import DEFAULT_MODEL
+from fkp_classic.persistence import DEFAULT_MODEL, DEFAULT_VERIFIER
+from fkp_classic.verify import framing_examples, make_framing_verifier
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("-o", "--output", default=str(DEFAULT_MODEL))
+    parser.add_argument("--verifier-output", default=str(DEFAULT_VERIFIER))
     args = parser.parse_args()
     data = load_kaggle(args.data)
     start = time.perf_counter()
@@ -32,6 +36,11 @@ def main():
     print(f"float32 weights move predictions by at most {shift:.1e} px")
     save_model(model, args.output)
     print(f"saved to {args.output}")
+    crops, labels = framing_examples(data.data, random_state=0)
+    verifier = make_framing_verifier().fit(crops, labels)
+    print(f"framing verifier fitted on {len(crops)} crops, training accuracy {verifier.score(crops, labels):.3f}")
+    save_model(verifier, args.verifier_output)
+    print(f"saved to {args.verifier_output}")
 
 
 if __name__ == "__main__":

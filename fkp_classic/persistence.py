@@ -7,9 +7,10 @@ import joblib
 from ._version import __version__
 from .atomic import atomic_write
 
-__all__ = ["ModelVersionError", "save_model", "load_model", "load_default_model", "DEFAULT_MODEL"]
+__all__ = ["ModelVersionError", "save_model", "load_model", "load_default_model", "load_default_verifier", "DEFAULT_MODEL", "DEFAULT_VERIFIER"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
+DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "framing_verifier.joblib"
 _FORMAT = "fkp_classic-model"
 
 
@@ -71,3 +72,13 @@ def load_default_model():
     if not DEFAULT_MODEL.is_file():
         raise FileNotFoundError(f"the packaged default model {DEFAULT_MODEL} is missing; build it with benchmarks/train_default.py")
     return load_model(DEFAULT_MODEL)
+
+
+def load_default_verifier():
+    """The packaged crop-framing check of the photo pipeline (:mod:`fkp_classic.verify`).
+
+    Built by ``benchmarks/train_default.py``.
+    """
+    if not DEFAULT_VERIFIER.is_file():
+        raise FileNotFoundError(f"the packaged framing verifier {DEFAULT_VERIFIER} is missing; build it with benchmarks/train_default.py")
+    return load_model(DEFAULT_VERIFIER)

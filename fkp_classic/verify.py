@@ -1,0 +1,78 @@
+"""Is a 96x96 crop framed like the training faces? A HOG + logistic check for the photo pipeline.
+
+The LBP face detector sometimes fires on part of a face (the forehead and eyes, one half); the
+keypoint models then place a whole face on that part. A crop framed there does not look like a
+training crop, which a linear classifier on HOG tells apart well.
+"""
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .hog import HOGFeatures
+
+__all__ = ["make_framing_verifier", "framing_examples"]
+
+
+def make_framing_verifier(C=0.01):
+    """Unfitted classifier: HOG of a crop -> framed like the training faces (1) or not (0).
+
+    Parameters
+    ----------
+    C : float, default=0.01
+        Inverse L2 penalty of the logistic regression.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``decision_function`` gives the log-odds that a crop is well framed.
+    """
+    return make_pipeline(HOGFeatures(), StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+
+
+def framing_examples(images, n_negative=2, random_state=0):
+    """Well and badly framed 96x96 crops cut from faces pasted into canvases.
+
+    Each face is pasted into a canvas (:func:`fkp_classic.detect.paste_faces`).
+    The positive is its own frame, jittered by 3% in place and size; each
+    negative is a square of 0.35-0.7 times the face's side centred on a
+    random part of it, as the detector's partial-face false alarms are.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_faces, 9216)
+        Training crops.
+    n_negative : int, default=2
+        Badly framed crops per face.
+    random_state : int, default=0
+
+    Returns
+    -------
+    crops : ndarray of shape (n_faces * (1 + n_negative), 9216) uint8
+    labels : ndarray of shape (n_faces * (1 + n_negative),)
+        1 for well framed, 0 for not.
+    """
+    from .detect import paste_faces
+
+    rng = np.random.default_rng(random_state)
+    images = np.asarray(images)
+    crops, labels = [], []
+    for start in range(0, len(images), 256):  # canvases are 1 MB each: a few hundred at a time
+        canvases, frames = paste_faces(images[start : start + 256], rng)
+        _cut(canvases, frames, n_negative, rng, crops, labels)
+    return np.concatenate(crops), np.concatenate(labels)
+
+
+def _cut(canvases, frames, n_negative, rng, crops, labels):
+    from .detect import crop_frames
+
+    for canvas, (x0, y0, side) in zip(canvases, frames):
+        jitter = rng.normal(0.0, 0.03, 3)
+        wanted = [[x0 + jitter[0] * side, y0 + jitter[1] * side, side * (1 + jitter[2])]]
+        for _ in range(n_negative):
+            part = rng.uniform(0.35, 0.7) * side
+            cx, cy = x0 + side * rng.uniform(0.2, 0.8), y0 + side * rng.uniform(0.15, 0.7)
+            wanted.append([cx - part / 2, cy - part / 2, part])
+        crops.append(crop_frames(canvas, wanted)[0])
+        labels.append([1] + [0] * n_negative)
