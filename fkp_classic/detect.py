@@ -209,7 +209,13 @@ def _to_photo(points, frames):
     return out.reshape(len(points), -1)
 
 
-def detect_keypoints(image, model=None, min_size=40, reframe_passes=2):
+def _framing_scores(image, points, verifier):
+    """Log-odds that the crops framed around photo keypoints look like training crops."""
+    crops, _ = crop_frames(image, reframe(points))
+    return verifier.decision_function(crops)
+
+
+def detect_keypoints(image, model=None, min_size=40, reframe_passes=2, verifier="default", min_score=0.0):
     """Find faces in a photo and their 15 keypoints.
 
     Parameters
@@ -225,6 +231,13 @@ def detect_keypoints(image, model=None, min_size=40, reframe_passes=2):
         Times to re-crop each face around its predicted keypoints
         (:func:`reframe`) and predict again, which removes most of the
         detector box's jitter.
+    verifier : classifier, "default" or None, default="default"
+        Scores the crop framed around each face's keypoints
+        (:mod:`fkp_classic.verify`); faces scoring below ``min_score`` are
+        dropped, which removes the detector's false alarms on part of a
+        face. "default" loads the packaged one; None keeps every face.
+    min_score : float, default=0.0
+        Lowest log-odds of a well-framed crop that is kept.
 
     Returns
     -------
@@ -244,10 +257,17 @@ def detect_keypoints(image, model=None, min_size=40, reframe_passes=2):
         from .persistence import load_default_model
 
         model = load_default_model()
+    if isinstance(verifier, str) and verifier == "default":
+        from .persistence import load_default_verifier
+
+        verifier = load_default_verifier()
     boxes = detect_faces(image, min_size=min_size)
     if len(boxes) == 0:
         return []
     points = _predict_photo(image, model, boxes, reframe_passes)
+    if verifier is not None:
+        keep = _framing_scores(image, points, verifier) >= min_score
+        boxes, points = boxes[keep], points[keep]
     return [
         {
             "box": tuple(float(v) for v in box),
@@ -349,12 +369,15 @@ def framed_mean_offset(images, target, framing=FRAMING, random_state=1):
     return np.mean(mapped, axis=0) - np.asarray(target).mean(axis=0), len(mapped)
 
 
-def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2):
+def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, verifier=None, min_score=0.0, mirror_check=True):
     """RMSE of the photo pipeline on pasted faces against predicting their crops directly.
 
     Each face is pasted into a canvas (:func:`paste_faces`); the pipeline
     (detect, frame, crop, predict, map back) runs on the canvas, and its
-    keypoints are scored in the face's own 96x96 frame.
+    keypoints are scored in the face's own 96x96 frame. With a ``verifier``,
+    faces whose final crop scores below ``min_score`` count as not found,
+    as :func:`detect_keypoints` drops them; ``mirror_check`` goes to
+    :func:`detect_faces`.
 
     Returns
     -------
@@ -368,10 +391,13 @@ def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2):
     canvases, frames = paste_faces(images, random_state)
     photo, found_rows = [], []
     for row, (canvas, frame) in enumerate(zip(canvases, frames)):
-        box = nearest_box(detect_faces(canvas), frame)
+        box = nearest_box(detect_faces(canvas, mirror_check=mirror_check), frame)
         if box is None:
             continue
-        points = _predict_photo(canvas, model, box[None], reframe_passes)[0].reshape(-1, 2)
+        points = _predict_photo(canvas, model, box[None], reframe_passes)
+        if verifier is not None and _framing_scores(canvas, points, verifier)[0] < min_score:
+            continue
+        points = points[0].reshape(-1, 2)
         x0, y0, side = frame
         photo.append(((points - (x0, y0) + 0.5) * _CROP / side - 0.5).ravel())
         found_rows.append(row)
