@@ -9,7 +9,6 @@ crops directly, with and without the pipeline's checks (detector mirror check, f
 """
 
 import argparse
-import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from fkp_classic import CascadeRegressor

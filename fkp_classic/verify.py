@@ -57,16 +57,18 @@ def framing_examples(images, n_negative=2, random_state=0):
 
     rng = np.random.default_rng(random_state)
     images = np.asarray(images)
-    crops, labels = [], []
+    chunks = []
     for start in range(0, len(images), 256):  # canvases are 1 MB each: a few hundred at a time
         canvases, frames = paste_faces(images[start : start + 256], rng)
-        _cut(canvases, frames, n_negative, rng, crops, labels)
-    return np.concatenate(crops), np.concatenate(labels)
+        chunks.append(_cut(canvases, frames, n_negative, rng))
+    return np.concatenate([c for c, _ in chunks]), np.concatenate([l for _, l in chunks])
 
 
-def _cut(canvases, frames, n_negative, rng, crops, labels):
+def _cut(canvases, frames, n_negative, rng):
+    """The well framed crop, then ``n_negative`` part-face crops, of each canvas."""
     from .detect import crop_frames
 
+    crops, labels = [], []
     for canvas, (x0, y0, side) in zip(canvases, frames):
         jitter = rng.normal(0.0, 0.03, 3)
         wanted = [[x0 + jitter[0] * side, y0 + jitter[1] * side, side * (1 + jitter[2])]]
@@ -76,3 +78,4 @@ def _cut(canvases, frames, n_negative, rng, crops, labels):
             wanted.append([cx - part / 2, cy - part / 2, part])
         crops.append(crop_frames(canvas, wanted)[0])
         labels.append([1] + [0] * n_negative)
+    return np.concatenate(crops), np.concatenate(labels)
