@@ -148,12 +148,13 @@ def crop_frames(image, frames):
 
     Returns the crops ``(n, 9216)`` and the frames rounded to whole pixels.
     """
-    gray = _gray(image)
+    frames = np.asarray(frames, dtype=float).reshape(-1, 3)
+    sides = np.maximum(np.round(frames[:, 2]).astype(int), 8)
+    pad = int(sides.max(initial=0)) + 1  # crops reaching past the photo edge repeat its border
+    padded = np.pad(_gray(image), pad, mode="edge")  # once for all the frames
     crops, out = [], []
-    for x0, y0, side in np.asarray(frames, dtype=float).reshape(-1, 3):
-        n = max(int(round(side)), 8)
-        pad = n + 1  # crops reaching past the photo edge repeat its border
-        padded = np.pad(gray, pad, mode="edge")
+    for (x0, y0, _), n in zip(frames, sides):
+        n = int(n)
         c0, r0 = int(round(x0)), int(round(y0))
         region = padded[r0 + pad : r0 + pad + n, c0 + pad : c0 + pad + n]
         crop = resize(region, (_CROP, _CROP), anti_aliasing=n > _CROP, preserve_range=True)
@@ -257,6 +258,7 @@ def detect_keypoints(image, model=None, min_size=40, reframe_passes=2, verifier=
         from .persistence import load_default_model
 
         model = load_default_model()
+    image = _gray(image)  # once: detection, every crop and the verifier read the same gray photo
     if isinstance(verifier, str) and verifier == "default":
         from .persistence import load_default_verifier
 
