@@ -1,5 +1,6 @@
 """Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
 
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,14 +20,17 @@ from .validation import as_images, fit_images, set_keypoint_tags
 __all__ = ["CascadeRegressor"]
 
 _CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
-_THREADPOOLS = []  # one ThreadpoolController: its scan of the loaded libraries costs 2-20 ms a call
+
+
+@functools.cache
+def _threadpools():
+    """One ThreadpoolController per process: its scan of the loaded libraries costs 2-20 ms."""
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
     """Context that keeps BLAS (numpy's, loaded by now) to one thread."""
-    if not _THREADPOOLS:
-        _THREADPOOLS.append(ThreadpoolController())
-    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
+    return _threadpools().limit(limits=1, user_api="blas")
 
 
 def _similarity(shapes, reference):

@@ -69,9 +69,7 @@ def load_default_model():
 
     Built by ``benchmarks/train_default.py``.
     """
-    if not DEFAULT_MODEL.is_file():
-        raise FileNotFoundError(f"the packaged default model {DEFAULT_MODEL} is missing; build it with benchmarks/train_default.py")
-    return load_model(DEFAULT_MODEL)
+    return _load_packaged(DEFAULT_MODEL, "default model")
 
 
 def load_default_verifier():
@@ -79,6 +77,10 @@ def load_default_verifier():
 
     Built by ``benchmarks/train_default.py``.
     """
-    if not DEFAULT_VERIFIER.is_file():
-        raise FileNotFoundError(f"the packaged framing verifier {DEFAULT_VERIFIER} is missing; build it with benchmarks/train_default.py")
-    return load_model(DEFAULT_VERIFIER)
+    return _load_packaged(DEFAULT_VERIFIER, "framing verifier")
+
+
+def _load_packaged(path, what):
+    if not path.is_file():
+        raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with benchmarks/train_default.py")
+    return load_model(path)

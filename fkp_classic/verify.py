@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .detect import crop_frames, paste_faces
 from .hog import HOGFeatures
 
 __all__ = ["make_framing_verifier", "framing_examples"]
@@ -53,8 +54,6 @@ def framing_examples(images, n_negative=2, random_state=0):
     labels : ndarray of shape (n_faces * (1 + n_negative),)
         1 for well framed, 0 for not.
     """
-    from .detect import paste_faces
-
     rng = np.random.default_rng(random_state)
     images = np.asarray(images)
     chunks = []
@@ -66,8 +65,6 @@ def framing_examples(images, n_negative=2, random_state=0):
 
 def _cut(canvases, frames, n_negative, rng):
     """The well framed crop, then ``n_negative`` part-face crops, of each canvas."""
-    from .detect import crop_frames
-
     crops, labels = [], []
     for canvas, (x0, y0, side) in zip(canvases, frames):
         jitter = rng.normal(0.0, 0.03, 3)
