@@ -3,7 +3,7 @@
     python benchmarks/photo_pipeline.py --data ../shared/data/faces96 [--fold 0]
 
 Fits the keypoint model (CascadeRegressor) and the framing verifier on one GroupKFold fold's
-training people, pastes every held-out face into a canvas (fkp_classic.detect.paste_faces), runs
+training people, pastes every held-out face into a canvas (fkp_classic.evaluation.paste_faces), runs
 detection, framing, prediction and mapping back, and prints the RMSE against predicting the 96x96
 crops directly, with and without the pipeline's checks (detector mirror check, framing verifier).
 """
@@ -13,8 +13,8 @@ from sklearn.model_selection import GroupKFold
 
 from fkp_classic import CascadeRegressor
 from fkp_classic.datasets import load_kaggle
-from fkp_classic.detect import pasted_face_errors
-from fkp_classic.verify import framing_examples, make_framing_verifier
+from fkp_classic.evaluation import framing_examples, pasted_face_errors
+from fkp_classic.photo import make_framing_verifier
 
 
 def main():

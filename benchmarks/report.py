@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fkp_classic.atomic import atomic_write  # noqa: E402
+from fkp_classic.utils import atomic_write  # noqa: E402
 
 
 def _ratio(value, best):

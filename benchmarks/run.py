@@ -32,9 +32,10 @@ from sklearn.model_selection import GroupKFold, KFold
 import fkp_classic
 from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
-from fkp_classic.hog import HOGFeatures
+from fkp_classic.features import HOGFeatures
 from fkp_classic.keypoints import KAGGLE_NAMES
 from fkp_classic.metrics import per_keypoint_rmse, rmse
+from fkp_classic.utils import resolve_image_shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
@@ -326,7 +327,7 @@ def main(argv=None):
     result["best"] = best["name"]
     report.figure_rmse(result, out / "rmse.png")
     report.figure_per_keypoint(result, out / "per_keypoint_rmse.png")
-    report.figure_faces(X.reshape(len(X), *_shape(X)), y, predictions[best["name"]], best["name"], out / "faces.png")
+    report.figure_faces(X.reshape(len(X), *resolve_image_shape(X.shape[1])), y, predictions[best["name"]], best["name"], out / "faces.png")
     if args.submit:
         result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress)
         if sub:
@@ -338,11 +339,6 @@ def main(argv=None):
                  f"({result['machine']['cpus']} CPUs, {result['machine']['platform']}).\n\n{text}")
     print(f"Results in {out}/ (results.md, results.json, rmse.png, per_keypoint_rmse.png, faces.png).")
     return 0
-
-
-def _shape(X):
-    side = int(round(np.sqrt(X.shape[1])))
-    return side, side
 
 
 def submit(estimator, X, y, data_path, out, progress):

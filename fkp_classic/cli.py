@@ -38,19 +38,20 @@ def _parse_param(text):
 
 
 def _model(path):
+    """The model file at ``path``, or the packaged model for ``"default"``."""
     from .persistence import load_default_model, load_model
 
-    return load_default_model() if path is None else load_model(path)
+    return load_default_model() if path == "default" else load_model(path)
 
 
 def cmd_fit(args):
-    import fkp_classic
+    from . import estimators
     from .datasets import load_kaggle
     from .persistence import save_model
 
     if args.estimator not in ESTIMATORS:
         raise UserError(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {args.estimator!r}")
-    estimator = getattr(fkp_classic, args.estimator)()
+    estimator = getattr(estimators, args.estimator)()
     params = dict(_parse_param(p) for p in args.param or [])
     try:
         estimator.set_params(**params)
@@ -73,17 +74,20 @@ def _predict_test(args):
     _progress(f"predicting {len(test.data)} faces")
     pred = model.predict(test.data)
     _done()
-    return test, pred
+    return test, pred, model
 
 
 def cmd_predict(args):
     import pandas as pd
 
-    from .atomic import atomic_write
-    from .keypoints import KAGGLE_COLUMNS
+    from .photo import model_layout
+    from .utils import atomic_write
 
-    test, pred = _predict_test(args)
-    frame = pd.DataFrame(pred, columns=list(KAGGLE_COLUMNS))
+    test, pred, model = _predict_test(args)
+    columns = model_layout(model)[0].columns
+    if pred.shape[1] != len(columns):
+        raise UserError(f"the model predicts {pred.shape[1]} columns but its layout has {len(columns)}")
+    frame = pd.DataFrame(pred, columns=list(columns))
     frame.insert(0, "ImageId", test.image_ids)
     with atomic_write(args.output, "w", newline="") as fh:
         frame.to_csv(fh, index=False)
@@ -93,15 +97,15 @@ def cmd_predict(args):
 def cmd_submit(args):
     from .datasets import write_submission
 
-    test, pred = _predict_test(args)
+    test, pred, _ = _predict_test(args)
     submission = write_submission(pred, test.image_ids, args.lookup, args.output)
     print(f"wrote {len(submission)} rows to {args.output}")
 
 
 def cmd_evaluate(args):
     from .datasets import load_kaggle
-    from .keypoints import KAGGLE_NAMES
     from .metrics import per_keypoint_rmse, rmse
+    from .photo import model_layout
 
     model = _model(args.model)
     data = load_kaggle(args.data)
@@ -110,7 +114,7 @@ def cmd_evaluate(args):
     _done()
     print(f"RMSE over {len(data.data)} faces: {rmse(data.target, pred):.3f} px")
     print("| keypoint | RMSE px |\n|---|---|")
-    for name, value in zip(KAGGLE_NAMES, per_keypoint_rmse(data.target, pred)):
+    for name, value in zip(model_layout(model)[0].names, per_keypoint_rmse(data.target, pred)):
         print(f"| {name} | {value:.3f} |")
 
 
@@ -120,16 +124,19 @@ def cmd_show(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .atomic import atomic_write
-    from .datasets import load_kaggle, load_kaggle_test
+    from .datasets import DataError, load_kaggle, load_kaggle_test
+    from .utils import atomic_write
 
     try:
         data = load_kaggle(args.data)
         truth = data.target
-    except Exception:  # a test file: no labels to draw
-        data, truth = load_kaggle_test(args.data), None
+    except DataError as training_error:  # a test file has no labels to draw
+        try:
+            data, truth = load_kaggle_test(args.data), None
+        except DataError:
+            raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
-    pred = _model(args.model).predict(data.data[:n]) if args.model else None
+    pred = _model(args.model).predict(data.data[:n]) if args.model is not None else None
     cols = min(n, 8)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows), squeeze=False)
@@ -145,24 +152,25 @@ def cmd_show(args):
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
     plt.close(fig)
-    print(f"drew {n} faces to {args.output} (green: true, red: predicted)")
+    legend = ", ".join(what for what, shown in (("green: true", truth is not None), ("red: predicted", pred is not None)) if shown)
+    print(f"drew {n} faces to {args.output}" + (f" ({legend})" if legend else ""))
 
 
 def cmd_detect(args):
     from skimage import io
 
-    from .atomic import atomic_write
-    from .detect import detect_keypoints
+    from .photo import KeypointDetector
+    from .utils import atomic_write
 
-    model = _model(args.model)
+    detector = KeypointDetector(_model(args.model))
     results = {}
     for path in args.photo:
         try:
             image = io.imread(path)
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot read photo {path}: {exc}") from None
-        faces = detect_keypoints(image, model)
-        results[path] = faces
+        faces = detector.detect(image, name=path)
+        results[path] = [face.to_dict() for face in faces]
         print(f"{path}: {len(faces)} face(s)")
         if args.output:
             _draw(image, faces, args.output if len(args.photo) == 1 else _numbered(args.output, path))
@@ -185,15 +193,14 @@ def _draw(image, faces, output):
     import matplotlib.patches as patches
     import matplotlib.pyplot as plt
 
-    from .atomic import atomic_write
+    from .utils import atomic_write
 
     fig, ax = plt.subplots(figsize=(6, 6 * image.shape[0] / image.shape[1]))
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
     for face in faces:
-        x, y, w, h = face["box"]
+        x, y, w, h = face.box
         ax.add_patch(patches.Rectangle((x, y), w, h, fill=False, color="yellow", lw=1))
-        pts = np.array(list(face["keypoints"].values()))
-        ax.scatter(pts[:, 0], pts[:, 1], s=10, c="red")
+        ax.scatter(face.points[:, 0], face.points[:, 1], s=10, c="red")
     ax.axis("off")
     with atomic_write(output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=100, bbox_inches="tight")
@@ -233,7 +240,7 @@ def build_parser():
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
     p.add_argument("photo", nargs="+")
-    p.add_argument("--model", help="model file (default: the packaged model)")
+    p.add_argument("--model", default="default", help="model file (default: the packaged model)")
     p.add_argument("-o", "--output", help="annotated PNG")
     p.add_argument("--json", help="write boxes and named points as JSON")
     p.set_defaults(func=cmd_detect)
@@ -242,9 +249,6 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    for name in ("model",):
-        if getattr(args, name, None) == "default":
-            setattr(args, name, None)
     from .datasets import DataError
     from .persistence import ModelVersionError
 

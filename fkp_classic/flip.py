@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .validation import check_keypoints, resolve_image_shape, resolve_layout
+from .utils._validation import check_keypoints, resolve_image_shape, resolve_layout
 
 __all__ = ["flip_images", "flip_keypoints", "flip_augment"]
 
@@ -21,7 +21,10 @@ def flip_images(X, image_shape=None):
     X_flipped : ndarray of the same shape and dtype as ``X``.
     """
     X = np.asarray(X)
-    height, width = resolve_image_shape(X.shape[1], image_shape)
+    return _mirror(X, *resolve_image_shape(X.shape[1], image_shape))
+
+
+def _mirror(X, height, width):
     return X.reshape(len(X), height, width)[:, :, ::-1].reshape(X.shape).copy()
 
 
@@ -63,6 +66,6 @@ def flip_augment(X, y, image_shape=None, layout=None):
     """
     X = np.asarray(X)
     height, width = resolve_image_shape(X.shape[1], image_shape)
-    X_aug = np.concatenate([X, flip_images(X, (height, width))])
+    X_aug = np.concatenate([X, _mirror(X, height, width)])
     y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width, layout)])
     return X_aug, y_aug

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.metrics import make_scorer
 
-__all__ = ["rmse", "per_keypoint_rmse", "rmse_scorer", "neg_rmse"]
+__all__ = ["rmse", "per_keypoint_rmse", "rmse_scorer"]
 
 
 def _check_pair(y_true, y_pred):
@@ -54,17 +54,11 @@ def per_keypoint_rmse(y_true, y_pred):
     """
     y_true, y_pred, labelled = _check_pair(y_true, y_pred)
     sq = np.where(labelled, (y_true - np.where(labelled, y_pred, 0.0)) ** 2, 0.0)
-    sq = np.nan_to_num(sq)
     n_keypoints = y_true.shape[1] // 2
     total = sq.reshape(len(sq), n_keypoints, 2).sum(axis=(0, 2))
     count = labelled.reshape(len(sq), n_keypoints, 2).sum(axis=(0, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(total / count)
-
-
-def neg_rmse(y_true, y_pred):
-    """Negative :func:`rmse` (greater is better)."""
-    return -rmse(y_true, y_pred)
 
 
 rmse_scorer = make_scorer(rmse, greater_is_better=False)

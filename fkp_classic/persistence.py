@@ -5,7 +5,7 @@ from pathlib import Path
 import joblib
 
 from ._version import __version__
-from .atomic import atomic_write
+from .utils._atomic import atomic_write
 
 __all__ = ["ModelVersionError", "save_model", "load_model", "load_default_model", "load_default_verifier", "DEFAULT_MODEL", "DEFAULT_VERIFIER"]
 
@@ -47,10 +47,19 @@ def load_model(path):
         whose major.minor differs from this one.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelVersionError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     try:
         payload = joblib.load(path)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("fkp_classic"):  # a class path of an older layout of the package
+            raise ModelVersionError(
+                f"{path} was saved by an fkp_classic older than 0.3 (it names {exc.name}, which no longer exists); "
+                f"refit it with the installed {__version__} (e.g. fkp fit), or load it with fkp_classic<0.3"
+            ) from None
+        raise ModelVersionError(f"{path} needs the module {exc.name}, which is not installed") from None
     except Exception as exc:  # joblib raises many kinds for a file that is not a pickle
         raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
@@ -67,20 +76,20 @@ def load_model(path):
 def load_default_model():
     """The pretrained model shipped in the package (fitted on all of faces96).
 
-    Built by ``benchmarks/train_default.py``.
+    Built by ``tools/train_default.py``.
     """
     return _load_packaged(DEFAULT_MODEL, "default model")
 
 
 def load_default_verifier():
-    """The packaged crop-framing check of the photo pipeline (:mod:`fkp_classic.verify`).
+    """The packaged crop-framing check of the photo pipeline (:func:`fkp_classic.photo.make_framing_verifier`).
 
-    Built by ``benchmarks/train_default.py``.
+    Built by ``tools/train_default.py``.
     """
     return _load_packaged(DEFAULT_VERIFIER, "framing verifier")
 
 
 def _load_packaged(path, what):
     if not path.is_file():
-        raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with benchmarks/train_default.py")
+        raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with tools/train_default.py")
     return load_model(path)

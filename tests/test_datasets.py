@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import FACES96, KAGGLE, needs_faces96
-from fkp_classic.atomic import atomic_write
+from fkp_classic.utils import atomic_write
 from fkp_classic.datasets import (
     DataError,
     find_data,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fkp_classic.descriptors import box_integrals, grid_descriptors, local_descriptors, orientation_integrals
+from fkp_classic.features import box_integrals, grid_descriptors, local_descriptors, orientation_integrals
 
 
 def _direct_maps(images, n_bins=9, pool=2):

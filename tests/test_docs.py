@@ -16,9 +16,12 @@ sys.path.insert(0, str(ROOT / "docs"))
 import make_reference  # noqa: E402
 
 
-@pytest.mark.parametrize("module", [m.name for m in pkgutil.iter_modules(fkp_classic.__path__) if m.name != "__main__"])
+MODULES = [m.name for m in pkgutil.walk_packages(fkp_classic.__path__, "fkp_classic.") if m.name != "fkp_classic.__main__"]
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples(module):
-    mod = importlib.import_module(f"fkp_classic.{module}")
+    mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 

@@ -20,6 +20,7 @@ from fkp_classic import (
     MeanPatchTemplateSearch,
     PatchFeatures,
 )
+from fkp_classic.keypoints import IBUG_68, KAGGLE_NAMES
 from fkp_classic.metrics import rmse_scorer
 
 # sklearn's common checks feed tiny random data: X with 1 to 10 columns and y with 1 column (or
@@ -128,6 +129,9 @@ def test_conventions_on_images(est, faces):
     np.testing.assert_array_equal(_outputs(restored, X[:30]), first)
     with pytest.raises(ValueError, match="features"):
         _outputs(est, X[:3, :-1])
+    if not hasattr(est, "transform"):  # every keypoint estimator owns its layout and mean shape
+        assert est.layout_.names == KAGGLE_NAMES
+        np.testing.assert_allclose(est.mean_shape_.ravel(), np.nanmean(y, axis=0))
 
 
 @pytest.mark.parametrize("est", ESTIMATORS[2:], ids=lambda e: type(e).__name__)
@@ -230,3 +234,20 @@ def test_cascade_trains_on_partial_labels(synthetic):
     model = CascadeRegressor(cell_sizes=(8,), n_perturbations=1).fit(X, y)
     assert np.isfinite(model.predict(X[:5])).all()
     assert (model.stages_[0].n_labelled_[[0, 1, 10, 14]] == 200 * 2).all()  # every row, both starts
+
+
+def test_layout_follows_the_number_of_keypoints(faces):
+    X, y, _ = faces
+    y68 = np.tile(y, (1, 5))[:, :136]
+    assert MeanKeypoints().fit(X, y68).layout_ is IBUG_68
+    assert MeanKeypoints().fit(X, y[:, :8]).layout_.names == ("k0", "k1", "k2", "k3")
+    with pytest.raises(ValueError, match="layout has 68 keypoints but y has 15"):
+        KeypointRegressor(layout=IBUG_68).fit(X, y)
+
+
+def test_template_search_folds_follow_random_state(faces):
+    X, y, _ = faces
+    fitted = [MeanPatchTemplateSearch(init=MeanKeypoints(flip=True), search_radius=2, random_state=seed).fit(X, y).step_
+              for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(fitted[0], fitted[1])
+    assert not np.array_equal(fitted[0], fitted[2])

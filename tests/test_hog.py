@@ -3,8 +3,7 @@ import pytest
 from skimage.feature import hog
 
 from fkp_classic import HOGFeatures, PatchFeatures
-from fkp_classic.hog import hog_batch
-from fkp_classic.sampling import sample_patches
+from fkp_classic.features import hog_batch, sample_patches
 
 
 def _skimage(images, **kw):

@@ -4,7 +4,7 @@ from sklearn.linear_model import Ridge
 
 from conftest import needs_faces96
 from fkp_classic import KeypointRidge
-from fkp_classic.hog import hog_batch
+from fkp_classic.features import hog_batch
 from fkp_classic.metrics import per_keypoint_rmse, rmse
 
 

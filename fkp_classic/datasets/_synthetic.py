@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from .keypoints import KAGGLE_COLUMNS, KAGGLE_NAMES
+from ..keypoints import KAGGLE_COLUMNS, KAGGLE_NAMES
 
 __all__ = ["make_faces", "KAGGLE_CORE_KEYPOINTS"]
 

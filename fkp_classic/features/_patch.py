@@ -4,26 +4,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .sampling import normalize_patches, sample_patches
-from .validation import as_images, check_keypoints, fit_images
+from ._sampling import normalize_patches, sample_patches
+from ..utils._validation import as_images, check_keypoints, fit_images, nan_mean_keypoints
 
-__all__ = ["PatchFeatures", "nan_mean_keypoints"]
-
-
-def nan_mean_keypoints(y):
-    """Mean of each keypoint coordinate over its labelled rows, shape (2K,).
-
-    Raises
-    ------
-    ValueError
-        If a keypoint is labelled on no row.
-    """
-    y = check_keypoints(y)
-    counts = (~np.isnan(y)).sum(axis=0)
-    if (counts == 0).any():
-        k = int(np.argmax(counts == 0)) // 2
-        raise ValueError(f"keypoint {k} is missing (NaN) on every training row")
-    return np.nansum(y, axis=0) / counts
+__all__ = ["PatchFeatures"]
 
 
 class PatchFeatures(TransformerMixin, BaseEstimator):

@@ -12,10 +12,10 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .descriptors import grid_descriptors, local_descriptors, orientation_integrals
-from .flip import flip_augment, flip_images, flip_keypoints
-from .ridge import KeypointRidge
-from .validation import as_images, fit_images, set_keypoint_tags
+from ..features._descriptors import grid_descriptors, local_descriptors, orientation_integrals
+from ..flip import flip_augment, flip_images, flip_keypoints
+from ._ridge import KeypointRidge
+from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags
 
 __all__ = ["CascadeRegressor"]
 
@@ -85,7 +85,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     turned with it (a similarity fitted to the mean shape), so a tilted or
     larger face looks like an upright one of mean size to the regressors.
     Every descriptor is read from one integral image of gradient
-    orientations per face (:mod:`fkp_classic.descriptors`).
+    orientations per face (:mod:`fkp_classic.features`).
 
     Each stage trains on the estimates the previous stages really produce on
     faces they did not see (cross-fitted: every estimate on a training face
@@ -153,6 +153,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         One per stage, from descriptors to offsets in the current shape's frame.
     mean_shape_ : ndarray of shape (K, 2)
         Mean training keypoints: the reference frame of the descriptors.
+    layout_ : KeypointLayout
+        Names and flip pairs of the fitted keypoints.
     image_shape_ : (int, int)
     n_features_in_ : int
 
@@ -276,13 +278,10 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         origin = np.arange(len(X))
         if self.flip:
-            X, y = flip_augment(X, y, self.image_shape_, self.layout)
+            X, y = flip_augment(X, y, self.image_shape_, self.layout_)
             origin = np.tile(origin, 2)
+            self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # symmetric: the mirrors' mean too
         n, k = len(X), y.shape[1] // 2
-        self.mean_shape_ = np.nanmean(y.reshape(n, k, 2), axis=0)
-        if np.isnan(self.mean_shape_).any():
-            missing = int(np.isnan(self.mean_shape_).any(axis=1).argmax())
-            raise ValueError(f"keypoint {missing} is missing (NaN) on every training row")
         integrals = self._integrals(X)
         folds = self._folds(origin, rng)
         starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
@@ -356,7 +355,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         if self.flip_test:
             width = self.image_shape_[1]
             mirrored = self._staged(flip_images(X, self.image_shape_))
-            out = [(a + flip_keypoints(b, width, self.layout)) / 2 for a, b in zip(out, mirrored)]
+            out = [(a + flip_keypoints(b, width, self.layout_)) / 2 for a, b in zip(out, mirrored)]
         return out
 
     def predict(self, X):

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .atomic import atomic_write
-from .keypoints import KAGGLE_COLUMNS
-from .synthetic import make_faces
+from ..utils._atomic import atomic_write
+from ..keypoints import KAGGLE_COLUMNS
 
 __all__ = [
     "DataError",
@@ -27,7 +26,6 @@ __all__ = [
     "load_lookup",
     "load_groups",
     "write_submission",
-    "make_faces",
     "IMAGE_SIZE",
 ]
 

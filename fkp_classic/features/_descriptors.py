@@ -18,7 +18,7 @@ cost more in page faults than the arithmetic done on them.
 
 import numpy as np
 
-from .hog import central_gradients
+from ._hog import central_gradients
 
 __all__ = ["orientation_integrals", "box_integrals", "local_descriptors", "grid_descriptors"]
 
@@ -105,16 +105,17 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16, o
 
     Returns
     -------
-    integral : ndarray of shape (height // pool + 1, width // pool + 1, n, n_bins), float32
+    integral : ndarray of shape (height // pool + 1, width // pool + 1, n, n_bins + intensity), float32
         ``integral[r, c, i, b]`` is the gradient magnitude of orientation
         ``b`` in image ``i`` summed over the pixel blocks of rows ``< r``
-        and columns ``< c``. Nodes come first so that the cumulative sums
-        run over contiguous memory.
+        and columns ``< c``; with ``intensity`` the last channel
+        (``b = n_bins``) sums brightness instead. Nodes come first so that
+        the cumulative sums run over contiguous memory.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from fkp_classic.descriptors import orientation_integrals
+    >>> from fkp_classic.features import orientation_integrals
     >>> ramp = np.tile(np.arange(96.0), (1, 96, 1))  # brightness grows to the right
     >>> total = orientation_integrals(ramp)[-1, -1, 0]
     >>> int(total.argmax()), int(total.sum())  # horizontal gradients: bins 0 and 8 share them

@@ -5,9 +5,9 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .mean import MeanKeypoints
-from .sampling import normalize_patches, sample_patches
-from .validation import as_images, fit_images, set_keypoint_tags
+from ._mean import MeanKeypoints
+from ..features._sampling import normalize_patches, sample_patches
+from ..utils._validation import as_images, fit_images, set_keypoint_tags
 
 __all__ = ["MeanPatchTemplateSearch", "ncc_search"]
 
@@ -115,6 +115,8 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     cv : int, default=3
         Folds used to get honest starting shapes on the training faces for
         fitting the step fractions (unused when ``init`` is None).
+    random_state : int, RandomState or None, default=0
+        Shuffles the rows into those folds.
     image_shape : (int, int) or None, default=None
 
     Attributes
@@ -124,6 +126,8 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     templates_ : ndarray of shape (K, patch_size, patch_size)
     step_ : ndarray of shape (K,)
         Fraction of the found offset applied, per keypoint.
+    layout_ : KeypointLayout
+    mean_shape_ : ndarray of shape (K, 2)
     image_shape_ : (int, int)
     n_features_in_ : int
 
@@ -137,12 +141,13 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     (20, 30)
     """
 
-    def __init__(self, init=None, patch_size=16, search_radius=6, spacing=1.0, cv=3, image_shape=None):
+    def __init__(self, init=None, patch_size=16, search_radius=6, spacing=1.0, cv=3, random_state=0, image_shape=None):
         self.init = init
         self.patch_size = patch_size
         self.search_radius = search_radius
         self.spacing = spacing
         self.cv = cv
+        self.random_state = random_state
         self.image_shape = image_shape
 
     def fit(self, X, y):
@@ -171,7 +176,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
             starts = self.init_.predict(X)
         else:
             # Starts as the init estimator makes them on faces it has not seen.
-            folds = KFold(self.cv, shuffle=True, random_state=0)
+            folds = KFold(self.cv, shuffle=True, random_state=self.random_state)
             starts = cross_val_predict(clone(init), X, y, cv=folds)
         starts = starts.reshape(n, K, 2)
         found, _ = ncc_search(images, starts, self.templates_, self.search_radius, self.spacing)

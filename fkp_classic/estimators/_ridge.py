@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .validation import check_keypoints, set_keypoint_tags
+from ..utils._validation import check_keypoints, set_keypoint_layout, set_keypoint_tags
 
 __all__ = ["KeypointRidge"]
 
@@ -133,6 +133,8 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
     max_update_rank : int, default=256
         Largest row difference from a shared base solved by low-rank update;
         larger differences are solved directly.
+    layout : KeypointLayout or None, default=None
+        Names of the keypoints; None means Kaggle's for 15 keypoints.
 
     Attributes
     ----------
@@ -142,6 +144,9 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         Penalty used for each coordinate.
     n_labelled_ : ndarray of shape (K,)
         Rows each keypoint was fitted on.
+    layout_ : KeypointLayout
+    mean_shape_ : ndarray of shape (K, 2)
+        Mean training keypoints.
     n_features_in_ : int
 
     Examples
@@ -159,9 +164,10 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
     array([50, 25])
     """
 
-    def __init__(self, alpha=1.0, max_update_rank=256):
+    def __init__(self, alpha=1.0, max_update_rank=256, layout=None):
         self.alpha = alpha
         self.max_update_rank = max_update_rank
+        self.layout = layout
 
     def fit(self, X, y):
         """Fit one ridge per keypoint on its labelled rows.
@@ -181,11 +187,9 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         alphas = np.atleast_1d(np.asarray(self.alpha, dtype=np.float64))
         if alphas.ndim != 1 or len(alphas) == 0 or (alphas <= 0).any():
             raise ValueError(f"alpha must be a positive float or a list of them, got {self.alpha!r}")
+        set_keypoint_layout(self, y)  # refuses a keypoint missing on every row
         labelled = ~np.isnan(y[:, 0::2])
         self.n_labelled_ = labelled.sum(axis=0)
-        if (self.n_labelled_ == 0).any():
-            k = int(np.argmax(self.n_labelled_ == 0))
-            raise ValueError(f"keypoint {k} is missing (NaN) on every training row")
         n_outputs = y.shape[1]
         self.coef_ = np.zeros((n_outputs, X.shape[1]))
         self.intercept_ = np.zeros(n_outputs)

@@ -1,6 +1,6 @@
-"""Fit the detector's box-to-crop transform (fkp_classic.detect.FRAMING) on faces96.
+"""Fit the LBP face detector's box-to-crop transform (fkp_classic.photo.LBPFaceDetector.framing) on faces96.
 
-    python benchmarks/fit_framing.py --data ../shared/data/faces96 [--n 600]
+    python tools/fit_framing.py --data ../shared/data/faces96 [--n 600]
 
 Pastes training faces into larger canvases at random scales and places, runs the LBP face
 detector, fits the transform from detection box to crop on half the faces, and checks on the
@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from fkp_classic.datasets import load_kaggle
-from fkp_classic.detect import framed_mean_offset, fit_framing
+from fkp_classic.evaluation import fit_framing, framed_mean_offset
 
 
 def main():

@@ -1,11 +1,11 @@
 """Build the pretrained models shipped in the package, fitted on all of faces96.
 
-    python benchmarks/train_default.py --data ../shared/data/faces96
+    python tools/train_default.py --data ../shared/data/faces96
 
 Deterministic (seeded). Writes fkp_classic/models/default.joblib, the CascadeRegressor that
 fkp_classic.load_default_model() and the fkp command line load when no model is given, and
 fkp_classic/models/framing_verifier.joblib, the photo pipeline's check that a crop is framed like
-the training faces (fkp_classic.verify).
+the training faces (fkp_classic.photo.make_framing_verifier).
 """
 
 import argparse
@@ -14,7 +14,8 @@ import time
 from fkp_classic import CascadeRegressor, save_model
 from fkp_classic.datasets import load_kaggle
 from fkp_classic.persistence import DEFAULT_MODEL, DEFAULT_VERIFIER
-from fkp_classic.verify import framing_examples, make_framing_verifier
+from fkp_classic.evaluation import framing_examples
+from fkp_classic.photo import make_framing_verifier
 
 
 def main():

@@ -3,11 +3,11 @@
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .flip import flip_augment
-from .hog import HOGFeatures
-from .patch import PatchFeatures
-from .ridge import KeypointRidge
-from .validation import fit_images, set_keypoint_tags
+from ..flip import flip_augment
+from ..features._hog import HOGFeatures
+from ..features._patch import PatchFeatures
+from ._ridge import KeypointRidge
+from ..utils._validation import fit_images, set_keypoint_tags
 
 __all__ = ["KeypointRegressor"]
 
@@ -47,6 +47,10 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         The fitted feature extractor.
     ridge_ : KeypointRidge
         The fitted regressor.
+    layout_ : KeypointLayout
+        Names and flip pairs of the fitted keypoints.
+    mean_shape_ : ndarray of shape (K, 2)
+        Mean training keypoints.
     image_shape_ : (int, int)
     n_features_in_ : int
 
@@ -116,7 +120,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         """
         X, y = fit_images(self, X, y)
         if self.flip:
-            X, y = flip_augment(X, y, self.image_shape_, self.layout)
+            X, y = flip_augment(X, y, self.image_shape_, self.layout_)
         self.features_ = self._make_features()
         F = self.features_.fit_transform(X, y)
         self.ridge_ = KeypointRidge(alpha=self.alpha).fit(F, y)

@@ -3,9 +3,18 @@
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from .keypoints import KAGGLE_15, KeypointLayout
+from ..keypoints import IBUG_68, KAGGLE_15, KeypointLayout
 
-__all__ = ["resolve_image_shape", "as_images", "check_keypoints", "resolve_layout", "fit_images", "set_keypoint_tags"]
+__all__ = [
+    "resolve_image_shape",
+    "as_images",
+    "check_keypoints",
+    "nan_mean_keypoints",
+    "resolve_layout",
+    "set_keypoint_layout",
+    "fit_images",
+    "set_keypoint_tags",
+]
 
 
 def resolve_image_shape(n_pixels, image_shape=None):
@@ -88,15 +97,33 @@ def check_keypoints(y, n_samples=None):
     return y
 
 
+def nan_mean_keypoints(y):
+    """Mean of each keypoint coordinate over its labelled rows, shape (2K,).
+
+    Raises
+    ------
+    ValueError
+        If a keypoint is labelled on no row.
+    """
+    y = check_keypoints(y)
+    counts = (~np.isnan(y)).sum(axis=0)
+    if (counts == 0).any():
+        k = int(np.argmax(counts == 0)) // 2
+        raise ValueError(f"keypoint {k} is missing (NaN) on every training row")
+    return np.nansum(y, axis=0) / counts
+
+
 def resolve_layout(layout, n_keypoints):
     """Return a :class:`KeypointLayout` for ``n_keypoints`` keypoints.
 
-    ``layout`` may be None (the Kaggle layout when there are 15 keypoints,
-    else a layout with no flip pairs) or a ``KeypointLayout``.
+    ``layout`` may be a ``KeypointLayout`` or None: Kaggle's layout for 15
+    keypoints, iBUG's (dlib's numbering) for 68, else ``k0, k1, ...`` with
+    no flip pairs.
     """
     if layout is None:
-        if n_keypoints == KAGGLE_15.n_keypoints:
-            return KAGGLE_15
+        for known in (KAGGLE_15, IBUG_68):
+            if known.n_keypoints == n_keypoints:
+                return known
         return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
     if not isinstance(layout, KeypointLayout):
         raise TypeError(f"layout must be a KeypointLayout or None, got {type(layout).__name__}")
@@ -105,14 +132,30 @@ def resolve_layout(layout, n_keypoints):
     return layout
 
 
+def set_keypoint_layout(estimator, y):
+    """Record the fitted keypoints' ``layout_`` and NaN-aware ``mean_shape_`` (K, 2) on ``estimator``.
+
+    The layout is the estimator's ``layout`` parameter (checked against
+    ``y``), or the default for ``K`` keypoints (:func:`resolve_layout`):
+    whoever uses the fitted model (the photo path, the command line) reads
+    the keypoint names and the mean shape from it.
+    """
+    n_keypoints = y.shape[1] // 2
+    estimator.layout_ = resolve_layout(getattr(estimator, "layout", None), n_keypoints)
+    estimator.mean_shape_ = nan_mean_keypoints(y).reshape(n_keypoints, 2)
+
+
 def fit_images(estimator, X, y=None, needs_y=True):
     """Validate flattened images (and keypoints) at ``fit``; record ``image_shape_`` on the estimator.
+
+With keypoints, also record ``layout_`` and ``mean_shape_`` (:func:`set_keypoint_layout`).
 
     Returns the validated ``X`` and, when ``needs_y``, the checked ``y``.
     """
     X = validate_data(estimator, X, dtype=None, ensure_min_features=4)
     if needs_y:
         y = check_keypoints(y, len(X))
+        set_keypoint_layout(estimator, y)
     estimator.image_shape_ = resolve_image_shape(X.shape[1], estimator.image_shape)
     return (X, y) if needs_y else X
 

@@ -1,41 +1,17 @@
-"""Is a 96x96 crop framed like the training faces? A HOG + logistic check for the photo pipeline.
-
-The LBP face detector sometimes fires on part of a face (the forehead and eyes, one half); the
-keypoint models then place a whole face on that part. A crop framed there does not look like a
-training crop, which a linear classifier on HOG tells apart well.
-"""
+"""Training crops for the framing verifier: well framed faces and part-face crops cut from pasted canvases."""
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from .detect import crop_frames, paste_faces
-from .hog import HOGFeatures
+from ..photo import crop_frames
+from ._pasted import paste_faces
 
-__all__ = ["make_framing_verifier", "framing_examples"]
-
-
-def make_framing_verifier(C=0.01):
-    """Unfitted classifier: HOG of a crop -> framed like the training faces (1) or not (0).
-
-    Parameters
-    ----------
-    C : float, default=0.01
-        Inverse L2 penalty of the logistic regression.
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
-        ``decision_function`` gives the log-odds that a crop is well framed.
-    """
-    return make_pipeline(HOGFeatures(), StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+__all__ = ["framing_examples"]
 
 
 def framing_examples(images, n_negative=2, random_state=0):
     """Well and badly framed 96x96 crops cut from faces pasted into canvases.
 
-    Each face is pasted into a canvas (:func:`fkp_classic.detect.paste_faces`).
+    Each face is pasted into a canvas (:func:`paste_faces`).
     The positive is its own frame, jittered by 3% in place and size; each
     negative is a square of 0.35-0.7 times the face's side centred on a
     random part of it, as the detector's partial-face false alarms are.

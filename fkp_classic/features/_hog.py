@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .validation import as_images, fit_images
+from ..utils._validation import as_images, fit_images
 
 __all__ = ["hog_batch", "HOGFeatures", "central_gradients"]
 

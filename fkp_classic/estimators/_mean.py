@@ -4,9 +4,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .flip import flip_keypoints
-from .patch import nan_mean_keypoints
-from .validation import check_keypoints, resolve_image_shape, set_keypoint_tags
+from ..flip import flip_keypoints
+from ..utils._validation import (
+    check_keypoints,
+    nan_mean_keypoints,
+    resolve_image_shape,
+    set_keypoint_layout,
+    set_keypoint_tags,
+)
 
 __all__ = ["MeanKeypoints"]
 
@@ -26,6 +31,10 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     mean_ : ndarray of shape (2K,)
+        The prediction (symmetric with ``flip``).
+    layout_ : KeypointLayout
+    mean_shape_ : ndarray of shape (K, 2)
+        Mean training keypoints (without mirrors).
     n_features_in_ : int
 
     Examples
@@ -56,9 +65,10 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=None)
         y = check_keypoints(y, len(X))
+        set_keypoint_layout(self, y)
         if self.flip:
             width = resolve_image_shape(X.shape[1], self.image_shape)[1]
-            y = np.concatenate([y, flip_keypoints(y, width, self.layout)])
+            y = np.concatenate([y, flip_keypoints(y, width, self.layout_)])
         self.mean_ = nan_mean_keypoints(y)
         return self
 

@@ -1,0 +1,19 @@
+"""Keypoint estimators: images (or features) in, keypoints ``(n_samples, 2K)`` out.
+
+All follow scikit-learn's conventions and learn from partially labelled rows (NaN).
+"""
+
+from ._cascade import CascadeRegressor
+from ._mean import MeanKeypoints
+from ._regressor import KeypointRegressor
+from ._ridge import KeypointRidge
+from ._template import MeanPatchTemplateSearch, ncc_search
+
+__all__ = [
+    "CascadeRegressor",
+    "KeypointRegressor",
+    "KeypointRidge",
+    "MeanKeypoints",
+    "MeanPatchTemplateSearch",
+    "ncc_search",
+]

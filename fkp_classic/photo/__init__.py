@@ -1,0 +1,33 @@
+"""Keypoints on photos: face detectors, crop geometry, the framing verifier and the pipeline over them.
+
+>>> from fkp_classic.photo import detect_keypoints
+"""
+
+from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_crop, to_photo
+from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
+from ._image import as_gray
+from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
+from ._result import Face
+from ._verifier import make_framing_verifier
+
+__all__ = [
+    "KeypointDetector",
+    "detect_keypoints",
+    "Face",
+    "LBPFaceDetector",
+    "CallableFaceDetector",
+    "as_face_detector",
+    "confirmed_boxes",
+    "DLIB_FRAMING",
+    "as_gray",
+    "CROP_SIZE",
+    "box_frames",
+    "frame_boxes",
+    "crop_frames",
+    "reframe",
+    "to_crop",
+    "to_photo",
+    "make_framing_verifier",
+    "model_layout",
+    "KAGGLE_MEAN_SHAPE",
+]

@@ -1,0 +1,62 @@
+"""Photos as the float grayscale the photo path works on, converted once per photo by dtype."""
+
+import numpy as np
+from skimage import color
+
+__all__ = ["as_gray"]
+
+_INTEGER_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+def as_gray(image, name="photo"):
+    """Float64 grayscale in [0, 1] of a gray, gray+alpha, RGB or RGBA photo.
+
+    The scale comes from the dtype, never from the pixel values: uint8 is
+    divided by 255, uint16 by 65535; other integer arrays must hold 0..255
+    and floats must lie in [0, 1]. An alpha channel is dropped.
+
+    Parameters
+    ----------
+    image : array-like of shape (h, w), (h, w, 2), (h, w, 3) or (h, w, 4)
+    name : str, default="photo"
+        Names the photo in error messages (e.g. its path).
+
+    Returns
+    -------
+    gray : ndarray of shape (h, w), float64
+
+    Raises
+    ------
+    ValueError
+        For another shape, a non-numeric dtype or values outside the dtype's range.
+    """
+    image = np.asarray(image)
+    if image.dtype == bool:
+        image = image.astype(np.uint8) * np.uint8(255)
+    if not (np.issubdtype(image.dtype, np.integer) or np.issubdtype(image.dtype, np.floating)):
+        raise ValueError(f"{name}: pixels must be numbers, got dtype {image.dtype}")
+    if image.ndim == 3 and image.shape[-1] in (2, 4):
+        image = image[..., :-1]  # drop alpha
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (1, 3))):
+        raise ValueError(f"{name}: expected a gray (h, w) or RGB(A) (h, w, 3 or 4) photo, got shape {image.shape}")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if min(image.shape[:2]) == 0:
+        raise ValueError(f"{name}: the photo is empty (shape {image.shape})")
+    if np.issubdtype(image.dtype, np.integer) and image.dtype not in _INTEGER_RANGES:
+        if image.min() < 0 or image.max() > 255:
+            raise ValueError(f"{name}: integer pixels of dtype {image.dtype} must lie in 0..255 (or use uint16)")
+        image = image.astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.isfinite(image).all():
+            raise ValueError(f"{name}: the photo has NaN or infinite pixels")
+        low, high = image.min(), image.max()
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"{name}: float pixels must lie in [0, 1], got {low:g}..{high:g} (divide 8-bit values by 255)"
+            )
+    if image.ndim == 3:
+        return color.rgb2gray(image)  # scales integers by their dtype's range
+    if image.dtype in _INTEGER_RANGES:
+        return image.astype(np.float64) / _INTEGER_RANGES[image.dtype]
+    return image.astype(np.float64)

@@ -1,0 +1,283 @@
+"""Keypoints on photos of any size: detect faces, crop, predict, re-crop around the points, verify.
+
+:class:`KeypointDetector` holds the parts (keypoint model, face detector,
+framing verifier), loaded once; :func:`detect_keypoints` is the one-line
+function over it.
+"""
+
+import functools
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from ..keypoints import KAGGLE_15
+from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_photo
+from ._face_detectors import as_face_detector
+from ._image import as_gray
+from ._result import Face
+
+__all__ = ["KeypointDetector", "detect_keypoints", "model_layout", "KAGGLE_MEAN_SHAPE"]
+
+KAGGLE_MEAN_SHAPE = np.array([
+    65.05, 38.19, 30.65, 38.44, 58.27, 38.52, 71.46, 37.87, 37.31, 38.7, 24.2, 38.15, 57.7, 27.02, 78.59, 29.16, 37.73,
+    27.22, 16.31, 29.57, 48.86, 58.82, 62.26, 76.36, 34.37, 76.59, 48.8, 72.25, 48.95, 83.61,
+]).reshape(15, 2)
+"""Mean Kaggle keypoints of the faces96 crops: the framing for a 15-point model that records no ``mean_shape_``."""
+
+
+@functools.cache
+def _packaged(what):
+    """The packaged default model or verifier, loaded once per process (only ever read, never changed)."""
+    from .. import persistence
+
+    return persistence.load_default_model() if what == "model" else persistence.load_default_verifier()
+
+
+def model_layout(model):
+    """The keypoint layout and mean shape ``(K, 2)`` a fitted keypoint model (or Pipeline) records.
+
+    Every fkp_classic estimator records ``layout_`` and ``mean_shape_`` at
+    fit. A model without them (say, a user's own scikit-learn pipeline) is
+    taken to predict the 15 Kaggle keypoints, which is checked on its first
+    prediction.
+
+    Returns
+    -------
+    layout : KeypointLayout
+    mean_shape : ndarray of shape (K, 2)
+    recorded : bool
+        Whether the model recorded them.
+    """
+    final = model[-1] if isinstance(model, Pipeline) else model
+    layout, mean_shape = getattr(final, "layout_", None), getattr(final, "mean_shape_", None)
+    if layout is None or mean_shape is None:
+        return KAGGLE_15, KAGGLE_MEAN_SHAPE, False
+    return layout, np.asarray(mean_shape, dtype=float).reshape(-1, 2), True
+
+
+class KeypointDetector:
+    """Faces and their keypoints in photos of any size.
+
+    For each photo: convert it to grayscale once, find face boxes, cut each
+    box's crop (its framing turns a box into the square the model was
+    trained on), predict keypoints, then ``reframe_passes`` times re-crop
+    around the predicted keypoints (:func:`reframe`) and predict again,
+    which removes most of the box's jitter. A verifier then scores the crop
+    framed around each face's final keypoints and drops those below
+    ``min_score`` (the detector's false alarms on part of a face).
+
+    Parameters
+    ----------
+    model : fitted keypoint estimator or "default", default="default"
+        Predicts keypoints from flattened 96x96 crops; its ``layout_`` names
+        the points and its ``mean_shape_`` frames the re-crops. "default" is
+        the packaged :func:`fkp_classic.load_default_model`.
+    face_detector : str, detector or callable, default="lbp"
+        ``"lbp"`` (:class:`LBPFaceDetector`), any object with ``__call__(gray)
+        -> boxes`` and a ``framing`` (:mod:`fkp_classic.photo`), or a plain
+        function ``gray -> boxes`` (framed as dlib's HOG boxes).
+    verifier : classifier, "default" or None, default="default"
+        Gives ``decision_function`` (log-odds) on 96x96 crops; "default" is
+        the packaged one (:func:`fkp_classic.photo.make_framing_verifier`),
+        None keeps every face.
+    min_score : float, default=0.0
+        Lowest verifier log-odds kept.
+    reframe_passes : int, default=2
+        Re-crops around the predicted keypoints.
+
+    Attributes
+    ----------
+    layout : KeypointLayout
+        Names of the points every face carries (the model's).
+    mean_shape : ndarray of shape (K, 2)
+        Where the model's training crops have their keypoints.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from fkp_classic.photo import KeypointDetector
+    >>> detector = KeypointDetector()
+    >>> faces = detector.detect(data.astronaut())
+    >>> len(faces), len(faces[0].keypoints)
+    (1, 15)
+    """
+
+    def __init__(self, model="default", face_detector="lbp", verifier="default", min_score=0.0, reframe_passes=2):
+        if isinstance(model, str):
+            if model != "default":
+                raise ValueError(f"model must be a fitted estimator or 'default', got {model!r}")
+            model = _packaged("model")
+        if isinstance(verifier, str):
+            if verifier != "default":
+                raise ValueError(f"verifier must be a fitted classifier, 'default' or None, got {verifier!r}")
+            verifier = _packaged("verifier")
+        if not hasattr(model, "predict"):
+            raise TypeError(f"model must be a fitted keypoint estimator with predict, got {type(model).__name__}")
+        if int(reframe_passes) != reframe_passes or reframe_passes < 0:
+            raise ValueError(f"reframe_passes must be a whole number >= 0, got {reframe_passes!r}")
+        shape = getattr(model[-1] if isinstance(model, Pipeline) else model, "image_shape_", None)
+        if shape is not None and tuple(shape) != (CROP_SIZE, CROP_SIZE):
+            raise ValueError(
+                f"the model was fitted on {shape[0]}x{shape[1]} images; the photo path cuts {CROP_SIZE}x{CROP_SIZE} crops"
+            )
+        self.model = model
+        self.face_detector = as_face_detector(face_detector)
+        self.verifier = verifier
+        self.min_score = float(min_score)
+        self.reframe_passes = int(reframe_passes)
+        self.layout, self.mean_shape, self._layout_recorded = model_layout(model)
+
+    def __repr__(self):
+        return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
+                f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
+                f"min_score={self.min_score}, reframe_passes={self.reframe_passes})")
+
+    def detect(self, image, name="photo"):
+        """Faces in one photo, largest first.
+
+        Parameters
+        ----------
+        image : array-like of shape (h, w), (h, w, 3) or (h, w, 4)
+            Gray or RGB(A) photo: uint8, uint16, or float in [0, 1].
+        name : str, default="photo"
+            Names the photo in error messages.
+
+        Returns
+        -------
+        faces : list of Face
+        """
+        return self.detect_batch([image], [name])[0]
+
+    def detect_batch(self, images, names=None):
+        """Faces in each of several photos; the keypoint model runs once for all their faces.
+
+        Parameters
+        ----------
+        images : sequence of array-like
+        names : sequence of str, optional
+            Name each photo in error messages.
+
+        Returns
+        -------
+        faces : list of list of Face
+            One list per photo, largest face first.
+        """
+        names = [f"photo {i}" for i in range(len(images))] if names is None else list(names)
+        grays = [as_gray(image, name) for image, name in zip(images, names)]
+        boxes = [np.asarray(self.face_detector(gray), dtype=float).reshape(-1, 4) for gray in grays]
+        frames = [box_frames(b, self.face_detector.framing) for b in boxes]
+        return self._faces(grays, boxes, frames, self.reframe_passes)
+
+    def from_boxes(self, image, boxes, name="photo"):
+        """Faces from given boxes ``(x, y, w, h)`` (framed with the face detector's framing), as :meth:`detect` would give them."""
+        gray = as_gray(image, name)
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        return self._faces([gray], [boxes], [box_frames(boxes, self.face_detector.framing)], self.reframe_passes)[0]
+
+    def refine(self, image, points, passes=1, name="photo"):
+        """Faces re-fitted from given keypoints, for tracking: crop around them, predict, repeat ``passes`` times.
+
+        Parameters
+        ----------
+        image : array-like
+            The photo (e.g. the next video frame).
+        points : array-like of shape (n_faces, 2K)
+            Keypoints in photo pixels (e.g. the previous frame's).
+        passes : int, default=1
+
+        Returns
+        -------
+        faces : list of Face
+            In the order of ``points`` (none dropped by the verifier: each
+            face's ``score`` tells whether it is still a whole face). Their
+            boxes are the squares the face detector's framing maps to the
+            final crops.
+        """
+        gray = as_gray(image, name)
+        points = self._check_points(np.asarray(points, dtype=float).reshape(len(points), -1))
+        frames = reframe(points, self.mean_shape)
+        faces = self._faces([gray], [None], [frames], passes - 1, drop=False)[0]
+        return faces
+
+    def _check_points(self, points):
+        expected = 2 * len(self.mean_shape)
+        if points.shape[1] != expected:
+            what = "recorded by the model" if self._layout_recorded else "assumed (the model records no layout_)"
+            raise ValueError(
+                f"the model predicts {points.shape[1] // 2} keypoints but its layout, {what}, has {expected // 2}"
+            )
+        return points
+
+    def _predict(self, grays, frames):
+        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all."""
+        cut = [crop_frames(gray, f) for gray, f in zip(grays, frames)]
+        crops = np.concatenate([c for c, _ in cut])
+        rounded = np.concatenate([r for _, r in cut])
+        if len(crops) == 0:
+            return [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
+        points = self._check_points(np.asarray(self.model.predict(crops), dtype=float))
+        points = to_photo(points, rounded)
+        return np.split(points, np.cumsum([len(f) for f in frames])[:-1])
+
+    def _faces(self, grays, boxes, frames, passes, drop=True):
+        points = self._predict(grays, frames)
+        for _ in range(passes):
+            points = self._predict(grays, [reframe(p, self.mean_shape) for p in points])
+        scores = [None] * len(grays)
+        if self.verifier is not None:
+            final = [reframe(p, self.mean_shape) for p in points]
+            crops = np.concatenate([crop_frames(g, f)[0] for g, f in zip(grays, final)])
+            if len(crops):
+                flat = np.asarray(self.verifier.decision_function(crops), dtype=float)
+                scores = np.split(flat, np.cumsum([len(f) for f in final])[:-1])
+        out = []
+        for photo, (b, p, s) in enumerate(zip(boxes, points, scores)):
+            if b is None:  # refined faces: the box the detector's framing maps to the final crop
+                b = frame_boxes(reframe(p, self.mean_shape), self.face_detector.framing)
+            faces = [
+                Face(box, pts.reshape(-1, 2), self.layout.names, None if s is None else s[i])
+                for i, (box, pts) in enumerate(zip(b, p))
+            ]
+            if drop and s is not None:
+                faces = [f for f in faces if f.score >= self.min_score]
+            out.append(faces)
+        return out
+
+
+def detect_keypoints(
+    image, model="default", min_size=40, reframe_passes=2, verifier="default", min_score=0.0, face_detector="lbp"
+):
+    """Find the faces in a photo and their keypoints.
+
+    A one-line use of :class:`KeypointDetector` (see it for the
+    parameters); the packaged parts are loaded once per process.
+
+    Parameters
+    ----------
+    image : ndarray of shape (h, w), (h, w, 3) or (h, w, 4)
+        Gray or RGB(A) photo of any size: uint8, uint16, or float in [0, 1].
+    model : fitted estimator or "default", default="default"
+        None also means the packaged model.
+    min_size : int, default=40
+        Smallest face searched, in pixels (for a face detector given by name).
+
+    Returns
+    -------
+    faces : list of Face
+        Largest first: ``box`` ``(x, y, width, height)``, ``keypoints`` (a
+        dict of name -> ``(x, y)`` in photo pixels, named by the model's
+        layout), ``score`` (the verifier's log-odds).
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from fkp_classic.photo import detect_keypoints
+    >>> faces = detect_keypoints(data.astronaut())
+    >>> len(faces), faces[0].keypoints["nose_tip"][0] > faces[0].box[0]
+    (1, True)
+    """
+    model = "default" if model is None else model
+    if isinstance(face_detector, str):
+        face_detector = as_face_detector(face_detector, min_size=min_size)
+    detector = KeypointDetector(model, face_detector, verifier, min_score, reframe_passes)
+    return detector.detect(image)

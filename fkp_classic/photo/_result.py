@@ -1,0 +1,65 @@
+"""One face found in a photo: its box, named keypoints and whatever scores came with them."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Face"]
+
+
+@dataclass(eq=False)
+class Face:
+    """A face in a photo, in photo pixels.
+
+    Parameters
+    ----------
+    box : (float, float, float, float)
+        ``(x, y, width, height)``.
+    points : ndarray of shape (K, 2)
+        Keypoints ``(x, y)``, in the model's layout order.
+    names : tuple of str
+        The model's keypoint names, one per row of ``points``.
+    score : float or None, default=None
+        The framing verifier's log-odds that the face's crop is a whole,
+        well-framed face (None without a verifier).
+    point_std : ndarray of shape (K, 2) or None, default=None
+        Predicted error scale of each coordinate, when the model gives one.
+    track_id : int or None, default=None
+        Identity of the face across the frames of a video, when tracked.
+    """
+
+    box: tuple
+    points: np.ndarray
+    names: tuple
+    score: float = None
+    point_std: np.ndarray = None
+    track_id: int = None
+
+    def __post_init__(self):
+        self.box = tuple(float(v) for v in self.box)
+        self.points = np.asarray(self.points, dtype=float).reshape(-1, 2)
+        self.names = tuple(self.names)
+        if len(self.names) != len(self.points):
+            raise ValueError(f"{len(self.points)} points but {len(self.names)} names")
+
+    @property
+    def keypoints(self):
+        """Dict of name -> ``(x, y)``."""
+        return {name: (float(x), float(y)) for name, (x, y) in zip(self.names, self.points)}
+
+    def to_dict(self):
+        """JSON-ready dict: ``box``, ``keypoints`` and, when known, ``score``, ``point_std``, ``track_id``."""
+        out = {"box": list(self.box), "keypoints": {k: list(v) for k, v in self.keypoints.items()}}
+        if self.score is not None:
+            out["score"] = float(self.score)
+        if self.point_std is not None:
+            out["point_std"] = {n: [float(a), float(b)] for n, (a, b) in zip(self.names, self.point_std)}
+        if self.track_id is not None:
+            out["track_id"] = int(self.track_id)
+        return out
+
+    def __getitem__(self, key):
+        """``face["box"]`` and ``face["keypoints"]``, as the dicts of fkp_classic 0.2 allowed."""
+        if key not in ("box", "keypoints"):
+            raise KeyError(key)
+        return getattr(self, key)

@@ -1,0 +1,203 @@
+"""The photo path: gray conversion, crop geometry, face detectors, the pipeline object and its results."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from skimage import data
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from conftest import FACES96, needs_faces96
+from fkp_classic import HOGFeatures, KeypointRegressor, load_default_model
+from fkp_classic.keypoints import KAGGLE_NAMES
+from fkp_classic.photo import (
+    CallableFaceDetector,
+    Face,
+    KeypointDetector,
+    LBPFaceDetector,
+    as_gray,
+    box_frames,
+    confirmed_boxes,
+    crop_frames,
+    detect_keypoints,
+    frame_boxes,
+    reframe,
+    to_crop,
+    to_photo,
+)
+
+
+@pytest.fixture(scope="module")
+def astronaut_faces():
+    return KeypointDetector().detect(data.astronaut())
+
+
+@pytest.fixture(scope="module")
+def model68():
+    """A quick 68-point HOG ridge fitted on 400 faces96 crops (the iBUG points of training_meta.csv)."""
+    if not (FACES96 / "training_meta.csv").is_file():
+        pytest.skip("faces96 data not found")
+    from fkp_classic.datasets import load_kaggle
+
+    X = load_kaggle(FACES96, return_X_y=True)[0][:400]
+    meta = pd.read_csv(FACES96 / "training_meta.csv", nrows=400)
+    y = meta[[f"p{i}_{a}" for i in range(68) for a in "xy"]].to_numpy(float)
+    return KeypointRegressor(pixels_per_cell=(12, 12)).fit(X, y), X, y
+
+
+def test_gray_is_scaled_by_dtype_not_values():
+    dim = np.zeros((40, 40), np.uint8)
+    dim[10, 10] = 1  # a uint8 photo whose brightest pixel is 1 is still 8-bit
+    assert as_gray(dim).max() == pytest.approx(1 / 255)
+    wide = (np.arange(1600, dtype=np.uint16).reshape(40, 40) * 40).astype(np.uint16)
+    np.testing.assert_allclose(as_gray(wide), wide / 65535.0)
+    rgb = data.astronaut()
+    np.testing.assert_allclose(as_gray(rgb.astype(np.uint16) * 257), as_gray(rgb), atol=1e-12)
+    np.testing.assert_allclose(as_gray(rgb.astype(np.int64)), as_gray(rgb))
+    gray_alpha = np.dstack([rgb[..., 0], np.full(rgb.shape[:2], 255, np.uint8)])
+    np.testing.assert_allclose(as_gray(gray_alpha), rgb[..., 0] / 255.0)
+    with pytest.raises(ValueError, match=r"me\.png: float pixels must lie in \[0, 1\], got 0\.\.255"):
+        as_gray(rgb.astype(float), "me.png")
+    with pytest.raises(ValueError, match="me.png: expected a gray"):
+        as_gray(np.zeros((4, 4, 5)), "me.png")
+
+
+def test_crops_read_only_a_window_and_repeat_the_border():
+    rng = np.random.default_rng(0)
+    gray = rng.random((70, 90))
+    frames = np.array([[-20.4, -10.0, 50.0], [60.0, 40.0, 140.0], [10.0, 10.0, 30.0]])
+    crops, rounded = crop_frames(gray, frames)
+    pad = 200
+    padded = np.pad(gray, pad, mode="edge")
+    from skimage.transform import resize
+
+    for crop, (x0, y0, n) in zip(crops, rounded.astype(int)):
+        region = padded[y0 + pad : y0 + pad + n, x0 + pad : x0 + pad + n]
+        expected = resize(region, (96, 96), anti_aliasing=n > 96, preserve_range=True)
+        np.testing.assert_array_equal(crop, np.clip(np.round(expected * 255), 0, 255).astype(np.uint8).ravel())
+
+
+def test_coordinate_maps_are_inverse():
+    rng = np.random.default_rng(1)
+    points = rng.uniform(0, 96, (5, 30))
+    frames = np.c_[rng.uniform(-50, 200, (5, 2)), rng.uniform(40, 300, 5)]
+    np.testing.assert_allclose(to_crop(to_photo(points, frames), frames), points)
+    boxes = np.c_[rng.uniform(0, 100, (5, 2)), np.repeat(rng.uniform(30, 90, 5)[:, None], 2, axis=1)]
+    np.testing.assert_allclose(frame_boxes(box_frames(boxes, (1.2, 0.05, -0.03)), (1.2, 0.05, -0.03)), boxes)
+
+
+def test_reframe_refuses_points_of_another_layout():
+    with pytest.raises(ValueError, match="mean shape has 15 keypoints"):
+        reframe(np.zeros((2, 136)), np.zeros((15, 2)))
+
+
+def test_packaged_model_on_astronaut(astronaut_faces):
+    assert len(astronaut_faces) == 1
+    face = astronaut_faces[0]
+    k = face.keypoints
+    x, y, w, h = face.box
+    assert all(x - w / 2 < px < x + 1.5 * w and y - h / 2 < py < y + 1.5 * h for px, py in k.values())
+    assert k["left_eye_center"][0] > k["right_eye_center"][0]  # subject's left on the image's right
+    assert k["left_eye_center"][1] < k["nose_tip"][1] < k["mouth_center_top_lip"][1] < k["mouth_center_bottom_lip"][1]
+    assert k["mouth_left_corner"][0] > k["mouth_right_corner"][0]
+    assert face.names == KAGGLE_NAMES and face["keypoints"] == k  # 0.2's dict access still works
+
+
+def test_face_serialises_to_json_with_its_score(astronaut_faces):
+    face = astronaut_faces[0]
+    assert face.score > 0  # the verifier's log-odds, kept
+    record = json.loads(json.dumps(face.to_dict()))
+    assert sorted(record) == ["box", "keypoints", "score"]
+    assert record["keypoints"]["nose_tip"] == list(face.keypoints["nose_tip"])
+    tracked = Face(face.box, face.points, face.names, point_std=np.ones((15, 2)), track_id=3).to_dict()
+    assert tracked["track_id"] == 3 and tracked["point_std"]["nose_tip"] == [1.0, 1.0]
+
+
+def test_verifier_score_decides_which_faces_stay(astronaut_faces):
+    score = astronaut_faces[0].score
+    assert KeypointDetector(min_score=score + 1).detect(data.astronaut()) == []
+    plain = KeypointDetector(verifier=None).detect(data.astronaut())
+    assert plain[0].score is None
+    np.testing.assert_allclose(plain[0].points, astronaut_faces[0].points)
+
+
+def test_packaged_parts_are_loaded_once():
+    assert KeypointDetector().model is KeypointDetector().model
+    assert KeypointDetector().verifier is KeypointDetector().verifier
+
+
+def test_batch_equals_one_by_one(astronaut_faces):
+    photos = [data.astronaut(), data.camera(), data.astronaut()[:, ::-1]]
+    batch = KeypointDetector().detect_batch(photos)
+    single = [KeypointDetector().detect(p) for p in photos]
+    assert [len(b) for b in batch] == [len(s) for s in single] == [1, len(single[1]), 1]
+    for b, s in zip(batch, single):
+        for fb, fs in zip(b, s):
+            np.testing.assert_allclose(fb.points, fs.points, atol=1e-9)
+    np.testing.assert_allclose(batch[0][0].points, astronaut_faces[0].points)
+
+
+def test_a_plain_callable_plugs_in_as_detector(astronaut_faces):
+    lbp_box = LBPFaceDetector()(as_gray(data.astronaut()))
+    # the same box, framed with the LBP detector's framing, gives the same face
+    framed = CallableFaceDetector(lambda gray: lbp_box, framing=LBPFaceDetector.framing)
+    faces = KeypointDetector(face_detector=framed).detect(data.astronaut())
+    np.testing.assert_allclose(faces[0].points, astronaut_faces[0].points)
+    # a bare function gets dlib's framing and still finds the face's points near the same places
+    faces = detect_keypoints(data.astronaut(), face_detector=lambda gray: lbp_box)
+    assert np.abs(faces[0].points - astronaut_faces[0].points).max() < 5
+    with pytest.raises(ValueError, match="face_detector must be one of"):
+        KeypointDetector(face_detector="haar")
+
+
+def test_refine_from_given_points_stays_on_the_face(astronaut_faces):
+    face = astronaut_faces[0]
+    start = face.points + np.array([4.0, -3.0])  # the face moved a little since these points
+    refined = KeypointDetector().refine(data.astronaut(), start.reshape(1, -1), passes=2)
+    assert len(refined) == 1 and refined[0].score > 0
+    assert np.abs(refined[0].points - face.points).max() < 2.0
+
+
+def test_detect_faces_mirror_check_keeps_confirmed_boxes_averaged():
+    boxes = np.array([[100.0, 50, 80, 80], [10, 10, 40, 40]])
+    mirrored = np.array([[104.0, 54, 76, 76], [300, 300, 40, 40]])
+    np.testing.assert_allclose(confirmed_boxes(boxes, mirrored), [[102, 52, 78, 78]])
+    assert confirmed_boxes(boxes, np.zeros((0, 4))).shape == (0, 4)
+
+
+@needs_faces96
+def test_a_68_point_model_gives_68_named_points(model68):
+    model, _, _ = model68
+    assert model.layout_.names[:2] == ("p0", "p1") and model.mean_shape_.shape == (68, 2)
+    faces = KeypointDetector(model, verifier=None).detect(data.astronaut())
+    assert len(faces) == 1 and len(faces[0].keypoints) == 68
+    k = faces[0].keypoints
+    assert k["p8"][1] > k["p57"][1] > k["p30"][1]  # chin below the lower lip below the nose tip
+
+
+@needs_faces96
+def test_a_model_without_layout_predicting_other_points_is_refused(model68):
+    _, X, y = model68
+    plain = make_pipeline(HOGFeatures(pixels_per_cell=(12, 12)), Ridge()).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match="predicts 68 keypoints but its layout, assumed .* has 15"):
+        KeypointDetector(plain, verifier=None).detect(data.astronaut())
+
+
+def test_a_model_for_other_image_sizes_is_refused():
+    from fkp_classic.datasets import make_faces
+
+    X, y = make_faces(40, random_state=0, return_X_y=True)
+    small = X.reshape(-1, 96, 96)[:, ::2, ::2].reshape(40, -1)
+    with pytest.raises(ValueError, match="fitted on 48x48 images"):
+        KeypointDetector(KeypointRegressor().fit(small, y / 2))
+
+
+def test_old_detect_module_still_works(astronaut_faces):
+    from fkp_classic import detect
+
+    boxes = detect.detect_faces(data.astronaut())
+    crops, frames = detect.crop_faces(data.astronaut(), boxes)
+    assert crops.shape == (1, 9216) and frames.shape == (1, 3)
+    assert len(detect.detect_keypoints(data.astronaut(), load_default_model())) == 1
