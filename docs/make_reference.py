@@ -1,4 +1,4 @@
-"""Write docs/reference.md from the estimators' numpydoc docstrings.
+"""Write docs/reference.md from the numpydoc docstrings of the estimators and the photo pipeline.
 
     python docs/make_reference.py
 """
@@ -9,12 +9,12 @@ from pathlib import Path
 import fkp_classic
 
 PUBLIC = ["KeypointRegressor", "CascadeRegressor", "KeypointRidge", "HOGFeatures", "PatchFeatures",
-          "MeanKeypoints", "MeanPatchTemplateSearch"]
+          "MeanKeypoints", "MeanPatchTemplateSearch", "KeypointDetector"]
 TARGET = Path(__file__).resolve().parent / "reference.md"
 
 
 def render():
-    parts = ["# Estimator reference\n", "Generated from the docstrings by `python docs/make_reference.py`.\n"]
+    parts = ["# Reference\n", "Generated from the docstrings by `python docs/make_reference.py`.\n"]
     for name in PUBLIC:
         cls = getattr(fkp_classic, name)
         signature = str(inspect.signature(cls))
