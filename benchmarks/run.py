@@ -4,14 +4,16 @@
     python benchmarks/run.py --data ../shared/data/faces96
     python benchmarks/run.py --quick               # small and fast
     python benchmarks/run.py --data PATH --submit  # also write submission.csv for the test set
+    python benchmarks/run.py --data ../shared/data/faces96 --publish   # replace benchmarks/results/
 
 Every estimator is scored on the same folds (GroupKFold by identity when groups are known),
 and for each the pooled RMSE, its spread over folds, per-keypoint RMSE, fit time, predict
 throughput and peak fit memory are reported, with ratios to the best row. Predict throughput
 counts the fastest of three timed calls on each fold's test faces, for every estimator alike
 (the machine's noise only ever slows a call down); the first call's throughput, which also pays
-one-off costs such as starting threads, is kept in results.json. Results go to stdout and to
-benchmarks/results/ (markdown, JSON, PNG figures).
+one-off costs such as starting threads, is kept in results.json. Results go to stdout and to a
+run folder, benchmarks/runs/<date-time>/ by default (markdown, JSON, PNG figures; not tracked by
+git); --publish writes them to benchmarks/results/ instead, the tables the README shows.
 """
 
 import argparse
@@ -35,13 +37,14 @@ from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_
 from fkp_classic.features import HOGFeatures
 from fkp_classic.keypoints import KAGGLE_NAMES
 from fkp_classic.metrics import per_keypoint_rmse, rmse
-from fkp_classic.utils import resolve_image_shape
+from fkp_classic.utils import Progress, resolve_image_shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 import report  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parent / "results"  # what the README publishes: written only with --publish
+RUNS = Path(__file__).resolve().parent / "runs"  # every other run, one folder each (ignored by git)
 PREDICT_REPEATS = 3  # predict is timed this many times per fold and the fastest call counts
 
 
@@ -57,23 +60,6 @@ def library_estimators(quick):
             CascadeRegressor(n_perturbations=1, cell_sizes=(10, 8), n_jobs=-1) if quick else CascadeRegressor(n_jobs=-1)
         ),
     }
-
-
-class Progress:
-    """One status line on stderr, rewritten in place; silent when stderr is not a terminal."""
-
-    def __init__(self):
-        self.enabled = sys.stderr.isatty()
-        self.start = time.perf_counter()
-
-    def __call__(self, text):
-        if self.enabled:
-            sys.stderr.write(f"\r\033[K[{time.perf_counter() - self.start:6.0f}s] {text}")
-            sys.stderr.flush()
-
-    def done(self):
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
 
 
 class PeakMemory:
@@ -263,7 +249,9 @@ def parse_args(argv=None):
     parser.add_argument("--estimators", help="comma-separated substrings: run only matching estimators")
     parser.add_argument("--no-dlib", action="store_true", help="skip dlib even when it is installed")
     parser.add_argument("--submit", action="store_true", help="fit the best estimator on all data and write submission.csv")
-    parser.add_argument("--out", default=str(RESULTS), help="results folder (default: benchmarks/results)")
+    parser.add_argument("--out", help="results folder (default: a new benchmarks/runs/<date-time>/)")
+    parser.add_argument("--publish", action="store_true",
+                        help="write to benchmarks/results/, the tables the README shows (use with --data)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick and args.limit is None:
@@ -275,8 +263,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
+    if args.publish and args.out:
+        print("error: --publish writes benchmarks/results/; give either it or --out", file=sys.stderr)
+        return 2
+    out = RESULTS if args.publish else Path(args.out) if args.out else RUNS / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
+    print(f"Results will be written to {out}/")
     progress = Progress()
     try:
         X, y, groups, description, data_path = load_data(args)
@@ -321,7 +313,7 @@ def main(argv=None):
         "hog_speed": speed,
     }
     text = report.markdown(result)
-    print(text)
+    print(text.partition("\n")[2].lstrip("\n"))  # its first line repeats the "Data:" line printed at the start
     ok = [r for r in rows if r["status"] == "ok"]
     best = min(ok, key=lambda r: r["rmse"])
     result["best"] = best["name"]

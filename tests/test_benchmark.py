@@ -74,3 +74,15 @@ def test_quick_benchmark_on_kaggle_csv_with_missing_labels(tmp_path, faces96, ka
 def test_bad_data_path_is_one_clear_error(tmp_path, capsys):
     assert run.main(["--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_results_go_to_a_run_folder_unless_published(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("FKP_DATA", raising=False)
+    monkeypatch.setattr(run, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "published")
+    assert run.main(["--quick", "--folds", "2", "--limit", "200", "--estimators", "mean"]) == 0
+    written = list((tmp_path / "runs").iterdir())
+    assert len(written) == 1 and (written[0] / "results.json").is_file()
+    assert not (tmp_path / "published").exists()
+    out = capsys.readouterr().out
+    assert f"Results will be written to {written[0]}" in out and out.count("Data:") == 1

@@ -1,6 +1,7 @@
-"""Helpers shared by the library's modules: input validation and atomic file writes."""
+"""Helpers shared by the library's modules: input validation, atomic file writes, progress reports."""
 
 from ._atomic import atomic_write
+from ._progress import Progress
 from ._validation import (
     as_images,
     check_keypoints,
@@ -14,6 +15,7 @@ from ._validation import (
 
 __all__ = [
     "atomic_write",
+    "Progress",
     "as_images",
     "check_keypoints",
     "fit_images",
