@@ -39,6 +39,26 @@ def faces96_folds(faces96):
 
 
 @pytest.fixture(scope="session")
+def faces96_subset(faces96, faces96_folds):
+    """Fold 0 made smaller: the training faces of its first 100 people (about 1200), and its 682 test faces.
+
+    The accuracy checks of the suite run here, once per estimator; the benchmark runs all 5 folds.
+    """
+    train, test = faces96_folds[0]
+    people = np.unique(faces96.groups[train])[:100]
+    return train[np.isin(faces96.groups[train], people)], test
+
+
+@pytest.fixture(scope="session")
+def subset_cascade(faces96, faces96_subset):
+    """The default CascadeRegressor fitted once on ``faces96_subset``'s training faces."""
+    from fkp_classic import CascadeRegressor
+
+    train, _ = faces96_subset
+    return CascadeRegressor().fit(faces96.data[train], faces96.target[train])
+
+
+@pytest.fixture(scope="session")
 def kaggle_missing_mask():
     """Labelled-keypoint mask (7049, 15) of Kaggle's real training file."""
     if not (KAGGLE / "training_keypoints.csv").is_file():
@@ -59,3 +79,24 @@ def synthetic():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# scikit-learn's common checks that cannot run on keypoint estimators are listed, with the reason,
+# in test_estimators.py; pytest would print an "x" for each. They are counted once at the end instead.
+_COMMON_CHECKS = "test_sklearn_common_checks"
+
+
+def pytest_report_teststatus(report, config):
+    if _COMMON_CHECKS in report.nodeid and report.when == "call" and hasattr(report, "wasxfail"):
+        return "xfailed", "", "XFAIL"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    expected = [r for r in terminalreporter.stats.get("xfailed", []) if _COMMON_CHECKS in r.nodeid]
+    if expected:
+        terminalreporter.write_line(
+            f"{len(expected)} scikit-learn common checks failed as expected: they feed X of 1-10 columns and y of "
+            f"1 or 5 columns, which are not flattened images or (x, y) keypoint pairs (reasons per check in "
+            f"tests/test_estimators.py; every convention they cover is tested on image-shaped data there)."
+        )

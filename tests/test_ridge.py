@@ -51,7 +51,7 @@ def test_alpha_list_selects_per_coordinate():
 
 
 @needs_faces96
-def test_partial_labels_beat_complete_rows_only(faces96, faces96_folds, kaggle_missing_mask):
+def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_missing_mask):
     """Blank faces96 labels with Kaggle's real missing pattern: using every labelled row wins."""
     rng = np.random.default_rng(0)
     mask = kaggle_missing_mask[rng.choice(len(kaggle_missing_mask), len(faces96.data), replace=False)]
@@ -59,17 +59,14 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_folds, kaggle_m
     features = hog_batch(faces96.images, transform_sqrt=True)
     complete = mask.all(axis=1)
     assert 0.2 < complete.mean() < 0.4
-    per_keypoint, complete_only = [], []
-    truth = []
-    for train, test in faces96_folds[:3]:
-        per_keypoint.append(KeypointRidge(alpha=100.0).fit(features[train], y_missing[train]).predict(features[test]))
-        rows = train[complete[train]]
-        complete_only.append(KeypointRidge(alpha=100.0).fit(features[rows], y_missing[rows]).predict(features[test]))
-        truth.append(faces96.target[test])
-    truth = np.vstack(truth)
-    score_all, score_complete = rmse(truth, np.vstack(per_keypoint)), rmse(truth, np.vstack(complete_only))
-    assert score_all < score_complete - 0.03, (score_all, score_complete)
-    # The gain comes from the keypoints Kaggle labels on every row.
+    train, test = faces96_subset
+    per_keypoint = KeypointRidge(alpha=100.0).fit(features[train], y_missing[train]).predict(features[test])
+    rows = train[complete[train]]
+    complete_only = KeypointRidge(alpha=100.0).fit(features[rows], y_missing[rows]).predict(features[test])
+    truth = faces96.target[test]
+    score_all, score_complete = rmse(truth, per_keypoint), rmse(truth, complete_only)
+    assert score_all < score_complete - 0.05, (score_all, score_complete)  # measured 2.86 against 2.97
+    # The gain comes from the keypoints Kaggle labels on every row (measured 0.35-0.44 px each).
     core = [0, 1, 10, 14]
-    gain = per_keypoint_rmse(truth, np.vstack(complete_only)) - per_keypoint_rmse(truth, np.vstack(per_keypoint))
-    assert (gain[core] > 0.05).all(), gain
+    gain = per_keypoint_rmse(truth, complete_only) - per_keypoint_rmse(truth, per_keypoint)
+    assert (gain[core] > 0.15).all(), gain
