@@ -19,6 +19,7 @@ __all__ = [
     "KAGGLE_NAMES",
     "KAGGLE_COLUMNS",
     "ibug68_to_kaggle15",
+    "keypoint_regions",
 ]
 
 
@@ -160,3 +161,23 @@ def ibug68_to_kaggle15(points):
     pts = points.reshape(len(points), 68, 2)
     out = np.stack([pts[:, list(_IBUG_TO_KAGGLE[name])].mean(axis=1) for name in KAGGLE_NAMES], axis=1)
     return out.reshape(len(points), 30)
+
+
+_IBUG_REGIONS = (("jaw", 0, 17), ("eyebrows", 17, 27), ("nose", 27, 36), ("eyes", 36, 48), ("mouth", 48, 68))
+_NAME_REGIONS = (("eyebrow", "eyebrows"), ("eye", "eyes"), ("nose", "nose"), ("mouth", "mouth"), ("lip", "mouth"),
+                 ("jaw", "jaw"), ("chin", "jaw"))
+
+
+def keypoint_regions(layout):
+    """The face region of each keypoint of a layout: "eyes", "eyebrows", "nose", "mouth", "jaw" or "other".
+
+    iBUG's 68 points go by their index ranges, other layouts by the words in their names.
+
+    Examples
+    --------
+    >>> keypoint_regions(KAGGLE_15)[:3], keypoint_regions(IBUG_68)[16:18]
+    (('eyes', 'eyes', 'eyes'), ('jaw', 'eyebrows'))
+    """
+    if layout.names == IBUG_68.names:
+        return tuple(region for region, lo, hi in _IBUG_REGIONS for _ in range(lo, hi))
+    return tuple(next((region for word, region in _NAME_REGIONS if word in name.lower()), "other") for name in layout.names)

@@ -1,0 +1,145 @@
+"""Drawing keypoints: on a photo at its own resolution, and grids of faces with true and predicted points.
+
+Colours follow the face region of each keypoint (:func:`fkp_classic.keypoints.keypoint_regions`).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .keypoints import keypoint_regions
+from .utils import atomic_write
+
+__all__ = ["REGION_COLOURS", "draw_faces", "save_annotated", "face_grid"]
+
+REGION_COLOURS = {
+    "eyes": (0, 200, 255),
+    "eyebrows": (255, 150, 0),
+    "nose": (255, 60, 60),
+    "mouth": (255, 0, 200),
+    "jaw": (120, 255, 80),
+    "other": (255, 255, 255),
+}
+"""RGB colour of each face region."""
+
+_BOX = (255, 230, 0)
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+
+
+def _rgb(image):
+    """The photo as an 8-bit RGB array (gray, RGBA, uint16 and float [0, 1] photos converted)."""
+    from .photo import as_gray
+
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] in (3, 4):
+        rgb = image[..., :3]
+        if rgb.dtype == np.uint8:
+            return np.ascontiguousarray(rgb)
+        scale = 65535.0 if rgb.dtype == np.uint16 else 255.0 if np.issubdtype(rgb.dtype, np.integer) else 1.0
+        return np.clip(np.round(rgb / scale * 255), 0, 255).astype(np.uint8)
+    gray = np.round(as_gray(image) * 255).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=2)
+
+
+def draw_faces(image, faces, legend=True, radius=None):
+    """Draw each face's box, keypoints (and error circles, track id) on a copy of the photo.
+
+    Parameters
+    ----------
+    image : array-like
+        The photo the faces were found in (gray or RGB(A), any dtype the photo path takes).
+    faces : list of fkp_classic.photo.Face
+    legend : bool, default=True
+        Write the colour of each face region in the top-left corner.
+    radius : int, optional
+        Point radius in pixels; by default 1.5% of the face's box side (at least 2).
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGB, of exactly the photo's width and height, so the faces' coordinates are its pixels.
+        A face with ``point_std`` gets a circle of 1.645 standard deviations (a 90% interval) around
+        each point; one with a ``track_id`` gets it written above its box.
+    """
+    from PIL import Image, ImageDraw
+
+    from .keypoints import KeypointLayout
+
+    canvas = Image.fromarray(_rgb(image))
+    draw = ImageDraw.Draw(canvas)
+    used = []
+    for face in faces:
+        x, y, w, h = face.box
+        draw.rectangle([x, y, x + w, y + h], outline=_BOX, width=max(1, round(w / 100)))
+        r = radius if radius is not None else max(2, round(0.015 * w))
+        regions = keypoint_regions(KeypointLayout(face.names))
+        for k, ((px, py), region) in enumerate(zip(face.points, regions)):
+            colour = REGION_COLOURS[region]
+            if region not in used:
+                used.append(region)
+            if face.point_std is not None:
+                e = 1.645 * float(np.mean(face.point_std[k]))
+                draw.ellipse([px - e, py - e, px + e, py + e], outline=colour)
+            draw.ellipse([px - r, py - r, px + r, py + r], fill=colour)
+        if face.track_id is not None:
+            draw.text((x, max(0, y - 12)), f"id {face.track_id}", fill=_BOX)
+    if legend and used:
+        for i, region in enumerate(used):
+            draw.rectangle([4, 4 + 12 * i, 12, 12 + 12 * i], fill=REGION_COLOURS[region])
+            draw.text((16, 2 + 12 * i), region, fill=REGION_COLOURS[region])
+    return canvas
+
+
+def save_annotated(image, faces, path, legend=True):
+    """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (.png, .jpg, ...).
+
+    Raises
+    ------
+    ValueError
+        For a suffix that names no image format this can write.
+    """
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"cannot tell the image format of {path}: use one of {', '.join(sorted(_FORMATS))}")
+    annotated = draw_faces(image, faces, legend)
+    with atomic_write(path, "wb") as fh:
+        annotated.save(fh, format=fmt)
+
+
+def face_grid(images, true=None, pred=None, n_cols=8, size=1.6):
+    """A matplotlib figure of faces with true (green dots) and predicted (red crosses) keypoints.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, h, w)
+    true, pred : array-like of shape (n, 2K), optional
+        Keypoints in the faces' pixels; NaN points are not drawn.
+    n_cols : int, default=8
+    size : float, default=1.6
+        Inches per face.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("face_grid needs at least one face")
+    cols = min(n, n_cols)
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(size * cols, size * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255 if images.dtype == np.uint8 or images.max() > 1 else 1)
+        if true is not None:
+            ax.scatter(true[i][0::2], true[i][1::2], s=6, c="lime")
+        if pred is not None:
+            ax.scatter(pred[i][0::2], pred[i][1::2], s=6, c="red", marker="x")
+    return fig

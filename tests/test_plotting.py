@@ -1,0 +1,44 @@
+"""Drawing keypoints at the photo's own resolution, with region colours; face grids."""
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from fkp_classic.keypoints import IBUG_68, KAGGLE_15, keypoint_regions
+from fkp_classic.photo import Face
+from fkp_classic.plotting import REGION_COLOURS, draw_faces, face_grid, save_annotated
+
+
+def _face():
+    points = np.array([[12.0 + 12 * k, 30.0] for k in range(15)])  # 12 px apart: no dot or circle overlaps
+    return Face((10, 10, 80, 80), points, KAGGLE_15.names, point_std=np.full((15, 2), 2.0), track_id=7)
+
+
+def test_drawing_keeps_the_photo_size_and_colours_each_region():
+    for photo in (np.zeros((120, 200, 3), np.uint8), np.zeros((120, 200)), np.zeros((120, 200, 4), np.uint16)):
+        drawn = np.asarray(draw_faces(photo, [_face()], legend=False))
+        assert drawn.shape == (120, 200, 3)
+        # the nose tip (keypoint 10) is drawn in the nose colour, at its own pixel
+        assert tuple(drawn[30, 132]) == REGION_COLOURS["nose"]
+        assert tuple(drawn[30, 12]) == REGION_COLOURS["eyes"]
+        assert tuple(drawn[30, 180]) == REGION_COLOURS["mouth"]
+
+
+def test_regions_of_both_layouts():
+    kaggle = keypoint_regions(KAGGLE_15)
+    assert kaggle[6] == "eyebrows" and kaggle[10] == "nose" and kaggle[14] == "mouth"
+    ibug = keypoint_regions(IBUG_68)
+    assert ibug[8] == "jaw" and ibug[30] == "nose" and ibug[40] == "eyes" and ibug[60] == "mouth"
+
+
+def test_save_annotated_writes_the_format_of_the_suffix(tmp_path):
+    save_annotated(data.astronaut(), [_face()], tmp_path / "a.jpg")
+    with Image.open(tmp_path / "a.jpg") as image:
+        assert image.format == "JPEG" and image.size == (512, 512)
+
+
+def test_face_grid_draws_true_and_predicted_points():
+    images = np.zeros((3, 96, 96), np.uint8)
+    y = np.tile(np.linspace(10, 80, 30), (3, 1))
+    fig = face_grid(images, y, y + 1, n_cols=2)
+    assert len(fig.axes) == 4 and len(fig.axes[0].collections) == 2 and not fig.axes[3].collections
