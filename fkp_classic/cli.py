@@ -9,22 +9,45 @@ import numpy as np
 
 from ._version import __version__
 
-ESTIMATORS = ("KeypointRegressor", "CascadeRegressor", "MeanPatchTemplateSearch", "MeanKeypoints")
+ESTIMATORS = ("CascadeRegressor", "KeypointRegressor", "MeanPatchTemplateSearch", "MeanKeypoints")
 
 
 class UserError(Exception):
     """A mistake of the user's: printed as one line, exit status 2."""
 
 
-def _progress(text):
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r\033[K{text}")
-        sys.stderr.flush()
+def _progress_reporter():
+    from .utils import Progress
+
+    return Progress()
+
+
+_progress = None  # the Progress of the running command (made by main)
+
+
+def _status(text):
+    if _progress is not None:
+        _progress(text)
 
 
 def _done():
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
+    if _progress is not None:
+        _progress.done()
+
+
+def _check_output(path, what="output"):
+    """Refuse an output path that cannot be written, before any long work."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError(f"{what} {path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {what} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {what} {path}: folder {folder} is not writable")
 
 
 def _parse_param(text):
@@ -45,6 +68,8 @@ def _model(path):
 
 
 def cmd_fit(args):
+    import time
+
     from . import estimators
     from .datasets import load_kaggle
     from .persistence import save_model
@@ -52,26 +77,31 @@ def cmd_fit(args):
     if args.estimator not in ESTIMATORS:
         raise UserError(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {args.estimator!r}")
     estimator = getattr(estimators, args.estimator)()
+    if "n_jobs" in estimator.get_params():
+        estimator.set_params(n_jobs=args.jobs)
     params = dict(_parse_param(p) for p in args.param or [])
     try:
         estimator.set_params(**params)
     except ValueError as exc:
         raise UserError(f"--param: {exc}") from None
-    _progress(f"loading {args.data}")
+    _check_output(args.output, "model file")
+    _status(f"loading {args.data}")
     data = load_kaggle(args.data)
-    _progress(f"fitting {args.estimator} on {len(data.data)} faces")
+    _status(f"fitting {args.estimator} on {len(data.data)} faces (a CascadeRegressor takes about 30 s per 3400 faces)")
+    start = time.perf_counter()
     estimator.fit(data.data, data.target)
     _done()
-    save_model(estimator, args.output)
-    print(f"saved {args.estimator} fitted on {len(data.data)} faces to {args.output}")
+    save_model(estimator, args.output, training_data=data.data)
+    print(f"saved {args.estimator} fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s to {args.output}")
 
 
 def _predict_test(args):
     from .datasets import load_kaggle_test
 
+    _check_output(args.output)
     model = _model(args.model)
     test = load_kaggle_test(args.test)
-    _progress(f"predicting {len(test.data)} faces")
+    _status(f"predicting {len(test.data)} faces")
     pred = model.predict(test.data)
     _done()
     return test, pred, model
@@ -107,25 +137,34 @@ def cmd_evaluate(args):
     from .metrics import per_keypoint_rmse, rmse
     from .photo import model_layout
 
-    model = _model(args.model)
+    from .persistence import face_fingerprints, load_default_model, load_model
+
+    model, info = load_default_model(True) if args.model == "default" else load_model(args.model, True)
     data = load_kaggle(args.data)
-    _progress(f"predicting {len(data.data)} faces")
+    _status(f"predicting {len(data.data)} faces")
     pred = model.predict(data.data)
     _done()
     print(f"RMSE over {len(data.data)} faces: {rmse(data.target, pred):.3f} px")
+    seen = info["training_fingerprints"]
+    if seen is not None:
+        n_seen = int(np.isin(face_fingerprints(data.data), seen).sum())
+        if n_seen:
+            print(f"fkp: warning: {n_seen} of {len(data.data)} faces were in the model's training set, so this RMSE "
+                  f"is in-sample and says little about unseen faces; score people the model never saw "
+                  f"(benchmarks/run.py cross-validates by person)", file=sys.stderr)
     print("| keypoint | RMSE px |\n|---|---|")
     for name, value in zip(model_layout(model)[0].names, per_keypoint_rmse(data.target, pred)):
         print(f"| {name} | {value:.3f} |")
 
 
 def cmd_show(args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .datasets import DataError, load_kaggle, load_kaggle_test
+    from .plotting import face_grid
     from .utils import atomic_write
+
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1, got {args.n}")
+    _check_output(args.output)
 
     try:
         data = load_kaggle(args.data)
@@ -137,21 +176,9 @@ def cmd_show(args):
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
     pred = _model(args.model).predict(data.data[:n]) if args.model is not None else None
-    cols = min(n, 8)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.6 * rows), squeeze=False)
-    for i, ax in enumerate(axes.ravel()):
-        ax.axis("off")
-        if i >= n:
-            continue
-        ax.imshow(data.images[i], cmap="gray", vmin=0, vmax=255)
-        if truth is not None:
-            ax.scatter(truth[i, 0::2], truth[i, 1::2], s=6, c="lime")
-        if pred is not None:
-            ax.scatter(pred[i, 0::2], pred[i, 1::2], s=6, c="red", marker="x")
+    fig = face_grid(data.images[:n], None if truth is None else truth[:n], pred)
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
     legend = ", ".join(what for what, shown in (("green: true", truth is not None), ("red: predicted", pred is not None)) if shown)
     print(f"drew {n} faces to {args.output}" + (f" ({legend})" if legend else ""))
 
@@ -159,10 +186,16 @@ def cmd_show(args):
 def cmd_detect(args):
     from skimage import io
 
-    from .photo import KeypointDetector
+    from .photo import KeypointDetector, LBPFaceDetector
+    from .plotting import save_annotated
     from .utils import atomic_write
 
-    detector = KeypointDetector(_model(args.model))
+    for out in filter(None, (args.output, args.json)):
+        _check_output(out)
+    if args.output:
+        _image_format(args.output)
+    verifier = None if args.no_verifier else "default"
+    detector = KeypointDetector(_model(args.model), LBPFaceDetector(min_size=args.min_size), verifier, args.min_score)
     results = {}
     for path in args.photo:
         try:
@@ -173,7 +206,7 @@ def cmd_detect(args):
         results[path] = [face.to_dict() for face in faces]
         print(f"{path}: {len(faces)} face(s)")
         if args.output:
-            _draw(image, faces, args.output if len(args.photo) == 1 else _numbered(args.output, path))
+            save_annotated(image, faces, args.output if len(args.photo) == 1 else _numbered(args.output, path))
     if args.json:
         with atomic_write(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
@@ -186,69 +219,77 @@ def _numbered(output, photo):
     return out.with_name(f"{out.stem}_{Path(photo).stem}{out.suffix}")
 
 
-def _draw(image, faces, output):
-    import matplotlib
+def _image_format(path):
+    from pathlib import Path
 
-    matplotlib.use("Agg")
-    import matplotlib.patches as patches
-    import matplotlib.pyplot as plt
+    from .plotting import _FORMATS
 
-    from .utils import atomic_write
+    if Path(path).suffix.lower() not in _FORMATS:
+        raise UserError(f"-o {path}: the suffix names no image format; use one of {', '.join(sorted(_FORMATS))}")
 
-    fig, ax = plt.subplots(figsize=(6, 6 * image.shape[0] / image.shape[1]))
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
-    for face in faces:
-        x, y, w, h = face.box
-        ax.add_patch(patches.Rectangle((x, y), w, h, fill=False, color="yellow", lw=1))
-        ax.scatter(face.points[:, 0], face.points[:, 1], s=10, c="red")
-    ax.axis("off")
-    with atomic_write(output, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+
+_DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or a folder holding them"
+_TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
+_MODEL = "model file written by 'fkp fit' (or save_model), or 'default' for the packaged model"
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="fkp", description="Facial keypoints with classical computer vision.")
+    parser = argparse.ArgumentParser(
+        prog="fkp", description="Facial keypoints with classical computer vision.",
+        epilog="Every command has --help. Mistakes give one 'fkp: error:' line and exit status 2.",
+    )
     parser.add_argument("--version", action="version", version=f"fkp_classic {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("fit", help="fit an estimator on Kaggle training data and save it")
-    p.add_argument("data", help="training.csv/.zip, the competition zip, or a folder")
+    p = sub.add_parser("fit", help="fit an estimator on Kaggle training data and save it",
+                       description="Fit an estimator on Kaggle-format training faces and save it.")
+    p.add_argument("data", help=_DATA)
     p.add_argument("-o", "--output", required=True, help="model file to write (.joblib)")
-    p.add_argument("--estimator", default="KeypointRegressor", help=f"one of {', '.join(ESTIMATORS)}")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="estimator parameter (repeatable)")
+    p.add_argument("--estimator", default="CascadeRegressor",
+                   help=f"one of {', '.join(ESTIMATORS)} (default: CascadeRegressor, the most accurate)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="estimator parameter, e.g. --param alpha=50 (repeatable; values are Python literals)")
+    p.add_argument("--jobs", type=int, default=-1, help="threads for estimators that use them (default -1: all cores)")
     p.set_defaults(func=cmd_fit)
-    p = sub.add_parser("predict", help="predict test faces; a CSV with ImageId and the 30 Kaggle columns")
-    p.add_argument("model", help="model file ('default' for the packaged model)")
-    p.add_argument("test", help="test.csv/.zip, the competition zip, or a folder")
-    p.add_argument("-o", "--output", required=True)
+    p = sub.add_parser("predict", help="predict test faces; a CSV with ImageId and the model's keypoint columns")
+    p.add_argument("model", help=_MODEL)
+    p.add_argument("test", help=_TEST)
+    p.add_argument("-o", "--output", required=True, help="CSV to write: ImageId, then <name>_x, <name>_y per keypoint")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("submit", help="write a Kaggle submission (RowId,Location)")
-    p.add_argument("model", help="model file ('default' for the packaged model)")
-    p.add_argument("test")
+    p.add_argument("model", help=_MODEL)
+    p.add_argument("test", help=_TEST)
     p.add_argument("lookup", help="IdLookupTable.csv (or the zip/folder holding it)")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="submission CSV to write (RowId,Location)")
     p.set_defaults(func=cmd_submit)
-    p = sub.add_parser("evaluate", help="RMSE and per-keypoint RMSE of a model on labelled data")
-    p.add_argument("model", help="model file ('default' for the packaged model)")
-    p.add_argument("data")
+    p = sub.add_parser("evaluate", help="RMSE and per-keypoint RMSE of a model on labelled data",
+                       description="RMSE of a model on labelled faces; warns when they were in its training set.")
+    p.add_argument("model", help=_MODEL)
+    p.add_argument("data", help=_DATA)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("show", help="draw faces with true and/or predicted keypoints")
-    p.add_argument("data")
-    p.add_argument("--model", help="also draw this model's predictions ('default' for the packaged model)")
+    p.add_argument("data", help=_DATA + " (or test faces: no true points then)")
+    p.add_argument("--model", help="also draw this model's predictions (a model file or 'default')")
     p.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
-    p.add_argument("photo", nargs="+")
-    p.add_argument("--model", default="default", help="model file (default: the packaged model)")
-    p.add_argument("-o", "--output", help="annotated PNG")
-    p.add_argument("--json", help="write boxes and named points as JSON")
+    p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads)")
+    p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
+    p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
+                   "photos, one per photo named <stem>_<photo stem><suffix>")
+    p.add_argument("--json", help="write each photo's faces (box, named points, verifier score) as JSON")
+    p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
+    p.add_argument("--min-score", type=float, default=0.0,
+                   help="lowest framing-verifier log-odds kept (default 0; lower keeps more doubtful faces)")
+    p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
     p.set_defaults(func=cmd_detect)
     return parser
 
 
 def main(argv=None):
+    global _progress
     args = build_parser().parse_args(argv)
+    _progress = _progress_reporter()
     from .datasets import DataError
     from .persistence import ModelVersionError
 

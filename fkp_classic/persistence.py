@@ -3,11 +3,21 @@
 from pathlib import Path
 
 import joblib
+import numpy as np
 
 from ._version import __version__
 from .utils._atomic import atomic_write
 
-__all__ = ["ModelVersionError", "save_model", "load_model", "load_default_model", "load_default_verifier", "DEFAULT_MODEL", "DEFAULT_VERIFIER"]
+__all__ = [
+    "ModelVersionError",
+    "save_model",
+    "load_model",
+    "load_default_model",
+    "load_default_verifier",
+    "face_fingerprints",
+    "DEFAULT_MODEL",
+    "DEFAULT_VERIFIER",
+]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
 DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "framing_verifier.joblib"
@@ -23,20 +33,54 @@ def _compatible(saved, current):
     return saved.split(".")[:2] == current.split(".")[:2]
 
 
-def save_model(model, path):
+def face_fingerprints(X):
+    """A 64-bit fingerprint of each flattened image, to tell whether faces were in a training set.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_pixels)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), uint64
+        Equal images give equal fingerprints; different ones collide with
+        probability about 2**-64.
+    """
+    X = np.asarray(X)
+    weights = np.random.default_rng(20261125).integers(1, 2**63, size=X.shape[1], dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        pixels = np.round(X.astype(np.float64) * 1000).astype(np.int64).view(np.uint64)
+        return (pixels * weights).sum(axis=1, dtype=np.uint64) ^ np.uint64(X.shape[1])
+
+
+def save_model(model, path, training_data=None):
     """Write a fitted estimator with the library version, atomically.
 
     Parameters
     ----------
     model : estimator
     path : str or Path
+    training_data : array-like of shape (n_samples, n_pixels), optional
+        The faces the model was fitted on: their fingerprints
+        (:func:`face_fingerprints`) are stored, so that scoring the model on
+        them can be flagged as in-sample (``fkp evaluate`` does).
     """
+    payload = {"format": _FORMAT, "fkp_classic_version": __version__, "model": model}
+    if training_data is not None:
+        payload["training_fingerprints"] = np.unique(face_fingerprints(training_data))
     with atomic_write(path, "wb") as fh:
-        joblib.dump({"format": _FORMAT, "fkp_classic_version": __version__, "model": model}, fh, compress=3)
+        joblib.dump(payload, fh, compress=3)
 
 
-def load_model(path):
+def load_model(path, return_info=False):
     """Load a model written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or Path
+    return_info : bool, default=False
+        Also return a dict with the saving ``fkp_classic_version`` and the
+        ``training_fingerprints`` (None when not stored).
 
     Raises
     ------
@@ -70,15 +114,18 @@ def load_model(path):
             f"{path} was saved by fkp_classic {saved}, which is incompatible with the installed {__version__}; "
             f"refit it with this version"
         )
+    if return_info:
+        info = {"fkp_classic_version": saved, "training_fingerprints": payload.get("training_fingerprints")}
+        return payload["model"], info
     return payload["model"]
 
 
-def load_default_model():
-    """The pretrained model shipped in the package (fitted on all of faces96).
+def load_default_model(return_info=False):
+    """The pretrained model shipped in the package (fitted on all of faces96; see :func:`load_model`).
 
     Built by ``tools/train_default.py``.
     """
-    return _load_packaged(DEFAULT_MODEL, "default model")
+    return _load_packaged(DEFAULT_MODEL, "default model", return_info)
 
 
 def load_default_verifier():
@@ -89,7 +136,7 @@ def load_default_verifier():
     return _load_packaged(DEFAULT_VERIFIER, "framing verifier")
 
 
-def _load_packaged(path, what):
+def _load_packaged(path, what, return_info=False):
     if not path.is_file():
         raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with tools/train_default.py")
-    return load_model(path)
+    return load_model(path, return_info)

@@ -29,7 +29,8 @@ def small_training_csv(tmp_path_factory, faces96):
 @needs_faces96
 def test_fit_predict_submit_evaluate_show(tmp_path, small_training_csv, capsys):
     model = tmp_path / "model.joblib"
-    assert main(["fit", str(small_training_csv), "-o", str(model), "--param", "alpha=30", "--param", "pixels_per_cell=(12, 12)"]) == 0
+    assert main(["fit", str(small_training_csv), "-o", str(model), "--estimator", "KeypointRegressor",
+                 "--param", "alpha=30", "--param", "pixels_per_cell=(12, 12)"]) == 0
     fitted = load_model(model)
     assert fitted.alpha == 30 and fitted.pixels_per_cell == (12, 12)
     assert main(["predict", str(model), str(FACES96 / "test.zip"), "-o", str(tmp_path / "pred.csv")]) == 0
@@ -105,3 +106,44 @@ def test_version_does_not_import_the_library():
     check = "; print(sorted(m for m in sys.modules if m.startswith(('sklearn', 'skimage', 'fkp_classic.estimators'))))"
     result = subprocess.run([sys.executable, "-c", f"try:\n    {code}\nexcept SystemExit:\n    pass\n{check[2:]}"], capture_output=True, text=True)
     assert result.stdout.startswith("fkp_classic 0.3") and result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+@needs_faces96
+def test_fit_defaults_to_the_cascade_on_all_cores_and_evaluate_flags_in_sample(tmp_path, small_training_csv, faces96, capsys):
+    model = tmp_path / "model.joblib"
+    assert main(["fit", str(small_training_csv), "-o", str(model), "--param", "cell_sizes=(8,)", "--param", "n_perturbations=1"]) == 0
+    fitted = load_model(model)
+    assert type(fitted).__name__ == "CascadeRegressor" and fitted.n_jobs == -1
+    capsys.readouterr()
+    assert main(["evaluate", str(model), str(small_training_csv)]) == 0
+    assert "80 of 80 faces were in the model's training set" in capsys.readouterr().err
+    unseen = tmp_path / "unseen" / "training.csv"
+    unseen.parent.mkdir()
+    frame = pd.DataFrame(faces96.target[100:130], columns=list(KAGGLE_COLUMNS))
+    frame["Image"] = [" ".join(map(str, r)) for r in faces96.data[100:130]]
+    frame.to_csv(unseen, index=False)
+    assert main(["evaluate", str(model), str(unseen)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+@needs_faces96
+def test_evaluate_warns_that_the_packaged_model_saw_faces96(tmp_path, small_training_csv, capsys):
+    assert main(["evaluate", "default", str(small_training_csv)]) == 0
+    assert "80 of 80 faces were in the model's training set" in capsys.readouterr().err
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_work(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path)]) == 2
+    assert f"model file {tmp_path} is a folder" in capsys.readouterr().err
+    assert main(["show", str(tmp_path), "-n", "0", "-o", str(tmp_path / "g.png")]) == 2
+    assert "-n must be at least 1" in capsys.readouterr().err
+    assert main(["detect", "photo.png", "-o", str(tmp_path / "annotated.xyz")]) == 2
+    assert "the suffix names no image format" in capsys.readouterr().err
+
+
+def test_detect_draws_at_the_photo_size_in_the_named_format(tmp_path, capsys):
+    photo = tmp_path / "astronaut.png"
+    io.imsave(photo, data.astronaut())
+    assert main(["detect", str(photo), "-o", str(tmp_path / "annotated.jpg"), "--no-verifier", "--min-size", "60"]) == 0
+    assert (tmp_path / "annotated.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG bytes, as the name says
+    assert io.imread(tmp_path / "annotated.jpg").shape == (512, 512, 3)

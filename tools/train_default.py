@@ -35,7 +35,7 @@ def main():
         ridge.coef_ = ridge.coef_.astype("float32")
     shift = abs(model.predict(data.data[:200]) - before).max()
     print(f"float32 weights move predictions by at most {shift:.1e} px")
-    save_model(model, args.output)
+    save_model(model, args.output, training_data=data.data)  # fkp evaluate then flags in-sample scores
     print(f"saved to {args.output}")
     crops, labels = framing_examples(data.data, random_state=0)
     verifier = make_framing_verifier().fit(crops, labels)
