@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fkp_classic.plotting import face_grid  # noqa: E402
 from fkp_classic.utils import atomic_write  # noqa: E402
 
 
@@ -146,13 +147,8 @@ def figure_faces(images, y_true, y_pred, title, path, n_each=6):
     err = np.sqrt(np.nanmean((y_true - y_pred) ** 2, axis=1))
     order = np.argsort(err)
     picks = list(order[:n_each]) + list(order[::-1][:n_each])
-    fig, axes = plt.subplots(2, n_each, figsize=(2 * n_each, 4.4))
-    for ax, i in zip(axes.ravel(), picks):
-        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
-        ax.scatter(y_true[i, 0::2], y_true[i, 1::2], s=12, c="lime", marker="o", label="true")
-        ax.scatter(y_pred[i, 0::2], y_pred[i, 1::2], s=12, c="red", marker="x", label="predicted")
-        ax.set_title(f"{err[i]:.2f} px", fontsize=8)
-        ax.axis("off")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig = face_grid(images[picks], y_true[picks], y_pred[picks], n_cols=n_each, size=2.0,
+                    titles=[f"{err[i]:.2f} px" for i in picks])
+    fig.axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10)
     _save(fig, path)

@@ -79,6 +79,8 @@ def cmd_fit(args):
     estimator = getattr(estimators, args.estimator)()
     if "n_jobs" in estimator.get_params():
         estimator.set_params(n_jobs=args.jobs)
+    if "verbose" in estimator.get_params():
+        estimator.set_params(verbose=1)  # a line per cascade stage: fits take tens of seconds
     params = dict(_parse_param(p) for p in args.param or [])
     try:
         estimator.set_params(**params)

@@ -107,7 +107,7 @@ def save_annotated(image, faces, path, legend=True):
         annotated.save(fh, format=fmt)
 
 
-def face_grid(images, true=None, pred=None, n_cols=8, size=1.6):
+def face_grid(images, true=None, pred=None, n_cols=8, size=1.6, titles=None):
     """A matplotlib figure of faces with true (green dots) and predicted (red crosses) keypoints.
 
     Parameters
@@ -118,6 +118,8 @@ def face_grid(images, true=None, pred=None, n_cols=8, size=1.6):
     n_cols : int, default=8
     size : float, default=1.6
         Inches per face.
+    titles : sequence of str, optional
+        One title per face.
 
     Returns
     -------
@@ -139,7 +141,9 @@ def face_grid(images, true=None, pred=None, n_cols=8, size=1.6):
             continue
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=255 if images.dtype == np.uint8 or images.max() > 1 else 1)
         if true is not None:
-            ax.scatter(true[i][0::2], true[i][1::2], s=6, c="lime")
+            ax.scatter(true[i][0::2], true[i][1::2], s=4 * size, c="lime", label="true")
         if pred is not None:
-            ax.scatter(pred[i][0::2], pred[i][1::2], s=6, c="red", marker="x")
+            ax.scatter(pred[i][0::2], pred[i][1::2], s=4 * size, c="red", marker="x", label="predicted")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
     return fig

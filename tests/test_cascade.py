@@ -97,3 +97,13 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_
 def test_clone_keeps_every_knob():
     model = CascadeRegressor(cell_sizes=(9, 7), intensity=False, alpha=(1.0, 2.0), n_jobs=2, pool=1)
     assert clone(model).get_params() == model.get_params()
+
+
+def test_verbose_fit_reports_each_stage(synthetic, capsys):
+    X, y = synthetic.data[:100], synthetic.target[:100]
+    CascadeRegressor(cell_sizes=(8, 6), n_perturbations=1, verbose=1).fit(X, y)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == [
+        "[CascadeRegressor] start fitted on 100 faces", "[CascadeRegressor] stage 1/2 fitted", "[CascadeRegressor] stage 2/2 fitted"]
+    CascadeRegressor(cell_sizes=(8,), n_perturbations=1).fit(X, y)
+    assert capsys.readouterr().err == ""

@@ -1,7 +1,9 @@
 """Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
 
 import functools
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -144,6 +146,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=0
     image_shape : (int, int) or None, default=None
     layout : KeypointLayout or None, default=None
+    verbose : int, default=0
+        Above 0, ``fit`` writes a line to stderr as the start and each stage
+        are fitted, with the time taken so far.
 
     Attributes
     ----------
@@ -188,6 +193,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         random_state=0,
         image_shape=None,
         layout=None,
+        verbose=0,
     ):
         self.init = init
         self.cell_sizes = cell_sizes
@@ -207,6 +213,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.image_shape = image_shape
         self.layout = layout
+        self.verbose = verbose
 
     def _alphas(self):
         """Ridge penalty per stage."""
@@ -274,6 +281,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         -------
         self : CascadeRegressor
         """
+        clock = time.perf_counter()
         X, y = fit_images(self, X, y)
         rng = check_random_state(self.random_state)
         origin = np.arange(len(X))
@@ -285,6 +293,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         integrals = self._integrals(X)
         folds = self._folds(origin, rng)
         starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
+        self._log(f"start fitted on {n} faces", clock)
         shapes = [starts] + [self._perturb(starts, rng) for _ in range(self.n_perturbations)]
         rep = len(shapes)
         # The rows of every start of a face share its fold.
@@ -301,7 +310,12 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             step = _as_points(frames * _as_complex(_cross_fit(ridge, F, residual, row_folds).reshape(len(F), k, 2)))
             shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
             self.stages_.append(ridge)
+            self._log(f"stage {stage + 1}/{len(self.cell_sizes)} fitted", clock)
         return self
+
+    def _log(self, text, clock):
+        if self.verbose > 0:
+            print(f"[CascadeRegressor] {text} ({time.perf_counter() - clock:.1f} s)", file=sys.stderr, flush=True)
 
     def _staged_block(self, X, weights, scratch):
         """Staged predictions for one block of faces; ``scratch`` is a dict of this thread's reused memory."""
