@@ -10,7 +10,7 @@ import numpy as np
 from .keypoints import keypoint_regions
 from .utils import atomic_write
 
-__all__ = ["REGION_COLOURS", "draw_faces", "save_annotated", "face_grid"]
+__all__ = ["REGION_COLOURS", "draw_faces", "save_annotated", "image_format", "face_grid"]
 
 REGION_COLOURS = {
     "eyes": (0, 200, 255),
@@ -24,21 +24,6 @@ REGION_COLOURS = {
 
 _BOX = (255, 230, 0)
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-
-
-def _rgb(image):
-    """The photo as an 8-bit RGB array (gray, RGBA, uint16 and float [0, 1] photos converted)."""
-    from .photo import as_gray
-
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] in (3, 4):
-        rgb = image[..., :3]
-        if rgb.dtype == np.uint8:
-            return np.ascontiguousarray(rgb)
-        scale = 65535.0 if rgb.dtype == np.uint16 else 255.0 if np.issubdtype(rgb.dtype, np.integer) else 1.0
-        return np.clip(np.round(rgb / scale * 255), 0, 255).astype(np.uint8)
-    gray = np.round(as_gray(image) * 255).astype(np.uint8)
-    return np.repeat(gray[..., None], 3, axis=2)
 
 
 def draw_faces(image, faces, legend=True, radius=None):
@@ -65,7 +50,9 @@ def draw_faces(image, faces, legend=True, radius=None):
 
     from .keypoints import KeypointLayout
 
-    canvas = Image.fromarray(_rgb(image))
+    from .photo import as_rgb8
+
+    canvas = Image.fromarray(as_rgb8(image))
     draw = ImageDraw.Draw(canvas)
     used = []
     for face in faces:
@@ -90,8 +77,8 @@ def draw_faces(image, faces, legend=True, radius=None):
     return canvas
 
 
-def save_annotated(image, faces, path, legend=True):
-    """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (.png, .jpg, ...).
+def image_format(path):
+    """The Pillow format named by the suffix of ``path`` (".png" -> "PNG", ".jpg" -> "JPEG", ...).
 
     Raises
     ------
@@ -101,7 +88,13 @@ def save_annotated(image, faces, path, legend=True):
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot tell the image format of {path}: use one of {', '.join(sorted(_FORMATS))}")
+        raise ValueError(f"{path}: the suffix names no image format; use one of {', '.join(sorted(_FORMATS))}")
+    return fmt
+
+
+def save_annotated(image, faces, path, legend=True):
+    """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (:func:`image_format`)."""
+    fmt = image_format(path)
     annotated = draw_faces(image, faces, legend)
     with atomic_write(path, "wb") as fh:
         annotated.save(fh, format=fmt)

@@ -5,7 +5,7 @@
 
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_crop, to_photo
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
-from ._image import as_gray
+from ._image import as_gray, as_rgb8
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
 from ._result import Face
 from ._verifier import make_framing_verifier
@@ -20,6 +20,7 @@ __all__ = [
     "confirmed_boxes",
     "DLIB_FRAMING",
     "as_gray",
+    "as_rgb8",
     "CROP_SIZE",
     "box_frames",
     "frame_boxes",

@@ -3,32 +3,16 @@
 import numpy as np
 from skimage import color
 
-__all__ = ["as_gray"]
+__all__ = ["as_gray", "as_rgb8"]
 
 _INTEGER_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 
-def as_gray(image, name="photo"):
-    """Float64 grayscale in [0, 1] of a gray, gray+alpha, RGB or RGBA photo.
+def _checked(image, name):
+    """The photo without alpha, as (h, w) or (h, w, 3) of dtype uint8, uint16 or float in [0, 1].
 
-    The scale comes from the dtype, never from the pixel values: uint8 is
-    divided by 255, uint16 by 65535; other integer arrays must hold 0..255
-    and floats must lie in [0, 1]. An alpha channel is dropped.
-
-    Parameters
-    ----------
-    image : array-like of shape (h, w), (h, w, 2), (h, w, 3) or (h, w, 4)
-    name : str, default="photo"
-        Names the photo in error messages (e.g. its path).
-
-    Returns
-    -------
-    gray : ndarray of shape (h, w), float64
-
-    Raises
-    ------
-    ValueError
-        For another shape, a non-numeric dtype or values outside the dtype's range.
+    Raises ValueError, naming the photo, for another shape, a non-numeric
+    dtype or values outside the dtype's range.
     """
     image = np.asarray(image)
     if image.dtype == bool:
@@ -55,8 +39,43 @@ def as_gray(image, name="photo"):
             raise ValueError(
                 f"{name}: float pixels must lie in [0, 1], got {low:g}..{high:g} (divide 8-bit values by 255)"
             )
+    return image
+
+
+def as_gray(image, name="photo"):
+    """Float64 grayscale in [0, 1] of a gray, gray+alpha, RGB or RGBA photo.
+
+    The scale comes from the dtype, never from the pixel values: uint8 is
+    divided by 255, uint16 by 65535; other integer arrays must hold 0..255
+    and floats must lie in [0, 1]. An alpha channel is dropped.
+
+    Parameters
+    ----------
+    image : array-like of shape (h, w), (h, w, 2), (h, w, 3) or (h, w, 4)
+    name : str, default="photo"
+        Names the photo in error messages (e.g. its path).
+
+    Returns
+    -------
+    gray : ndarray of shape (h, w), float64
+
+    Raises
+    ------
+    ValueError
+        For another shape, a non-numeric dtype or values outside the dtype's range.
+    """
+    image = _checked(image, name)
     if image.ndim == 3:
         return color.rgb2gray(image)  # scales integers by their dtype's range
     if image.dtype in _INTEGER_RANGES:
         return image.astype(np.float64) / _INTEGER_RANGES[image.dtype]
     return image.astype(np.float64)
+
+
+def as_rgb8(image, name="photo"):
+    """The photo as 8-bit RGB ``(h, w, 3)``, for drawing on; scaled by dtype and checked as :func:`as_gray` is."""
+    image = _checked(image, name)
+    if image.dtype != np.uint8:
+        scale = _INTEGER_RANGES.get(image.dtype, 1.0)
+        image = np.clip(np.round(image / scale * 255), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2))
