@@ -16,13 +16,7 @@ class UserError(Exception):
     """A mistake of the user's: printed as one line, exit status 2."""
 
 
-def _progress_reporter():
-    from .utils import Progress
-
-    return Progress()
-
-
-_progress = None  # the Progress of the running command (made by main)
+_progress = None  # the utils.Progress of the running command (made by main: utils imports scikit-learn)
 
 
 def _status(text):
@@ -35,19 +29,6 @@ def _done():
         _progress.done()
 
 
-def _check_output(path, what="output"):
-    """Refuse an output path that cannot be written, before any long work."""
-    import os
-    from pathlib import Path
-
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UserError(f"{what} {path} is a folder; give a file name")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {what} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"cannot write {what} {path}: folder {folder} is not writable")
 
 
 def _parse_param(text):
@@ -60,11 +41,11 @@ def _parse_param(text):
         return key, value
 
 
-def _model(path):
-    """The model file at ``path``, or the packaged model for ``"default"``."""
+def _model(path, return_info=False):
+    """The model file at ``path``, or the packaged model for ``"default"`` (see :func:`load_model`)."""
     from .persistence import load_default_model, load_model
 
-    return load_default_model() if path == "default" else load_model(path)
+    return load_default_model(return_info) if path == "default" else load_model(path, return_info)
 
 
 def cmd_fit(args):
@@ -73,6 +54,7 @@ def cmd_fit(args):
     from . import estimators
     from .datasets import load_kaggle
     from .persistence import save_model
+    from .utils import check_writable
 
     if args.estimator not in ESTIMATORS:
         raise UserError(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {args.estimator!r}")
@@ -86,7 +68,7 @@ def cmd_fit(args):
         estimator.set_params(**params)
     except ValueError as exc:
         raise UserError(f"--param: {exc}") from None
-    _check_output(args.output, "model file")
+    check_writable(args.output, "model file")
     _status(f"loading {args.data}")
     data = load_kaggle(args.data)
     _status(f"fitting {args.estimator} on {len(data.data)} faces (a CascadeRegressor takes about 30 s per 3400 faces)")
@@ -99,8 +81,9 @@ def cmd_fit(args):
 
 def _predict_test(args):
     from .datasets import load_kaggle_test
+    from .utils import check_writable
 
-    _check_output(args.output)
+    check_writable(args.output)
     model = _model(args.model)
     test = load_kaggle_test(args.test)
     _status(f"predicting {len(test.data)} faces")
@@ -137,11 +120,10 @@ def cmd_submit(args):
 def cmd_evaluate(args):
     from .datasets import load_kaggle
     from .metrics import per_keypoint_rmse, rmse
+    from .persistence import face_fingerprints
     from .photo import model_layout
 
-    from .persistence import face_fingerprints, load_default_model, load_model
-
-    model, info = load_default_model(True) if args.model == "default" else load_model(args.model, True)
+    model, info = _model(args.model, return_info=True)
     data = load_kaggle(args.data)
     _status(f"predicting {len(data.data)} faces")
     pred = model.predict(data.data)
@@ -162,11 +144,11 @@ def cmd_evaluate(args):
 def cmd_show(args):
     from .datasets import DataError, load_kaggle, load_kaggle_test
     from .plotting import face_grid
-    from .utils import atomic_write
+    from .utils import atomic_write, check_writable
 
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
-    _check_output(args.output)
+    check_writable(args.output)
 
     try:
         data = load_kaggle(args.data)
@@ -189,13 +171,13 @@ def cmd_detect(args):
     from skimage import io
 
     from .photo import KeypointDetector, LBPFaceDetector
-    from .plotting import save_annotated
-    from .utils import atomic_write
+    from .plotting import image_format, save_annotated
+    from .utils import atomic_write, check_writable
 
     for out in filter(None, (args.output, args.json)):
-        _check_output(out)
+        check_writable(out)
     if args.output:
-        _image_format(args.output)
+        image_format(args.output)  # refuse an unknown suffix before any photo is read
     verifier = None if args.no_verifier else "default"
     detector = KeypointDetector(_model(args.model), LBPFaceDetector(min_size=args.min_size), verifier, args.min_score)
     results = {}
@@ -219,15 +201,6 @@ def _numbered(output, photo):
 
     out = Path(output)
     return out.with_name(f"{out.stem}_{Path(photo).stem}{out.suffix}")
-
-
-def _image_format(path):
-    from pathlib import Path
-
-    from .plotting import _FORMATS
-
-    if Path(path).suffix.lower() not in _FORMATS:
-        raise UserError(f"-o {path}: the suffix names no image format; use one of {', '.join(sorted(_FORMATS))}")
 
 
 _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or a folder holding them"
@@ -291,10 +264,11 @@ def build_parser():
 def main(argv=None):
     global _progress
     args = build_parser().parse_args(argv)
-    _progress = _progress_reporter()
     from .datasets import DataError
     from .persistence import ModelVersionError
+    from .utils import Progress
 
+    _progress = Progress()
     try:
         args.func(args)
     except (UserError, DataError, ModelVersionError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:

@@ -1,6 +1,6 @@
 """Helpers shared by the library's modules: input validation, atomic file writes, progress reports."""
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, check_writable
 from ._progress import Progress
 from ._validation import (
     as_images,
@@ -15,6 +15,7 @@ from ._validation import (
 
 __all__ = [
     "atomic_write",
+    "check_writable",
     "Progress",
     "as_images",
     "check_keypoints",

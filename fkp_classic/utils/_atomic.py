@@ -5,7 +5,37 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "check_writable"]
+
+
+def check_writable(path, what="output"):
+    """Refuse, before any work, a ``path`` that :func:`atomic_write` could not write.
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str, default="output"
+        Names the file in the message (e.g. "model file").
+
+    Returns
+    -------
+    folder : Path
+        The folder the file goes in.
+
+    Raises
+    ------
+    IsADirectoryError, FileNotFoundError, PermissionError
+        If ``path`` is a folder, its folder does not exist, or is not writable.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {what} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot write {what} {path}: folder {folder} is not writable")
+    return folder
 
 
 @contextlib.contextmanager
@@ -32,9 +62,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     if mode not in ("w", "wb"):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    folder = check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     umask = os.umask(0)
     os.umask(umask)
