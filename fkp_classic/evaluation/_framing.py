@@ -11,7 +11,6 @@ __all__ = ["fit_framing", "framed_mean_offset"]
 
 def _detected(images, target, face_detector, random_state):
     """Boxes found on pasted faces ``(n, 4)`` and those faces' keypoints in canvas pixels ``(n, 2K)``."""
-    face_detector = LBPFaceDetector() if face_detector is None else face_detector
     canvases, frames = paste_faces(images, random_state)
     target = np.asarray(target, dtype=float)
     found = [nearest_box(face_detector(canvas), frame) for canvas, frame in zip(canvases, frames)]
@@ -41,6 +40,7 @@ def fit_framing(images, target, random_state=0, face_detector=None):
     framing : (float, float, float)
     n_detected : int
     """
+    face_detector = LBPFaceDetector() if face_detector is None else face_detector
     boxes, points = _detected(images, target, face_detector, random_state)
     goal = np.nanmean(np.asarray(target, dtype=float), axis=0)
 

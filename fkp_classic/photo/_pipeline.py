@@ -195,9 +195,7 @@ class KeypointDetector:
         """
         gray = as_gray(image, name)
         points = self._check_points(np.asarray(points, dtype=float).reshape(len(points), -1))
-        frames = reframe(points, self.mean_shape)
-        faces = self._faces([gray], [None], [frames], passes - 1, drop=False)[0]
-        return faces
+        return self._faces([gray], [None], [reframe(points, self.mean_shape)], passes - 1, drop=False)[0]
 
     def _check_points(self, points):
         expected = 2 * len(self.mean_shape)
@@ -216,24 +214,22 @@ class KeypointDetector:
         if len(crops) == 0:
             return [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
         points = self._check_points(np.asarray(self.model.predict(crops), dtype=float))
-        points = to_photo(points, rounded)
-        return np.split(points, np.cumsum([len(f) for f in frames])[:-1])
+        return _per_photo(to_photo(points, rounded), frames)
 
     def _faces(self, grays, boxes, frames, passes, drop=True):
         points = self._predict(grays, frames)
         for _ in range(passes):
             points = self._predict(grays, [reframe(p, self.mean_shape) for p in points])
+        final = [reframe(p, self.mean_shape) for p in points]  # where the faces now are: verified, boxed
         scores = [None] * len(grays)
         if self.verifier is not None:
-            final = [reframe(p, self.mean_shape) for p in points]
             crops = np.concatenate([crop_frames(g, f)[0] for g, f in zip(grays, final)])
             if len(crops):
-                flat = np.asarray(self.verifier.decision_function(crops), dtype=float)
-                scores = np.split(flat, np.cumsum([len(f) for f in final])[:-1])
+                scores = _per_photo(np.asarray(self.verifier.decision_function(crops), dtype=float), final)
         out = []
-        for photo, (b, p, s) in enumerate(zip(boxes, points, scores)):
+        for b, p, f, s in zip(boxes, points, final, scores):
             if b is None:  # refined faces: the box the detector's framing maps to the final crop
-                b = frame_boxes(reframe(p, self.mean_shape), self.face_detector.framing)
+                b = frame_boxes(f, self.face_detector.framing)
             faces = [
                 Face(box, pts.reshape(-1, 2), self.layout.names, None if s is None else s[i])
                 for i, (box, pts) in enumerate(zip(b, p))
@@ -242,6 +238,11 @@ class KeypointDetector:
                 faces = [f for f in faces if f.score >= self.min_score]
             out.append(faces)
         return out
+
+
+def _per_photo(values, frames):
+    """Split rows for the faces of all photos into one array per photo (``frames`` holds each photo's)."""
+    return np.split(values, np.cumsum([len(f) for f in frames])[:-1])
 
 
 def detect_keypoints(
