@@ -114,7 +114,7 @@ def reframe(points, mean_shape):
             f"points have shape {points.shape} but the mean shape has {len(mean)} keypoints "
             f"(expected (n_faces, {mean.size}))"
         )
-    pts = points.reshape(len(points), -1, 2)
+    pts = points.reshape(len(points), len(mean), 2)
     centre, mean_centre = pts.mean(axis=1), mean.mean(axis=0)
     spread = np.sqrt(((pts - centre[:, None]) ** 2).sum(axis=2).mean(axis=1))
     mean_spread = np.sqrt(((mean - mean_centre) ** 2).sum(axis=1).mean())
