@@ -201,3 +201,9 @@ def test_old_detect_module_still_works(astronaut_faces):
     crops, frames = detect.crop_faces(data.astronaut(), boxes)
     assert crops.shape == (1, 9216) and frames.shape == (1, 3)
     assert len(detect.detect_keypoints(data.astronaut(), load_default_model())) == 1
+
+
+def test_a_photo_without_faces_gives_no_faces_through_every_pass():
+    detector = KeypointDetector(face_detector=lambda gray: [], verifier=None, reframe_passes=2)
+    assert detector.detect(data.astronaut()) == []
+    assert detector.detect_batch([data.astronaut(), data.camera()]) == [[], []]
