@@ -4,7 +4,7 @@ Every function works on a whole batch at once; the transformers are scikit-learn
 """
 
 from ._descriptors import box_integrals, grid_descriptors, local_descriptors, orientation_integrals
-from ._hog import HOGFeatures, central_gradients, hog_batch
+from ._hog import HOGFeatures, central_gradients, hog_batch, hog_map
 from ._patch import PatchFeatures
 from ._sampling import normalize_patches, sample_patches
 
@@ -12,6 +12,7 @@ __all__ = [
     "HOGFeatures",
     "PatchFeatures",
     "hog_batch",
+    "hog_map",
     "central_gradients",
     "orientation_integrals",
     "box_integrals",

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import as_images, fit_images
 
-__all__ = ["hog_batch", "HOGFeatures", "central_gradients"]
+__all__ = ["hog_batch", "hog_map", "HOGFeatures", "central_gradients"]
 
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 
@@ -68,6 +68,55 @@ def _is_8bit(images):
     return np.issubdtype(images.dtype, np.integer) or bool(np.all(images == np.round(images)))
 
 
+def _cell_histograms(images, orientations, pixels_per_cell, transform_sqrt=False):
+    """Per-cell orientation histograms ``(n, n_cells_row, n_cells_col, orientations)`` of ``(n, h, w)`` images."""
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must be (n_images, height, width), got shape {images.shape}")
+    integer_pixels = not transform_sqrt and _is_8bit(images)
+    if integer_pixels:
+        # Gradients are integers in [-255, 255]: int16 arithmetic, then magnitude and bin looked up.
+        images = images.astype(np.int16, copy=False)
+    else:
+        images = images.astype(np.float64, copy=False)
+    if transform_sqrt:
+        if (images < 0).any():
+            raise ValueError("transform_sqrt needs non-negative images")
+        images = np.sqrt(images)
+    n, height, width = images.shape
+    c_row, c_col = pixels_per_cell
+    n_cells_row, n_cells_col = height // c_row, width // c_col
+    # Only the pixels inside whole cells contribute.
+    h, w = n_cells_row * c_row, n_cells_col * c_col
+    g_row, g_col = central_gradients(images)
+    g_row, g_col = g_row[:, :h, :w], g_col[:, :h, :w]
+    if integer_pixels:
+        table = (g_row.astype(np.intp) + 255) * 511 + (g_col + 255)
+        magnitude_lut, bins_lut = _gradient_tables(orientations)
+        magnitude, bins = magnitude_lut[table], bins_lut[table]
+    else:
+        magnitude, bins = _magnitude_and_bins(g_row, g_col, orientations)
+    cell = (np.arange(h)[:, None] // c_row) * n_cells_col + (np.arange(w)[None, :] // c_col)
+    index = (np.arange(n)[:, None, None] * (n_cells_row * n_cells_col) + cell) * orientations + bins
+    hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=n * n_cells_row * n_cells_col * orientations)
+    return hist.reshape(n, n_cells_row, n_cells_col, orientations) / (c_row * c_col)
+
+
+def _blocks(hist, cells_per_block, block_norm):
+    """Normalised overlapping blocks ``(n, n_blocks_row, n_blocks_col, b_row, b_col, orientations)`` of cell histograms."""
+    b_row, b_col = cells_per_block
+    if hist.shape[1] < b_row or hist.shape[2] < b_col:
+        raise ValueError(f"{hist.shape[1]}x{hist.shape[2]} cells hold no whole block of {cells_per_block} cells")
+    windows = np.lib.stride_tricks.sliding_window_view(hist, (b_row, b_col), axis=(1, 2))
+    # windows: (n, n_blocks_row, n_blocks_col, orientations, b_row, b_col)
+    return _normalize_blocks(np.moveaxis(windows, 3, -1), block_norm)
+
+
+def _check_block_norm(block_norm):
+    if block_norm not in _BLOCK_NORMS:
+        raise ValueError(f"block_norm must be one of {_BLOCK_NORMS}, got {block_norm!r}")
+
+
 def hog_batch(
     images,
     orientations=9,
@@ -109,46 +158,56 @@ def hog_batch(
     Rows and columns beyond the last whole cell are ignored, as in skimage.
     Unlike skimage, the result is float64 whatever the input type.
     """
-    if block_norm not in _BLOCK_NORMS:
-        raise ValueError(f"block_norm must be one of {_BLOCK_NORMS}, got {block_norm!r}")
+    _check_block_norm(block_norm)
     images = np.asarray(images)
-    integer_pixels = not transform_sqrt and _is_8bit(images)
-    images = images.astype(np.float64, copy=False)
     if images.ndim != 3:
         raise ValueError(f"images must be (n_images, height, width), got shape {images.shape}")
-    if transform_sqrt:
-        if (images < 0).any():
-            raise ValueError("transform_sqrt needs non-negative images")
-        images = np.sqrt(images)
-    n, height, width = images.shape
+    height, width = images.shape[1:]
     c_row, c_col = pixels_per_cell
     b_row, b_col = cells_per_block
-    n_cells_row, n_cells_col = height // c_row, width // c_col
-    n_blocks_row, n_blocks_col = n_cells_row - b_row + 1, n_cells_col - b_col + 1
-    if n_blocks_row <= 0 or n_blocks_col <= 0:
+    if height // c_row < b_row or width // c_col < b_col:
         raise ValueError(
             f"{height}x{width} images hold no whole block of {cells_per_block} cells of "
             f"{pixels_per_cell} pixels"
         )
-    # Only the pixels inside whole cells contribute.
-    h, w = n_cells_row * c_row, n_cells_col * c_col
-    g_row, g_col = central_gradients(images)
-    g_row, g_col = g_row[:, :h, :w], g_col[:, :h, :w]
-    if integer_pixels:
-        # Gradients are integers in [-255, 255]: look magnitude and bin up.
-        table = (g_row + 255).astype(np.intp) * 511 + (g_col + 255).astype(np.intp)
-        magnitude_lut, bins_lut = _gradient_tables(orientations)
-        magnitude, bins = magnitude_lut[table], bins_lut[table]
-    else:
-        magnitude, bins = _magnitude_and_bins(g_row, g_col, orientations)
-    cell = (np.arange(h)[:, None] // c_row) * n_cells_col + (np.arange(w)[None, :] // c_col)
-    index = (np.arange(n)[:, None, None] * (n_cells_row * n_cells_col) + cell) * orientations + bins
-    hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=n * n_cells_row * n_cells_col * orientations)
-    hist = hist.reshape(n, n_cells_row, n_cells_col, orientations) / (c_row * c_col)
-    windows = np.lib.stride_tricks.sliding_window_view(hist, (b_row, b_col), axis=(1, 2))
-    # windows: (n, n_blocks_row, n_blocks_col, orientations, b_row, b_col)
-    blocks = np.moveaxis(windows, 3, -1)
-    return _normalize_blocks(blocks, block_norm).reshape(n, -1)
+    hist = _cell_histograms(images, orientations, pixels_per_cell, transform_sqrt)
+    return _blocks(hist, cells_per_block, block_norm).reshape(len(images), -1)
+
+
+def hog_map(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2), block_norm="L2-Hys"):
+    """Dense HOG of one image: every block at every cell position, for sliding-window detection.
+
+    The descriptor :func:`hog_batch` gives for a window that starts at cell
+    ``(r, c)`` and spans ``(R, C)`` cells is
+    ``hog_map(image)[r:r + R - b_row + 1, c:c + C - b_col + 1].ravel()``,
+    except on the window's own border pixels, whose gradients here see the
+    pixels around the window.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width)
+        Grayscale image; uint8 (or integers in 0..255) takes a fast path.
+    orientations, pixels_per_cell, cells_per_block, block_norm
+        As in :func:`hog_batch`.
+
+    Returns
+    -------
+    blocks : ndarray of shape (n_blocks_row, n_blocks_col, b_row * b_col * orientations)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fkp_classic.features import hog_map
+    >>> hog_map(np.zeros((64, 48), dtype=np.uint8)).shape
+    (7, 5, 36)
+    """
+    _check_block_norm(block_norm)
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"image must be (height, width), got shape {image.shape}")
+    hist = _cell_histograms(image[None], orientations, pixels_per_cell)
+    blocks = _blocks(hist, cells_per_block, block_norm)[0]
+    return blocks.reshape(*blocks.shape[:2], -1)
 
 
 class HOGFeatures(TransformerMixin, BaseEstimator):
