@@ -1,4 +1,5 @@
-"""Data sets: Kaggle-format files (training, test, lookup table, submission) and synthetic faces.
+"""Data sets: Kaggle-format files (training, test, lookup table, submission), annotated photos, face-free
+photos, and synthetic faces.
 
 Every loader takes each form a user may have: a ``.csv``, its ``.zip``, the
 competition archive, or a folder holding any of these; with no path, the
@@ -15,6 +16,8 @@ from ._kaggle import (
     load_lookup,
     write_submission,
 )
+from ._backgrounds import BACKGROUND_NAMES, HELD_OUT_BACKGROUNDS, load_backgrounds
+from ._frames import face_squares, load_frames
 from ._synthetic import KAGGLE_CORE_KEYPOINTS, make_faces
 
 __all__ = [
@@ -25,6 +28,11 @@ __all__ = [
     "load_lookup",
     "load_groups",
     "write_submission",
+    "load_frames",
+    "face_squares",
+    "load_backgrounds",
+    "BACKGROUND_NAMES",
+    "HELD_OUT_BACKGROUNDS",
     "make_faces",
     "IMAGE_SIZE",
     "KAGGLE_CORE_KEYPOINTS",
