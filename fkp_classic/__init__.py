@@ -21,6 +21,7 @@ _LAZY = {
     "HOGFeatures": "features",
     "PatchFeatures": "features",
     "KeypointDetector": "photo",
+    "HOGFaceDetector": "photo",
     "detect_keypoints": "photo",
     "load_default_model": "persistence",
     "load_model": "persistence",

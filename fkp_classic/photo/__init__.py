@@ -5,16 +5,20 @@
 
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_crop, to_photo
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
+from ._hog_face_detector import HOGFaceDetector, box_overlaps, non_max_suppression
 from ._image import as_gray, as_rgb8
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
 from ._result import Face
-from ._verifier import make_framing_verifier
+from ._verifier import make_face_verifier, make_framing_verifier
 
 __all__ = [
     "KeypointDetector",
     "detect_keypoints",
     "Face",
+    "HOGFaceDetector",
     "LBPFaceDetector",
+    "non_max_suppression",
+    "box_overlaps",
     "CallableFaceDetector",
     "as_face_detector",
     "confirmed_boxes",
@@ -29,6 +33,7 @@ __all__ = [
     "to_crop",
     "to_photo",
     "make_framing_verifier",
+    "make_face_verifier",
     "model_layout",
     "KAGGLE_MEAN_SHAPE",
 ]

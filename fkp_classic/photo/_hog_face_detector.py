@@ -1,0 +1,505 @@
+"""A frontal face detector of HOG and a linear classifier, scanned over an image pyramid.
+
+The classical recipe of Dalal & Triggs (2005), as dlib's HOG face detector
+uses it: every level of an image pyramid gets one dense HOG map
+(:func:`fkp_classic.features.hog_map`), a linear classifier scores every
+window of the map at once, and non-maximum suppression keeps the best of
+each group of overlapping windows. Training mines hard negatives over
+rounds: the windows of the training photos that hold no face but score
+highest are added to the negatives, and the classifier is fitted again.
+
+The window is the 96x96 keypoint crop's square itself (a face framed as
+the training crops are), so the detector's boxes need no framing fit:
+``framing`` is ``(1, 0, 0)``.
+"""
+
+import numbers
+
+import numpy as np
+from PIL import Image
+from sklearn.base import BaseEstimator
+from sklearn.cluster import KMeans
+from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from ..features._hog import hog_map
+from ._image import as_gray
+
+__all__ = ["HOGFaceDetector", "box_overlaps", "non_max_suppression"]
+
+# Parameters that only change how photos are scanned, not what was learned: settable on a fitted detector.
+SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap")
+
+
+def box_overlaps(boxes, others):
+    """Intersection over union, and intersection over the smaller box, of every pair ``(x, y, w, h)``.
+
+    Returns
+    -------
+    iou, cover : ndarray of shape (len(boxes), len(others))
+    """
+    boxes, others = np.asarray(boxes, dtype=float).reshape(-1, 4), np.asarray(others, dtype=float).reshape(-1, 4)
+    low = np.maximum(boxes[:, None, :2], others[None, :, :2])
+    high = np.minimum(boxes[:, None, :2] + boxes[:, None, 2:], others[None, :, :2] + others[None, :, 2:])
+    inter = np.prod(np.clip(high - low, 0, None), axis=2)
+    area, other_area = np.prod(boxes[:, 2:], axis=1)[:, None], np.prod(others[:, 2:], axis=1)[None, :]
+    return inter / (area + other_area - inter), inter / np.minimum(area, other_area)
+
+
+def non_max_suppression(boxes, scores, overlap=0.3, cover=0.7):
+    """Indices of the boxes kept, best first: each box drops every lower-scoring box it overlaps.
+
+    Two boxes overlap when their intersection over union exceeds
+    ``overlap`` or their intersection covers more than ``cover`` of the
+    smaller one (a window on part of a face inside the face's window).
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    iou, covered = box_overlaps(boxes[order], boxes[order])
+    clash = (iou > overlap) | (covered > cover)
+    alive = np.ones(len(order), dtype=bool)
+    kept = []
+    for i in range(len(order)):  # one pass per kept face, not per window
+        if alive[i]:
+            kept.append(order[i])
+            alive &= ~clash[i]
+    return np.array(kept, dtype=np.intp)
+
+
+class HOGFaceDetector(BaseEstimator):
+    """Frontal faces found by a linear classifier on HOG, scanned over an image pyramid.
+
+    Each window is a face's 96x96 keypoint crop square shrunk to ``window``
+    pixels, described by HOG with ``cell``-pixel cells and 2x2-cell blocks.
+    The photo is scanned at scales from ``min_size`` up, ``scale_factor``
+    apart, one cell apart in position.
+
+    Parameters
+    ----------
+    window : int, default=40
+        Side in pixels of the scanned window (a multiple of ``cell``).
+    cell : int, default=4
+        HOG cell side in pixels: also the scanning step.
+    orientations : int, default=9
+        HOG orientation bins.
+    C : float, default=0.01
+        Inverse regularisation of the linear SVMs (:class:`sklearn.svm.LinearSVC`).
+    n_components : int, default=3
+        Linear filters, each trained on one group of faces (e.g. turned
+        left, frontal, turned right; see ``poses`` in :meth:`fit`); a
+        window's score is its best filter's.
+    mining_rounds : int, default=3
+        Rounds of hard-negative mining after the first fit.
+    negatives_per_photo : int, default=10
+        Random negative windows per training photo in the first round, and
+        most hard negatives added per photo in each later round.
+    n_jitter : int, default=2
+        Extra copies of each training face, shifted by up to half a cell
+        and scaled by up to half a pyramid step, so that faces between two
+        scanned windows still score high. Each copy is also mirrored.
+    min_size : float, default=40
+        Smallest face square found, in photo pixels.
+    max_size : float or None, default=None
+        Largest face square found; None is the photo's shorter side.
+    scale_factor : float, default=1.2
+        Ratio between successive pyramid levels.
+    threshold : float, default=0.25
+        Lowest classifier score reported as a face. The photo path's
+        verifier then removes most remaining false alarms.
+    overlap : float, default=0.3
+        Non-maximum suppression: windows whose intersection over union with
+        a better one exceeds this are dropped.
+    random_state : int, RandomState or None, default=0
+        Seeds the jitter and the random negatives.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_components, n_blocks, n_blocks, 4 * orientations)
+        Each filter's weights, one vector per HOG block of the window.
+    intercept_ : ndarray of shape (n_components,)
+    n_positives_ : int
+        Face windows trained on (with jitter and mirrors).
+    n_negatives_ : int
+        Non-face windows trained on, after mining.
+    mining_log_ : list of dict
+        Per round: negatives, hard negatives added, training recall.
+
+    See Also
+    --------
+    fkp_classic.photo.LBPFaceDetector : scikit-image's LBP cascade.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from fkp_classic.photo import as_face_detector, as_gray
+    >>> detector = as_face_detector("hog")  # the packaged detector
+    >>> detector(as_gray(data.astronaut())).shape
+    (1, 4)
+    """
+
+    _parameter_constraints = {
+        "window": [Interval(numbers.Integral, 16, None, closed="left")],
+        "cell": [Interval(numbers.Integral, 2, None, closed="left")],
+        "orientations": [Interval(numbers.Integral, 2, None, closed="left")],
+        "C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "mining_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
+        "negatives_per_photo": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jitter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_size": [Interval(numbers.Real, 8, None, closed="left")],
+        "max_size": [Interval(numbers.Real, 8, None, closed="left"), None],
+        "scale_factor": [Interval(numbers.Real, 1, None, closed="neither")],
+        "threshold": [Interval(numbers.Real, None, None, closed="neither")],
+        "overlap": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    framing = (1.0, 0.0, 0.0)
+    """Box-to-crop transform: the boxes are the crop squares themselves."""
+
+    def __init__(
+        self,
+        window=40,
+        cell=4,
+        orientations=9,
+        C=0.01,
+        n_components=3,
+        mining_rounds=3,
+        negatives_per_photo=10,
+        n_jitter=2,
+        min_size=40,
+        max_size=None,
+        scale_factor=1.2,
+        threshold=0.25,
+        overlap=0.3,
+        random_state=0,
+    ):
+        self.window = window
+        self.cell = cell
+        self.orientations = orientations
+        self.C = C
+        self.n_components = n_components
+        self.mining_rounds = mining_rounds
+        self.negatives_per_photo = negatives_per_photo
+        self.n_jitter = n_jitter
+        self.min_size = min_size
+        self.max_size = max_size
+        self.scale_factor = scale_factor
+        self.threshold = threshold
+        self.overlap = overlap
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ scanning
+
+    def _check_scan(self):
+        self._validate_params()
+        if self.window % self.cell:
+            raise ValueError(f"window={self.window} must be a multiple of cell={self.cell}")
+
+    def _levels(self, height, width):
+        """Scales ``s`` (level = photo resized by ``s``) from the smallest face searched to the largest."""
+        side = min(height, width)
+        largest = side if self.max_size is None else min(self.max_size, side)
+        scale = self.window / self.min_size
+        scales = []
+        while self.window / scale <= largest * (1 + 1e-9) and min(height, width) * scale >= self.window:
+            scales.append(scale)
+            scale /= self.scale_factor
+        return scales
+
+    def _hog(self, image):
+        return hog_map(image, self.orientations, (self.cell, self.cell))
+
+    def _windows(self, gray8):
+        """Every window of every pyramid level: boxes ``(x, y, w, h)`` in photo pixels, scores, and where they are.
+
+        One dense HOG map per level; all windows of a level are scored by one
+        matrix product and one strided sum (zero scores before fitting).
+
+        Returns
+        -------
+        boxes : ndarray of shape (n_windows, 4)
+        scores : ndarray of shape (n_windows,)
+        levels : list of ndarray
+            Each level's HOG block map.
+        where : ndarray of shape (n_windows, 3)
+            Level, block row and block column of each window.
+        """
+        height, width = gray8.shape
+        photo = Image.fromarray(gray8)
+        n_blocks = self.window // self.cell - 1
+        boxes, scores, levels, where = [], [], [], []
+        coef = self.coef_.astype(np.float32) if hasattr(self, "coef_") else None
+        for scale in self._levels(height, width):
+            size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+            blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR))).astype(np.float32)
+            rows, cols = blocks.shape[0] - n_blocks + 1, blocks.shape[1] - n_blocks + 1
+            if rows <= 0 or cols <= 0:
+                continue
+            if hasattr(self, "coef_"):
+                scores.append((_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel())
+            else:
+                scores.append(np.zeros(rows * cols))
+            r, c = (a.ravel() for a in np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"))
+            sx, sy = size[0] / width, size[1] / height
+            boxes.append(np.stack(np.broadcast_arrays(
+                c * self.cell / sx, r * self.cell / sy, self.window / sx, self.window / sy
+            ), axis=1))
+            where.append(np.stack(np.broadcast_arrays(len(levels), r, c), axis=1))
+            levels.append(blocks)
+        if not boxes:
+            return np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 3), dtype=np.intp)
+        return np.concatenate(boxes), np.concatenate(scores), levels, np.concatenate(where)
+
+    def _window_features(self, levels, where):
+        """HOG descriptors of the windows at ``where`` (rows of level, block row, block column)."""
+        n = self.window // self.cell - 1
+        out = np.empty((len(where), self._n_features()))
+        for i, (level, r, c) in enumerate(where):  # only the few windows trained on
+            out[i] = levels[level][r:r + n, c:c + n].ravel()
+        return out
+
+    def _n_features(self):
+        n = self.window // self.cell - 1
+        return n * n * 4 * self.orientations
+
+    def detect(self, gray, return_scores=False):
+        """Face squares ``(x, y, w, h)`` in a photo, largest first.
+
+        Parameters
+        ----------
+        gray : array-like of shape (h, w), (h, w, 3) or (h, w, 4)
+            A photo; gray float in [0, 1] as the photo path gives, or any
+            photo :func:`fkp_classic.photo.as_gray` takes.
+        return_scores : bool, default=False
+            Also return each box's classifier score.
+
+        Returns
+        -------
+        boxes : ndarray of shape (n_faces, 4)
+        scores : ndarray of shape (n_faces,)
+            Only when ``return_scores``.
+        """
+        check_is_fitted(self, "coef_")
+        self._check_scan()
+        boxes, scores = self._candidates(_gray8(gray))
+        keep = non_max_suppression(boxes, scores, self.overlap)
+        boxes, scores = boxes[keep], scores[keep]
+        order = np.argsort(-boxes[:, 2], kind="stable")
+        return (boxes[order], scores[order]) if return_scores else boxes[order]
+
+    def _candidates(self, gray8):
+        boxes, scores, _, _ = self._windows(gray8)
+        above = scores >= self.threshold
+        return boxes[above], scores[above]
+
+    def __call__(self, gray):
+        """Face squares ``(x, y, w, h)`` in a float grayscale photo, largest first (:meth:`detect`)."""
+        return self.detect(gray)
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, photos, boxes, negative_photos=(), poses=None):
+        """Learn faces from photos with every face boxed, mining hard negatives from the rest of each photo.
+
+        Parameters
+        ----------
+        photos : sequence of array-like
+            Photos (any form :func:`fkp_classic.photo.as_gray` takes).
+        boxes : sequence of array-like of shape (n_faces, 4)
+            Per photo, every face's crop square ``(x, y, side, side)`` (e.g.
+            :func:`fkp_classic.photo.reframe` of annotated keypoints). Windows
+            overlapping none of them are negatives, so unboxed faces are
+            learnt as non-faces.
+        negative_photos : sequence of array-like, default=()
+            Photos without any face: all their windows are negatives.
+        poses : sequence of array-like of int, optional
+            Per photo, each face's component in ``0 .. n_components - 1``,
+            ordered so that mirroring a face of component ``k`` gives one of
+            ``n_components - 1 - k`` (e.g. turned left, frontal, turned right:
+            :func:`fkp_classic.evaluation.turn_components`). By default the
+            faces are grouped by k-means on their HOG.
+
+        Returns
+        -------
+        self : HOGFaceDetector
+        """
+        self._check_scan()
+        if len(photos) != len(boxes):
+            raise ValueError(f"got {len(photos)} photos but {len(boxes)} box lists")
+        if len(photos) == 0:
+            raise ValueError("fit needs at least one photo with a face")
+        rng = check_random_state(self.random_state)
+        grays = [_gray8(p, f"photo {i}") for i, p in enumerate(photos)]
+        faces = [_checked_boxes(b, f"boxes of photo {i}") for i, b in enumerate(boxes)]
+        backgrounds = [_gray8(p, f"negative photo {i}") for i, p in enumerate(negative_photos)]
+        for attr in ("coef_", "intercept_"):
+            self.__dict__.pop(attr, None)
+        if poses is not None:
+            poses = [np.asarray(p, dtype=int).reshape(-1) for p in poses]
+            if len(poses) != len(faces) or any(len(p) != len(f) for p, f in zip(poses, faces)):
+                raise ValueError("poses must give one component per box of every photo")
+            if any(((p < 0) | (p >= self.n_components)).any() for p in poses):
+                raise ValueError(f"poses must lie in 0..{self.n_components - 1} (n_components={self.n_components})")
+        positives, poses = self._positives(grays, faces, rng, poses)
+        if len(positives) == 0:
+            raise ValueError("no training face is at least 8 pixels wide")
+        components = self._components(positives, poses, rng)
+        negatives = self._random_negatives(grays + backgrounds, faces + [np.zeros((0, 4))] * len(backgrounds), rng)
+        self.mining_log_ = []
+        for round_ in range(self.mining_rounds + 1):
+            self._fit_linear(positives, components, negatives)
+            recall = float(np.mean(self._score_features(positives) >= self.threshold))
+            entry = {"round": round_, "negatives": len(negatives), "train_recall": recall}
+            if round_ < self.mining_rounds:
+                hard = self._hard_negatives(grays + backgrounds, faces + [np.zeros((0, 4))] * len(backgrounds))
+                entry["hard_negatives_added"] = len(hard)
+                if len(hard) == 0:
+                    self.mining_log_.append(entry)
+                    break
+                negatives = np.concatenate([negatives, hard])
+            self.mining_log_.append(entry)
+        self.n_positives_, self.n_negatives_ = len(positives), len(negatives)
+        return self
+
+    def _fit_linear(self, positives, components, negatives):
+        """One linear SVM per component: its faces against all the negatives."""
+        n = self.window // self.cell - 1
+        coef, intercept = [], []
+        for k in range(self.n_components):
+            mine = positives[components == k]
+            X = np.concatenate([mine, negatives])
+            y = np.r_[np.ones(len(mine)), np.zeros(len(negatives))]
+            svm = LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
+            svm.fit(X, y)
+            coef.append(svm.coef_[0].reshape(n, n, -1))
+            intercept.append(svm.intercept_[0])
+        self.coef_ = np.stack(coef)
+        self.intercept_ = np.array(intercept)
+
+    def _score_features(self, features):
+        """Best component's score of each window descriptor."""
+        return (features @ self.coef_.reshape(len(self.coef_), -1).T + self.intercept_).max(axis=1)
+
+    def _components(self, positives, poses, rng):
+        """Component of each positive: ``poses`` if given, else k-means clusters of the descriptors."""
+        if self.n_components == 1:
+            return np.zeros(len(positives), dtype=np.intp)
+        if poses is not None:
+            return poses
+        kmeans = KMeans(self.n_components, n_init=4, random_state=rng.randint(2**31 - 1))
+        return kmeans.fit_predict(positives)
+
+    def _positives(self, grays, faces, rng, poses=None):
+        """HOG of every face window, mirrored, plus ``n_jitter`` shifted and scaled copies of each.
+
+        With ``poses`` (per photo, a component per face), also each copy's
+        component: a mirrored face takes component ``n_components - 1 - k``.
+        """
+        out, components = [], []
+        n_blocks = self.window // self.cell - 1
+        for p, (gray, face_boxes) in enumerate(zip(grays, faces)):
+            for f, (x, y, w, h) in enumerate(face_boxes):  # one crop per training face
+                if w < 8:
+                    continue
+                shifts = [(0.0, 0.0, 1.0)] + [
+                    (*rng.uniform(-0.5, 0.5, 2) * self.cell / self.window,
+                     self.scale_factor ** rng.uniform(-0.5, 0.5))
+                    for _ in range(self.n_jitter)
+                ]
+                for dx, dy, scale in shifts:
+                    side = w * scale
+                    cx, cy = x + w / 2 + dx * w, y + h / 2 + dy * w
+                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell)
+                    for mirrored, image in enumerate((patch, patch[:, ::-1])):
+                        blocks = self._hog(np.ascontiguousarray(image))
+                        out.append(blocks[1:1 + n_blocks, 1:1 + n_blocks].ravel())
+                        if poses is not None:
+                            k = int(poses[p][f])
+                            components.append(self.n_components - 1 - k if mirrored else k)
+        features = np.array(out).reshape(-1, self._n_features())
+        return features, (np.array(components, dtype=np.intp) if poses is not None else None)
+
+    def _random_negatives(self, grays, faces, rng):
+        out = []
+        for gray, face_boxes in zip(grays, faces):
+            boxes, _, levels, where = self._windows(gray)
+            free = np.flatnonzero(_away_from(boxes, face_boxes))
+            if len(free):
+                pick = rng.choice(free, min(self.negatives_per_photo, len(free)), replace=False)
+                out.append(self._window_features(levels, where[pick]))
+        return np.concatenate(out) if out else np.zeros((0, self._n_features()))
+
+    def _hard_negatives(self, grays, faces):
+        """Per photo, the highest-scoring windows away from every face that score above -1 (the margin)."""
+        out = []
+        for gray, face_boxes in zip(grays, faces):
+            boxes, scores, levels, where = self._windows(gray)
+            hard = np.flatnonzero(_away_from(boxes, face_boxes) & (scores > -1))
+            if len(hard):
+                hard = hard[np.argsort(-scores[hard])[: self.negatives_per_photo]]
+                out.append(self._window_features(levels, where[hard]))
+        return np.concatenate(out) if out else np.zeros((0, self._n_features()))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _correlate(blocks, coef):
+    """Score of every filter at every window position: ``sum_ij blocks[r + i, c + j] . coef[k, i, j]``.
+
+    Returns an array of shape ``(rows, cols, n_filters)``.
+    """
+    n_filters, n, _, depth = coef.shape
+    rows, cols = blocks.shape[0] - n + 1, blocks.shape[1] - n + 1
+    # Each block row's run of n blocks against every filter row at once (one matrix product), then
+    # each window adds up its n filter rows.
+    runs = np.lib.stride_tricks.sliding_window_view(blocks, n, axis=1)  # (rows + n - 1, cols, depth, n)
+    # weights: rows (depth, j) to match the runs, columns (filter row i, filter k)
+    weights = coef.transpose(1, 0, 3, 2).reshape(n * n_filters, depth * n).T
+    rowscores = (runs.reshape(-1, depth * n) @ weights).reshape(blocks.shape[0], cols, n, n_filters)
+    out = rowscores[:rows, :, 0].copy()
+    for i in range(1, n):  # n filter rows
+        out += rowscores[i:i + rows, :, i]
+    return out
+
+
+def _gray8(photo, name="photo"):
+    """The photo as uint8 grayscale (the HOG fast path)."""
+    photo = np.asarray(photo)
+    if photo.dtype != np.uint8 or photo.ndim != 2:
+        photo = np.round(as_gray(photo, name) * 255).astype(np.uint8)
+    return photo
+
+
+def _checked_boxes(boxes, name):
+    boxes = np.asarray(boxes, dtype=float)
+    if boxes.size == 0:
+        return np.zeros((0, 4))
+    if boxes.ndim == 1:
+        boxes = boxes[None]
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or not np.isfinite(boxes).all():
+        raise ValueError(f"{name}: expected finite (n_faces, 4) boxes (x, y, w, h), got shape {boxes.shape}")
+    return boxes
+
+
+def _away_from(boxes, faces, overlap=0.3):
+    """Windows that hold none of the faces: intersection over union at most ``overlap`` with each."""
+    if len(faces) == 0:
+        return np.ones(len(boxes), dtype=bool)
+    iou, _ = box_overlaps(boxes, faces)
+    return (iou <= overlap).all(axis=1)
+
+
+def _resample(gray8, x0, y0, side, window, cell):
+    """The square ``(x0, y0, side)`` of a photo and one cell of margin around it, resized to ``window + 2 cell``."""
+    margin = side * cell / window
+    left, top, right, bottom = x0 - margin, y0 - margin, x0 + side + margin, y0 + side + margin
+    pad = int(np.ceil(max(0.0, -left, -top, right - gray8.shape[1], bottom - gray8.shape[0]))) + 1
+    padded = np.pad(gray8, pad, mode="edge") if pad > 1 else gray8
+    offset = pad if pad > 1 else 0
+    box = (left + offset, top + offset, right + offset, bottom + offset)
+    size = window + 2 * cell
+    return np.asarray(Image.fromarray(padded).resize((size, size), Image.BILINEAR, box=box))
