@@ -2,11 +2,15 @@
 
 Faces pasted into larger canvases (:func:`paste_faces`), the photo pipeline's error on them
 (:func:`pasted_face_errors`), a face detector's framing fit (:func:`fit_framing`) and the framing
-verifier's training crops (:func:`framing_examples`).
+verifier's training crops (:func:`framing_examples`), face detections matched to known faces
+(:func:`match_faces`) and multi-face canvases (:func:`multi_face_canvas`).
 """
 
+from ._detection import match_faces, multi_face_canvas
 from ._framing import fit_framing, framed_mean_offset
+from ._poses import turn_components
 from ._pasted import nearest_box, paste_faces, pasted_face_errors
-from ._verifier_examples import framing_examples
+from ._verifier_examples import detection_examples, framing_examples
 
-__all__ = ["paste_faces", "nearest_box", "pasted_face_errors", "fit_framing", "framed_mean_offset", "framing_examples"]
+__all__ = ["match_faces", "multi_face_canvas", "paste_faces", "nearest_box", "pasted_face_errors", "fit_framing", "framed_mean_offset", "framing_examples", "detection_examples",
+           "turn_components"]

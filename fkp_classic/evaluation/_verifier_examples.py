@@ -1,11 +1,13 @@
-"""Training crops for the framing verifier: well framed faces and part-face crops cut from pasted canvases."""
+"""Training crops for the verifier: well and badly framed faces from pasted canvases, and the final crops
+of a face detector's true faces and false alarms on annotated photos."""
 
 import numpy as np
 
-from ..photo import crop_frames
+from ..photo import KeypointDetector, as_gray, crop_frames, reframe
+from ._detection import match_faces
 from ._pasted import paste_faces
 
-__all__ = ["framing_examples"]
+__all__ = ["framing_examples", "detection_examples"]
 
 
 def framing_examples(images, n_negative=2, random_state=0):
@@ -51,4 +53,46 @@ def _cut(canvases, frames, n_negative, rng):
             wanted.append([cx - part / 2, cy - part / 2, part])
         crops.append(crop_frames(canvas, wanted)[0])
         labels.append([1] + [0] * n_negative)
+    return np.concatenate(crops), np.concatenate(labels)
+
+
+def detection_examples(model, face_detector, photos, squares):
+    """The final crops of the photo path on annotated photos: true faces (1) and false alarms (0).
+
+    Each photo goes through :class:`fkp_classic.photo.KeypointDetector`
+    without a verifier; every face's crop around its predicted keypoints
+    (what the verifier will judge) is labelled by whether the face matches
+    the photo's annotated face (:func:`match_faces`). Run the detector at a
+    lowered ``threshold`` to collect more false alarms: ears, text, part of
+    a face.
+
+    Parameters
+    ----------
+    model : fitted keypoint estimator
+    face_detector : detector
+    photos : sequence of array-like
+    squares : array-like of shape (n_photos, 4) or sequence of (n_faces, 4)
+        Every annotated face's crop square per photo.
+
+    Returns
+    -------
+    crops : ndarray of shape (n_crops, 9216) uint8
+    labels : ndarray of shape (n_crops,)
+    """
+    pipeline = KeypointDetector(model, face_detector, verifier=None)
+    crops, labels = [], []
+    for photo, truth in zip(photos, squares):
+        gray = as_gray(photo)
+        faces = pipeline.detect(gray)
+        if not faces:
+            continue
+        boxes = np.array([face.box for face in faces])
+        match = match_faces(boxes, pipeline.face_detector.framing, np.asarray(truth, dtype=float).reshape(-1, 4))
+        points = np.array([face.points.ravel() for face in faces])
+        crops.append(crop_frames(gray, reframe(points, pipeline.mean_shape))[0])
+        label = np.zeros(len(faces), dtype=int)
+        label[match[match >= 0]] = 1
+        labels.append(label)
+    if not crops:
+        return np.zeros((0, 96 * 96), dtype=np.uint8), np.zeros(0, dtype=int)
     return np.concatenate(crops), np.concatenate(labels)
