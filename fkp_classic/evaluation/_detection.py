@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from ..photo import CROP_SIZE, box_frames
-from ..photo._hog_face_detector import box_overlaps
+from ..photo import box_overlaps
 
 __all__ = ["match_faces", "multi_face_canvas"]
 

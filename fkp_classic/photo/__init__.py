@@ -5,7 +5,8 @@
 
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_crop, to_photo
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
-from ._hog_face_detector import HOGFaceDetector, box_overlaps, non_max_suppression
+from ._boxes import box_overlaps, non_max_suppression
+from ._hog_face_detector import HOGFaceDetector
 from ._image import as_gray, as_rgb8
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
 from ._result import Face

@@ -1,4 +1,4 @@
-"""Face detectors for the photo path: a small protocol, scikit-image's LBP cascade, and any callable.
+"""Face detectors for the photo path: a small protocol, the named detectors, and any callable.
 
 A face detector is any object with
 
@@ -9,14 +9,19 @@ A face detector is any object with
   :func:`fkp_classic.photo.box_frames`). Each detector boxes faces its own
   way, so each carries its own framing.
 
-:func:`as_face_detector` turns a name or a plain callable into one.
+:func:`as_face_detector` turns a name (``"hog"``, the packaged
+:class:`~fkp_classic.photo.HOGFaceDetector`; ``"lbp"``, scikit-image's LBP
+cascade) or a plain callable into one.
 """
 
+import copy
 import functools
 
 import numpy as np
 from skimage import data
 from skimage.feature import Cascade
+
+from ._boxes import box_overlaps
 
 __all__ = ["LBPFaceDetector", "CallableFaceDetector", "as_face_detector", "DLIB_FRAMING"]
 
@@ -114,11 +119,7 @@ def confirmed_boxes(boxes, others, min_overlap=0.4):
     """
     if len(others) == 0:
         return np.zeros((0, 4))
-    low = np.maximum(boxes[:, None, :2], others[None, :, :2])
-    high = np.minimum(boxes[:, None, :2] + boxes[:, None, 2:], others[None, :, :2] + others[None, :, 2:])
-    inter = np.prod(np.clip(high - low, 0, None), axis=2)
-    union = np.prod(boxes[:, 2:], axis=1)[:, None] + np.prod(others[:, 2:], axis=1)[None, :] - inter
-    iou = inter / union
+    iou, _ = box_overlaps(boxes, others)
     best = iou.argmax(axis=1)
     keep = iou[np.arange(len(boxes)), best] >= min_overlap
     mean = (boxes[keep] + others[best[keep]]) / 2
@@ -179,23 +180,58 @@ class CallableFaceDetector:
         return boxes[np.argsort(-boxes[:, 2], kind="stable")]
 
 
-_NAMED = {"lbp": LBPFaceDetector}
+@functools.cache
+def _packaged_hog():
+    from ..persistence import load_default_face_detector
+
+    return load_default_face_detector()
+
+
+def _hog(**params):
+    """The packaged HOG detector with its scanning parameters (``min_size``, ``threshold``, ...) set."""
+    from ._hog_face_detector import SCAN_PARAMS
+
+    unknown = sorted(set(params) - set(SCAN_PARAMS))
+    if unknown:
+        raise ValueError(
+            f"the packaged 'hog' face detector takes only {', '.join(SCAN_PARAMS)}; {', '.join(unknown)} "
+            f"are fixed by its training (fit a HOGFaceDetector to change them)"
+        )
+    detector = copy.copy(_packaged_hog()).set_params(**params)  # shares the read-only weights
+    detector._check_scan()
+    return detector
+
+
+_NAMED = {"hog": _hog, "lbp": LBPFaceDetector}
 
 
 def as_face_detector(detector, **params):
-    """A face detector from a name (``"lbp"``, made with ``params``), a detector object, or a plain callable.
+    """A face detector from a name, a detector object, or a plain callable.
+
+    Parameters
+    ----------
+    detector : {"hog", "lbp"}, detector or callable
+        ``"hog"`` is the packaged :class:`HOGFaceDetector` (``params`` may
+        set its scanning parameters: ``min_size``, ``max_size``,
+        ``scale_factor``, ``threshold``, ``overlap``); ``"lbp"`` is
+        :class:`LBPFaceDetector` made with ``params``. An object with a
+        ``framing`` is used as it is; a plain function ``gray -> boxes`` is
+        wrapped in :class:`CallableFaceDetector`.
 
     Raises
     ------
     ValueError
-        For an unknown name.
+        For an unknown name or parameter.
     TypeError
         For anything that is not callable.
     """
     if isinstance(detector, str):
         if detector not in _NAMED:
             raise ValueError(f"face_detector must be one of {sorted(_NAMED)} or a callable, got {detector!r}")
-        return _NAMED[detector](**params)
+        try:
+            return _NAMED[detector](**params)
+        except TypeError as exc:  # an unknown keyword of LBPFaceDetector
+            raise ValueError(f"face detector {detector!r}: {exc}") from None
     if not callable(detector):
         raise TypeError(f"face_detector must be a name, a detector or a callable, got {type(detector).__name__}")
     if hasattr(detector, "framing"):
