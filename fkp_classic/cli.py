@@ -170,7 +170,7 @@ def cmd_show(args):
 def cmd_detect(args):
     from skimage import io
 
-    from .photo import KeypointDetector, LBPFaceDetector
+    from .photo import KeypointDetector, as_face_detector
     from .plotting import image_format, save_annotated
     from .utils import atomic_write, check_writable
 
@@ -179,7 +179,10 @@ def cmd_detect(args):
     if args.output:
         image_format(args.output)  # refuse an unknown suffix before any photo is read
     verifier = None if args.no_verifier else "default"
-    detector = KeypointDetector(_model(args.model), LBPFaceDetector(min_size=args.min_size), verifier, args.min_score)
+    if args.min_size < 8:
+        raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
+    face_detector = as_face_detector(args.face_detector, min_size=args.min_size)
+    detector = KeypointDetector(_model(args.model), face_detector, verifier, args.min_score)
     results = {}
     for path in args.photo:
         try:
@@ -254,8 +257,10 @@ def build_parser():
                    "photos, one per photo named <stem>_<photo stem><suffix>")
     p.add_argument("--json", help="write each photo's faces (box, named points, verifier score) as JSON")
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
+    p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog",
+                   help="hog: the packaged HOG detector (default); lbp: scikit-image's LBP cascade")
     p.add_argument("--min-score", type=float, default=0.0,
-                   help="lowest framing-verifier log-odds kept (default 0; lower keeps more doubtful faces)")
+                   help="lowest face-verifier score kept (default 0; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
     p.set_defaults(func=cmd_detect)
     return parser

@@ -14,13 +14,16 @@ __all__ = [
     "load_model",
     "load_default_model",
     "load_default_verifier",
+    "load_default_face_detector",
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
+    "DEFAULT_FACE_DETECTOR",
 ]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
-DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "framing_verifier.joblib"
+DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "face_verifier.joblib"
+DEFAULT_FACE_DETECTOR = Path(__file__).resolve().parent / "models" / "face_detector.joblib"
 _FORMAT = "fkp_classic-model"
 
 
@@ -129,14 +132,22 @@ def load_default_model(return_info=False):
 
 
 def load_default_verifier():
-    """The packaged crop-framing check of the photo pipeline (:func:`fkp_classic.photo.make_framing_verifier`).
+    """The packaged last check of the photo pipeline (:func:`fkp_classic.photo.make_face_verifier`).
 
-    Built by ``tools/train_default.py``.
+    Built by ``tools/train_face_detector.py`` from the packaged detector's false alarms.
     """
-    return _load_packaged(DEFAULT_VERIFIER, "framing verifier")
+    return _load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py")
 
 
-def _load_packaged(path, what, return_info=False):
+def load_default_face_detector():
+    """The packaged HOG face detector (:class:`fkp_classic.photo.HOGFaceDetector`), trained on faces96's frames.
+
+    Built by ``tools/train_face_detector.py``.
+    """
+    return _load_packaged(DEFAULT_FACE_DETECTOR, "face detector", script="tools/train_face_detector.py")
+
+
+def _load_packaged(path, what, return_info=False, script="tools/train_default.py"):
     if not path.is_file():
-        raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with tools/train_default.py")
+        raise FileNotFoundError(f"the packaged {what} {path} is missing; build it with {script}")
     return load_model(path, return_info)

@@ -1,7 +1,7 @@
 """Keypoints on photos of any size: detect faces, crop, predict, re-crop around the points, verify.
 
 :class:`KeypointDetector` holds the parts (keypoint model, face detector,
-framing verifier), loaded once; :func:`detect_keypoints` is the one-line
+face verifier), loaded once; :func:`detect_keypoints` is the one-line
 function over it.
 """
 
@@ -64,7 +64,7 @@ class KeypointDetector:
     around the predicted keypoints (:func:`reframe`) and predict again,
     which removes most of the box's jitter. A verifier then scores the crop
     framed around each face's final keypoints and drops those below
-    ``min_score`` (the detector's false alarms on part of a face).
+    ``min_score`` (the detector's false alarms: ears, text, part of a face).
 
     Parameters
     ----------
@@ -72,16 +72,17 @@ class KeypointDetector:
         Predicts keypoints from flattened 96x96 crops; its ``layout_`` names
         the points and its ``mean_shape_`` frames the re-crops. "default" is
         the packaged :func:`fkp_classic.load_default_model`.
-    face_detector : str, detector or callable, default="lbp"
-        ``"lbp"`` (:class:`LBPFaceDetector`), any object with ``__call__(gray)
-        -> boxes`` and a ``framing`` (:mod:`fkp_classic.photo`), or a plain
+    face_detector : str, detector or callable, default="hog"
+        ``"hog"`` (the packaged :class:`HOGFaceDetector`), ``"lbp"``
+        (:class:`LBPFaceDetector`), any object with ``__call__(gray) ->
+        boxes`` and a ``framing`` (:mod:`fkp_classic.photo`), or a plain
         function ``gray -> boxes`` (framed as dlib's HOG boxes).
     verifier : classifier, "default" or None, default="default"
-        Gives ``decision_function`` (log-odds) on 96x96 crops; "default" is
-        the packaged one (:func:`fkp_classic.photo.make_framing_verifier`),
+        Gives ``decision_function`` on 96x96 crops, positive for a whole
+        face; "default" is the packaged one (:func:`fkp_classic.photo.make_face_verifier`),
         None keeps every face.
     min_score : float, default=0.0
-        Lowest verifier log-odds kept.
+        Lowest verifier score kept.
     reframe_passes : int, default=2
         Re-crops around the predicted keypoints.
 
@@ -102,7 +103,7 @@ class KeypointDetector:
     (1, 15)
     """
 
-    def __init__(self, model="default", face_detector="lbp", verifier="default", min_score=0.0, reframe_passes=2):
+    def __init__(self, model="default", face_detector="hog", verifier="default", min_score=0.0, reframe_passes=2):
         if isinstance(model, str):
             if model != "default":
                 raise ValueError(f"model must be a fitted estimator or 'default', got {model!r}")
@@ -246,7 +247,8 @@ def _per_photo(values, frames):
 
 
 def detect_keypoints(
-    image, model="default", min_size=40, reframe_passes=2, verifier="default", min_score=0.0, face_detector="lbp"
+    image, model="default", min_size=40, reframe_passes=2, verifier="default", min_score=0.0, face_detector="hog",
+    detector=None,
 ):
     """Find the faces in a photo and their keypoints.
 
@@ -261,13 +263,19 @@ def detect_keypoints(
         None also means the packaged model.
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
+    face_detector : {"hog", "lbp"}, detector or callable, default="hog"
+        Finds the faces: a name, a detector object, or any function taking
+        a float grayscale photo in [0, 1] and returning ``(x, y, w, h)``
+        boxes (see :class:`CallableFaceDetector` for dlib's).
+    detector : detector or callable, optional
+        The same as ``face_detector`` (give one or the other).
 
     Returns
     -------
     faces : list of Face
         Largest first: ``box`` ``(x, y, width, height)``, ``keypoints`` (a
         dict of name -> ``(x, y)`` in photo pixels, named by the model's
-        layout), ``score`` (the verifier's log-odds).
+        layout), ``score`` (the verifier's score, positive for a face).
 
     Examples
     --------
@@ -278,6 +286,10 @@ def detect_keypoints(
     (1, True)
     """
     model = "default" if model is None else model
+    if detector is not None:
+        if not (isinstance(face_detector, str) and face_detector == "hog"):
+            raise ValueError("give the face detector as face_detector= or detector=, not both")
+        face_detector = detector
     if isinstance(face_detector, str):
         face_detector = as_face_detector(face_detector, min_size=min_size)
     detector = KeypointDetector(model, face_detector, verifier, min_score, reframe_passes)

@@ -20,7 +20,7 @@ class Face:
     names : tuple of str
         The model's keypoint names, one per row of ``points``.
     score : float or None, default=None
-        The framing verifier's log-odds that the face's crop is a whole,
+        The verifier's score of the face's crop: positive for a whole,
         well-framed face (None without a verifier).
     point_std : ndarray of shape (K, 2) or None, default=None
         Predicted error scale of each coordinate, when the model gives one.
