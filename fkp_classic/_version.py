@@ -1,3 +1,3 @@
 """The installed fkp_classic version (read by setup.cfg and by model files)."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -3,9 +3,8 @@
     python tools/train_default.py --data ../shared/data/faces96
 
 Deterministic (seeded). Writes fkp_classic/models/default.joblib, the CascadeRegressor that
-fkp_classic.load_default_model() and the fkp command line load when no model is given, and
-fkp_classic/models/framing_verifier.joblib, the photo pipeline's check that a crop is framed like
-the training faces (fkp_classic.photo.make_framing_verifier).
+fkp_classic.load_default_model() and the fkp command line load when no model is given. The face
+detector and the photo path's verifier are built next, from it, by tools/train_face_detector.py.
 """
 
 import argparse
@@ -13,16 +12,13 @@ import time
 
 from fkp_classic import CascadeRegressor, save_model
 from fkp_classic.datasets import load_kaggle
-from fkp_classic.persistence import DEFAULT_MODEL, DEFAULT_VERIFIER
-from fkp_classic.evaluation import framing_examples
-from fkp_classic.photo import make_framing_verifier
+from fkp_classic.persistence import DEFAULT_MODEL
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("-o", "--output", default=str(DEFAULT_MODEL))
-    parser.add_argument("--verifier-output", default=str(DEFAULT_VERIFIER))
     args = parser.parse_args()
     data = load_kaggle(args.data)
     start = time.perf_counter()
@@ -37,11 +33,6 @@ def main():
     print(f"float32 weights move predictions by at most {shift:.1e} px")
     save_model(model, args.output, training_data=data.data)  # fkp evaluate then flags in-sample scores
     print(f"saved to {args.output}")
-    crops, labels = framing_examples(data.data, random_state=0)
-    verifier = make_framing_verifier().fit(crops, labels)
-    print(f"framing verifier fitted on {len(crops)} crops, training accuracy {verifier.score(crops, labels):.3f}")
-    save_model(verifier, args.verifier_output)
-    print(f"saved to {args.verifier_output}")
 
 
 if __name__ == "__main__":
