@@ -2,7 +2,7 @@
 
 from .evaluation import fit_framing, framed_mean_offset, nearest_box, paste_faces, pasted_face_errors
 from . import photo
-from .photo import KAGGLE_MEAN_SHAPE, LBPFaceDetector, as_gray, box_frames, detect_keypoints
+from .photo import KAGGLE_MEAN_SHAPE, LBPFaceDetector, as_gray, box_frames
 
 __all__ = [
     "FRAMING",
@@ -30,6 +30,11 @@ def detect_faces(image, min_size=40, scale_factor=1.1, min_neighbors=4, min_rela
     """Boxes ``(x, y, w, h)`` of :class:`fkp_classic.photo.LBPFaceDetector` on a photo, largest first."""
     detector = LBPFaceDetector(min_size, scale_factor, min_neighbors, min_relative_size, mirror_check)
     return detector(as_gray(image))
+
+
+def detect_keypoints(image, model="default", *args, face_detector="lbp", **kwargs):
+    """:func:`fkp_classic.photo.detect_keypoints` with 0.2's face detector, the LBP cascade, by default."""
+    return photo.detect_keypoints(image, model, *args, face_detector=face_detector, **kwargs)
 
 
 def crop_faces(image, boxes, framing=FRAMING):

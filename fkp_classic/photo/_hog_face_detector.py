@@ -97,11 +97,13 @@ class HOGFaceDetector(BaseEstimator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skimage import data
     >>> from fkp_classic.photo import as_face_detector, as_gray
     >>> detector = as_face_detector("hog")  # the packaged detector
-    >>> detector(as_gray(data.astronaut())).shape
-    (1, 4)
+    >>> boxes = detector(as_gray(data.astronaut()))  # squares (x, y, side, side), largest first
+    >>> boxes.shape[1], bool(np.allclose(boxes[:, 2], boxes[:, 3], rtol=0.02))
+    (4, True)
     """
 
     _parameter_constraints = {

@@ -1,0 +1,211 @@
+"""The HOG face detector: dense HOG, window scoring, suppression, training, and the packaged detector."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data, io
+
+from conftest import FACES96
+from fkp_classic.cli import main
+from fkp_classic.datasets import DataError, HELD_OUT_BACKGROUNDS, face_squares, load_frames
+from fkp_classic.evaluation import match_faces, multi_face_canvas, turn_components
+from fkp_classic.features import hog_batch, hog_map
+from fkp_classic.metrics import nme
+from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, ModelVersionError, load_model, save_model
+from fkp_classic.photo import (
+    HOGFaceDetector,
+    KeypointDetector,
+    LBPFaceDetector,
+    as_face_detector,
+    as_gray,
+    box_overlaps,
+    detect_keypoints,
+    non_max_suppression,
+)
+from fkp_classic.photo._hog_face_detector import _correlate
+
+FRAMES = Path(os.environ.get("FKP_FRAMES", FACES96.parent / "frames"))
+needs_frames = pytest.mark.skipif(not (FRAMES / "frames.csv").is_file(), reason=f"frames not found at {FRAMES}")
+
+
+@pytest.fixture(scope="module")
+def hog():
+    return as_face_detector("hog")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    if not (FRAMES / "frames.csv").is_file():
+        pytest.skip(f"frames not found at {FRAMES}")
+    return load_frames(FRAMES, limit=40)
+
+
+def test_dense_hog_windows_are_the_windows_own_hog():
+    image = np.random.default_rng(0).integers(0, 256, (72, 64)).astype(np.uint8)
+    blocks = hog_map(image, pixels_per_cell=(4, 4))
+    np.testing.assert_allclose(blocks.ravel(), hog_batch(image[None], pixels_per_cell=(4, 4))[0])
+    # A window with one cell of margin around it gives the map's blocks at its place.
+    r, c, n = 3, 5, 9
+    window = image[4 * r - 4 : 4 * (r + n + 1) + 4, 4 * c - 4 : 4 * (c + n + 1) + 4]
+    np.testing.assert_allclose(hog_map(window, pixels_per_cell=(4, 4))[1 : 1 + n, 1 : 1 + n], blocks[r : r + n, c : c + n])
+
+
+def test_every_window_is_scored_as_its_filter_product():
+    rng = np.random.default_rng(1)
+    blocks, coef = rng.normal(size=(14, 12, 5)), rng.normal(size=(3, 4, 4, 5))
+    scores = _correlate(blocks, coef)
+    assert scores.shape == (11, 9, 3)
+    for r, c in [(0, 0), (10, 8), (4, 7)]:
+        np.testing.assert_allclose(scores[r, c], np.einsum("ijd,kijd->k", blocks[r : r + 4, c : c + 4], coef))
+
+
+def test_suppression_keeps_the_best_of_each_face_and_drops_parts_inside():
+    boxes = np.array([[10, 10, 50, 50], [14, 12, 50, 50], [100, 10, 50, 50], [20, 20, 15, 15]], float)
+    kept = non_max_suppression(boxes, np.array([1.0, 2.0, 0.5, 0.9]))
+    assert list(kept) == [1, 2]  # the shifted twin and the small box inside go
+    iou, cover = box_overlaps(boxes[:1], boxes)
+    assert iou[0, 0] == pytest.approx(1) and iou[0, 2] == 0 and cover[0, 3] == pytest.approx(1)
+
+
+def test_packaged_detector_finds_the_astronaut_as_a_crop_square(hog):
+    boxes, scores = hog.detect(as_gray(data.astronaut()), return_scores=True)
+    assert (scores >= hog.threshold).all() and list(boxes[:, 2]) == sorted(boxes[:, 2], reverse=True)
+    centre = boxes[:, :2] + boxes[:, 2:] / 2
+    face = (np.abs(centre - (228, 120)).max(axis=1) < 20) & (np.abs(boxes[:, 2] - 100) < 25)
+    assert face.sum() == 1  # her face, once, boxed as the square of its 96x96 crop
+    assert boxes[face, 2] == pytest.approx(boxes[face, 3], rel=0.02) and hog.framing == (1.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("name", HELD_OUT_BACKGROUNDS)
+def test_no_face_in_face_free_photos_never_trained_on(name):
+    photo = getattr(data, name)()
+    assert detect_keypoints(photo) == []
+    assert len(as_face_detector("hog", threshold=0.5)(as_gray(photo))) == 0
+
+
+def test_boxes_do_not_depend_on_how_the_photo_is_stored(hog):
+    rgb = data.astronaut()[:320, 80:400]
+    gray8 = np.round(as_gray(rgb) * 255).astype(np.uint8)
+    reference = hog(as_gray(rgb))
+    for photo in (rgb, gray8, gray8 / 255.0, gray8.astype(np.uint16) * 257, rgb.astype(np.float32) / 255):
+        np.testing.assert_allclose(hog.detect(photo), reference, atol=1e-6)
+
+
+def test_every_pasted_face_is_found_whatever_the_largest(faces96):
+    rng = np.random.default_rng(5)
+    background = np.round(as_gray(data.coffee()) * 255).astype(np.uint8)
+    sizes = [180, 110, 70, 45]
+    faces = faces96.data[rng.choice(len(faces96.data), len(sizes), replace=False)]
+    canvas, squares, _ = multi_face_canvas(background, faces, sizes, rng, canvas=(900, 600))
+    found = detect_keypoints(canvas)
+    match = match_faces(np.array([f.box for f in found]), (1.0, 0.0, 0.0), squares)
+    assert (match >= 0).all(), f"missed pasted faces of sizes {np.array(sizes)[match < 0]}"
+    assert [f.box[2] for f in found] == sorted((f.box[2] for f in found), reverse=True)  # largest first
+
+
+def test_packaged_detector_file_is_version_checked(tmp_path):
+    detector = load_model(DEFAULT_FACE_DETECTOR)
+    assert isinstance(detector, HOGFaceDetector) and detector.coef_.shape[0] == detector.n_components
+    stale = tmp_path / "old.joblib"
+    import joblib
+
+    joblib.dump({"format": "fkp_classic-model", "fkp_classic_version": "0.1.0", "model": detector}, stale)
+    with pytest.raises(ModelVersionError, match="0.1.0"):
+        load_model(stale)
+
+
+def test_scanning_settings_change_and_learnt_ones_are_refused():
+    assert as_face_detector("hog", min_size=80).min_size == 80
+    assert as_face_detector("hog").min_size == 40  # the packaged one is never changed
+    with pytest.raises(ValueError, match="fixed by its training"):
+        as_face_detector("hog", window=32)
+    with pytest.raises(ValueError, match="min_size"):
+        as_face_detector("hog", min_size=2)
+    with pytest.raises(ValueError, match="lbp"):
+        as_face_detector("lbp", threshold=1)
+
+
+def test_photo_path_defaults_to_the_hog_detector_and_keeps_lbp_by_name():
+    assert isinstance(KeypointDetector().face_detector, HOGFaceDetector)
+    assert isinstance(KeypointDetector(face_detector="lbp").face_detector, LBPFaceDetector)
+    faces = detect_keypoints(data.astronaut(), detector=lambda gray: [(180, 70, 110, 110)])
+    assert len(faces) == 1
+    with pytest.raises(ValueError, match="not both"):
+        detect_keypoints(data.astronaut(), face_detector="lbp", detector=lambda gray: [])
+
+
+def test_fkp_detect_uses_the_hog_detector(tmp_path, capsys):
+    photo = tmp_path / "astronaut.png"
+    io.imsave(photo, data.astronaut())
+    assert main(["detect", str(photo), "--json", str(tmp_path / "hog.json")]) == 0
+    assert main(["detect", str(photo), "--json", str(tmp_path / "lbp.json"), "--face-detector", "lbp"]) == 0
+    hog_face = json.loads((tmp_path / "hog.json").read_text())[str(photo)][0]
+    expected = KeypointDetector().detect(data.astronaut())[0]
+    np.testing.assert_allclose(hog_face["box"], expected.box, atol=1e-6)
+    lbp_face = json.loads((tmp_path / "lbp.json").read_text())[str(photo)][0]
+    assert not np.allclose(hog_face["box"], lbp_face["box"])
+    assert main(["detect", str(photo), "--min-size", "3"]) == 2
+    assert "--min-size must be at least 8" in capsys.readouterr().err
+
+
+@needs_frames
+def test_fit_learns_faces_from_a_few_frames(frames):
+    detector = HOGFaceDetector(window=24, cell=4, n_components=1, mining_rounds=1, n_jitter=0, threshold=0.0)
+    assert detector.fit(frames.images[:30], frames.boxes[:30, None]) is detector
+    assert detector.coef_.shape == (1, 5, 5, 36) and len(detector.mining_log_) == 2
+    assert detector.n_positives_ == 60  # each face and its mirror
+    found = sum((match_faces(detector(image / 255.0), detector.framing, box[None]) >= 0).all()
+                for image, box in zip(frames.images[:30], frames.boxes[:30]))
+    assert found >= 24  # its own training faces, at IoU >= 0.5
+
+
+@needs_frames
+def test_fit_checks_its_input(frames):
+    detector = HOGFaceDetector(window=24, cell=4, n_components=3, mining_rounds=0)
+    with pytest.raises(ValueError, match="2 photos but 1 box"):
+        detector.fit(frames.images[:2], frames.boxes[:1, None])
+    with pytest.raises(ValueError, match="poses must lie in 0..2"):
+        detector.fit(frames.images[:2], frames.boxes[:2, None], poses=[[0], [3]])
+    with pytest.raises(ValueError, match="multiple of cell"):
+        HOGFaceDetector(window=26, cell=4).fit(frames.images[:2], frames.boxes[:2, None])
+    with pytest.raises(ValueError, match="boxes of photo 1"):
+        detector.fit(frames.images[:2], [frames.boxes[0], np.ones((2, 3))])
+
+
+@needs_frames
+def test_frames_load_with_their_crop_squares(frames, tmp_path):
+    assert len(frames.images) == 40 and frames.images[0].dtype == np.uint8 and frames.keypoints.shape == (40, 30)
+    np.testing.assert_allclose(frames.boxes, face_squares(frames.keypoints))
+    assert (frames.boxes[:, 2] > 20).all()
+    bad = tmp_path / "frames.csv"
+    bad.write_text("file,person\nx.jpg,someone\n")
+    with pytest.raises(DataError, match="missing columns"):
+        load_frames(tmp_path)
+    header = (FRAMES / "frames.csv").read_text().splitlines()[0]
+    row = "missing.jpg,someone," + ",".join(["10"] * (len(header.split(",")) - 2))
+    bad.write_text(header + "\n" + row + "\n")
+    with pytest.raises(DataError, match="row 2: cannot read missing.jpg"):
+        load_frames(bad)
+
+
+@needs_frames
+def test_turn_components_mirror_into_each_other(frames):
+    components = turn_components(frames.keypoints)
+    mirrored = frames.keypoints.copy().reshape(-1, 15, 2)
+    mirrored[..., 0] = 500 - mirrored[..., 0]
+    assert set(components) == {0, 1, 2}
+    np.testing.assert_array_equal(turn_components(mirrored.reshape(-1, 30)), 2 - components)
+
+
+def test_faces_match_their_detection_once_and_nme_scales_with_the_eyes():
+    truth = np.array([[0, 0, 100, 100], [300, 0, 100, 100]], float)
+    boxes = np.array([[5, 5, 100, 100], [8, 0, 100, 100], [600, 0, 50, 50]], float)
+    np.testing.assert_array_equal(match_faces(boxes, (1.0, 0.0, 0.0), truth), [1, -1])
+    small = np.array([[60.0, 40, 30, 40]])
+    assert nme(small, small + 3)[0] == pytest.approx(nme(small * 2, small * 2 + 6)[0])
+    with pytest.raises(ValueError, match="coincide"):
+        nme(np.zeros((1, 4)), np.zeros((1, 4)))
