@@ -15,6 +15,7 @@ __all__ = [
     "load_default_model",
     "load_default_verifier",
     "load_default_face_detector",
+    "widen_verifier",
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
@@ -136,7 +137,22 @@ def load_default_verifier():
 
     Built by ``tools/train_face_detector.py`` from the packaged detector's false alarms.
     """
-    return _load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py")
+    return widen_verifier(_load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py"))
+
+
+def widen_verifier(verifier):
+    """Undo the packaged verifier's compact storage: float16 arrays to float32, support vectors to float64.
+
+    ``tools/train_face_detector.py`` narrows them to keep the file under 2 MiB (scores move by about
+    1e-4); libsvm predicts only from float64 support vectors.
+    """
+    for step in verifier:
+        for name, value in list(vars(step).items()):
+            if isinstance(value, np.ndarray) and value.dtype == np.float16:
+                setattr(step, name, value.astype(np.float32))
+        if hasattr(step, "support_vectors_"):
+            step.support_vectors_ = np.ascontiguousarray(step.support_vectors_, dtype=np.float64)
+    return verifier
 
 
 def load_default_face_detector():
