@@ -410,11 +410,6 @@ class HOGFaceDetector(BaseEstimator):
                 out.append(self._window_features(levels, where[hard]))
         return np.concatenate(out) if out else np.zeros((0, self._n_features()))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
-
 
 def _correlate(blocks, coef):
     """Score of every filter at every window position: ``sum_ij blocks[r + i, c + j] . coef[k, i, j]``.
