@@ -170,10 +170,36 @@ def test_bad_input_is_refused_clearly(faces):
     model.fit(X, y)
     with pytest.raises(ValueError, match="X has 9215 features, but KeypointRegressor is expecting 9216"):
         model.predict(X[:, :-1])
-    with pytest.raises(ValueError, match="could not convert"):
+    with pytest.raises(ValueError, match="X row 0 column 0 is 'a'; pixels must be finite numbers"):
         model.predict(np.array([["a"] * 9216], dtype=object))
-    with pytest.raises(ValueError, match="features must be 'hog' or 'patch'"):
+    with_none = X[:2].astype(object)
+    with_none[1, 7] = None
+    for est in (model, CascadeRegressor(cell_sizes=(8,), n_perturbations=0)):
+        with pytest.raises(ValueError, match="X row 1 column 7 is None; pixels must be finite numbers"):
+            est.predict(with_none) if est is model else est.fit(with_none, y[:2])
+    with pytest.raises(ValueError, match="'features' parameter of KeypointRegressor must be a str among"):
         KeypointRegressor(features="sift").fit(X, y)
+
+
+@pytest.mark.parametrize("est, param, value, accepted", [
+    (KeypointRegressor(), "alpha", "abc", "a float in the range \\(0.0, inf\\)"),
+    (KeypointRegressor(), "orientations", -2, "an int in the range \\[1, inf\\)"),
+    (KeypointRegressor(), "pixels_per_cell", 8, "a tuple of 2 numbers, each an int"),
+    (HOGFeatures(), "cells_per_block", (2, 0), "a tuple of 2 numbers, each an int in the range \\[1, inf\\)"),
+    (KeypointRegressor(features="patch"), "patch_size", 0, "an int in the range \\[1, inf\\)"),
+    (CascadeRegressor(), "cell_sizes", "abc", "a tuple of at least 1 numbers"),
+    (CascadeRegressor(), "alpha", [30, -1], "a float in the range"),
+    (CascadeRegressor(), "perturbation", (2.0, 0.04), "a tuple of 3 numbers"),
+    (CascadeRegressor(), "n_jobs", "abc", "an instance of 'int' or None"),
+    (CascadeRegressor(), "image_shape", (96,), "a tuple of 2 numbers"),
+    (MeanPatchTemplateSearch(), "init", "mean", "an object implementing 'fit' and 'predict'"),
+    (MeanKeypoints(), "layout", "kaggle", "an instance of 'fkp_classic.keypoints.KeypointLayout' or None"),
+    (KeypointRidge(), "alpha", 0, "a float in the range \\(0.0, inf\\)"),
+])
+def test_bad_parameters_are_refused_by_name_before_any_work(faces, est, param, value, accepted):
+    X, y, _ = faces
+    with pytest.raises(ValueError, match=f"The '{param}' parameter of {type(est).__name__} must be {accepted}.* Got"):
+        clone(est).set_params(**{param: value}).fit(X[:, :10] if isinstance(est, KeypointRidge) else X, y)
 
 
 def test_flip_option_trains_on_mirrors(faces):

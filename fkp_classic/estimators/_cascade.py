@@ -1,6 +1,7 @@
 """Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
 
 import functools
+import numbers
 import sys
 import threading
 import time
@@ -9,15 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ..features._descriptors import grid_descriptors, local_descriptors, orientation_integrals
 from ..flip import flip_augment, flip_images, flip_keypoints
 from ._ridge import KeypointRidge
-from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags
+from ..keypoints import KeypointLayout
+from ..utils._constraints import IMAGE_SHAPE, NumberSequence
+from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags, validate_images
 
 __all__ = ["CascadeRegressor"]
 
@@ -173,6 +177,31 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     (100, 30)
     """
 
+    _parameter_constraints = {
+        "init": [HasMethods(["fit", "predict"]), None],
+        "cell_sizes": [NumberSequence(Interval(numbers.Real, 0, None, closed="neither"))],
+        "grid": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_bins": [Interval(numbers.Integral, 2, None, closed="left")],
+        "pool": [Interval(numbers.Integral, 1, None, closed="left")],
+        "intensity": ["boolean"],
+        "alpha": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            NumberSequence(Interval(numbers.Real, 0, None, closed="neither")),
+        ],
+        "alpha_growth": [Interval(numbers.Real, 0, None, closed="neither")],
+        "init_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_perturbations": [Interval(numbers.Integral, 0, None, closed="left")],
+        "perturbation": [NumberSequence(Interval(numbers.Real, 0, None, closed="left"), length=3)],
+        "cv": [Interval(numbers.Integral, 0, None, closed="left")],
+        "flip": ["boolean"],
+        "flip_test": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "layout": [KeypointLayout, None],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         init=None,
@@ -269,6 +298,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.init_ = KeypointRidge(alpha=self.init_alpha).fit(G, y)
         return _cross_fit(self.init_, G, y, folds)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the initial estimate and every stage.
 
@@ -364,7 +394,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         list of ndarray of shape (n_samples, 2K), ``len(cell_sizes) + 1`` long
         """
         check_is_fitted(self, "stages_")
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_images(self, X, reset=False)
         out = self._staged(X)
         if self.flip_test:
             width = self.image_shape_[1]

@@ -1,10 +1,12 @@
 """The mean-shape baseline."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..flip import flip_keypoints
+from ..keypoints import KeypointLayout
+from ..utils._constraints import IMAGE_SHAPE
 from ..utils._validation import (
     check_keypoints,
     nan_mean_keypoints,
@@ -46,11 +48,18 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
     array([[12., 21.]])
     """
 
+    _parameter_constraints = {
+        "flip": ["boolean"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "layout": [KeypointLayout, None],
+    }
+
     def __init__(self, flip=False, image_shape=None, layout=None):
         self.flip = flip
         self.image_shape = image_shape
         self.layout = layout
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Average each keypoint over the rows that label it.
 

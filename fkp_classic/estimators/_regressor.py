@@ -1,13 +1,18 @@
 """KeypointRegressor: the one-line entry point (image features + per-keypoint ridge)."""
 
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+import numbers
+
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..flip import flip_augment
-from ..features._hog import HOGFeatures
+from ..features._hog import _BLOCK_NORMS, HOGFeatures
 from ..features._patch import PatchFeatures
 from ._ridge import KeypointRidge
-from ..utils._validation import fit_images, set_keypoint_tags
+from ..keypoints import KeypointLayout
+from ..utils._constraints import IMAGE_SHAPE, NumberSequence
+from ..utils._validation import fit_images, set_keypoint_tags, validate_images
 
 __all__ = ["KeypointRegressor"]
 
@@ -64,6 +69,20 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
     (50, 30)
     """
 
+    _parameter_constraints = {
+        "features": [StrOptions({"hog", "patch"})],
+        "orientations": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pixels_per_cell": [NumberSequence(Interval(numbers.Integral, 1, None, closed="left"), length=2)],
+        "cells_per_block": [NumberSequence(Interval(numbers.Integral, 1, None, closed="left"), length=2)],
+        "block_norm": [StrOptions(set(_BLOCK_NORMS))],
+        "transform_sqrt": ["boolean"],
+        "patch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "flip": ["boolean"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "layout": [KeypointLayout, None],
+    }
+
     def __init__(
         self,
         features="hog",
@@ -100,10 +119,9 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
                 transform_sqrt=self.transform_sqrt,
                 image_shape=self.image_shape_,
             )
-        if self.features == "patch":
-            return PatchFeatures(size=self.patch_size, image_shape=self.image_shape_)
-        raise ValueError(f"features must be 'hog' or 'patch', got {self.features!r}")
+        return PatchFeatures(size=self.patch_size, image_shape=self.image_shape_)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the feature extractor and the per-keypoint ridge.
 
@@ -138,7 +156,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples, 2K)
         """
         check_is_fitted(self, "ridge_")
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_images(self, X, reset=False)
         return self.ridge_.predict(self.features_.transform(X))
 
     def __sklearn_tags__(self):

@@ -1,12 +1,16 @@
 """Per-keypoint ridge regression that trains each keypoint on the rows where it is labelled."""
 
+import numbers
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.linear_model import RidgeCV
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..keypoints import KeypointLayout
+from ..utils._constraints import NumberSequence
 from ..utils._validation import check_keypoints, set_keypoint_layout, set_keypoint_tags
 
 __all__ = ["KeypointRidge"]
@@ -164,11 +168,21 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
     array([50, 25])
     """
 
+    _parameter_constraints = {
+        "alpha": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            NumberSequence(Interval(numbers.Real, 0, None, closed="neither")),
+        ],
+        "max_update_rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "layout": [KeypointLayout, None],
+    }
+
     def __init__(self, alpha=1.0, max_update_rank=256, layout=None):
         self.alpha = alpha
         self.max_update_rank = max_update_rank
         self.layout = layout
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit one ridge per keypoint on its labelled rows.
 
@@ -184,9 +198,7 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=np.float64)
         y = check_keypoints(y, len(X))
-        alphas = np.atleast_1d(np.asarray(self.alpha, dtype=np.float64))
-        if alphas.ndim != 1 or len(alphas) == 0 or (alphas <= 0).any():
-            raise ValueError(f"alpha must be a positive float or a list of them, got {self.alpha!r}")
+        alphas = np.atleast_1d(np.asarray(self.alpha, dtype=np.float64))  # positive: _parameter_constraints
         set_keypoint_layout(self, y)  # refuses a keypoint missing on every row
         labelled = ~np.isnan(y[:, 0::2])
         self.n_labelled_ = labelled.sum(axis=0)

@@ -1,13 +1,17 @@
 """Mean-patch template search: normalised cross-correlation around a starting shape."""
 
+import numbers
+
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.model_selection import KFold, cross_val_predict
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ._mean import MeanKeypoints
 from ..features._sampling import normalize_patches, sample_patches
-from ..utils._validation import as_images, fit_images, set_keypoint_tags
+from ..utils._constraints import IMAGE_SHAPE
+from ..utils._validation import as_images, fit_images, set_keypoint_tags, validate_images
 
 __all__ = ["MeanPatchTemplateSearch", "ncc_search"]
 
@@ -141,6 +145,16 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     (20, 30)
     """
 
+    _parameter_constraints = {
+        "init": [HasMethods(["fit", "predict"]), None],
+        "patch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "search_radius": [Interval(numbers.Integral, 0, None, closed="left")],
+        "spacing": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+        "image_shape": [IMAGE_SHAPE, None],
+    }
+
     def __init__(self, init=None, patch_size=16, search_radius=6, spacing=1.0, cv=3, random_state=0, image_shape=None):
         self.init = init
         self.patch_size = patch_size
@@ -150,6 +164,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.image_shape = image_shape
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Learn the mean patches and the step fractions.
 
@@ -200,7 +215,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples, 2K)
         """
         check_is_fitted(self, "templates_")
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_images(self, X, reset=False)
         images = as_images(X, self.image_shape_)
         starts = self.init_.predict(X).reshape(len(X), -1, 2)
         found, _ = ncc_search(images, starts, self.templates_, self.search_radius, self.spacing)

@@ -1,12 +1,15 @@
 """Histogram of oriented gradients for a whole batch of images at once."""
 
 import functools
+import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import as_images, fit_images
+from ..utils._constraints import IMAGE_SHAPE, NumberSequence
+from ..utils._validation import as_images, fit_images, validate_images
 
 __all__ = ["hog_batch", "hog_map", "HOGFeatures", "central_gradients"]
 
@@ -252,6 +255,16 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
     (4, 4356)
     """
 
+    _parameter_constraints = {
+        "orientations": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pixels_per_cell": [NumberSequence(Interval(numbers.Integral, 1, None, closed="left"), length=2)],
+        "cells_per_block": [NumberSequence(Interval(numbers.Integral, 1, None, closed="left"), length=2)],
+        "block_norm": [StrOptions(set(_BLOCK_NORMS))],
+        "transform_sqrt": ["boolean"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "chunk_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         orientations=9,
@@ -270,6 +283,7 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
         self.image_shape = image_shape
         self.chunk_size = chunk_size
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the images and record their shape.
 
@@ -309,7 +323,7 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_features_out_)
         """
         check_is_fitted(self, "n_features_out_")
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_images(self, X, reset=False)
         images = as_images(X, self.image_shape_)
         out = np.empty((len(images), self.n_features_out_))
         for start in range(0, len(images), self.chunk_size):

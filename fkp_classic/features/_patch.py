@@ -1,11 +1,15 @@
 """Normalised raw-pixel features: the downscaled face, or patches around points."""
 
+import numbers
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._sampling import normalize_patches, sample_patches
-from ..utils._validation import as_images, check_keypoints, fit_images, nan_mean_keypoints
+from ..utils._constraints import IMAGE_SHAPE
+from ..utils._validation import as_images, check_keypoints, fit_images, nan_mean_keypoints, validate_images
 
 __all__ = ["PatchFeatures"]
 
@@ -52,6 +56,14 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
     (4, 960)
     """
 
+    _parameter_constraints = {
+        "size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "points": [None, StrOptions({"mean"}), "array-like"],
+        "spacing": [Interval(numbers.Real, 0, None, closed="neither")],
+        "normalize": ["boolean"],
+        "image_shape": [IMAGE_SHAPE, None],
+    }
+
     def __init__(self, size=24, points=None, spacing=1.0, normalize=True, image_shape=None):
         self.size = size
         self.points = points
@@ -59,6 +71,7 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.image_shape = image_shape
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape and, for ``points='mean'``, the mean keypoints.
 
@@ -73,8 +86,6 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         self : PatchFeatures
         """
         X = fit_images(self, X, needs_y=False)
-        if self.size < 1:
-            raise ValueError(f"size must be a positive integer, got {self.size}")
         if self.points is None:
             self.points_ = None
         elif isinstance(self.points, str):
@@ -100,7 +111,7 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, size * size) or (n_samples, K * size * size)
         """
         check_is_fitted(self, "points_")
-        X = validate_data(self, X, dtype=None, reset=False)
+        X = validate_images(self, X, reset=False)
         images = as_images(X, self.image_shape_)
         if self.points_ is None:
             patches = _downscale(images, self.size)[:, None]

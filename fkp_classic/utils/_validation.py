@@ -6,6 +6,7 @@ from sklearn.utils.validation import validate_data
 from ..keypoints import IBUG_68, KAGGLE_15, KeypointLayout
 
 __all__ = [
+    "validate_images",
     "resolve_image_shape",
     "as_images",
     "check_keypoints",
@@ -47,6 +48,31 @@ def resolve_image_shape(n_pixels, image_shape=None):
             f"X has {n_pixels} columns but image_shape={tuple(image_shape)} needs {height * width}"
         )
     return height, width
+
+
+def validate_images(estimator, X, reset=True, **kwargs):
+    """``validate_data`` for flattened images, keeping their dtype, refusing cells that are not numbers.
+
+    An object array (say, from a DataFrame with a None in it) is converted
+    to float64; a cell that is not a finite number is named by row and
+    column instead of failing deep inside a feature extractor.
+    """
+    X = validate_data(estimator, X, dtype=None, reset=reset, **kwargs)
+    if X.dtype.kind in "biuf":
+        return X
+    try:
+        converted = X.astype(np.float64)
+    except (TypeError, ValueError):
+        converted = None
+    if converted is None or not np.isfinite(converted).all():
+        for row, col in np.ndindex(X.shape):
+            try:
+                ok = np.isfinite(float(X[row, col]))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError(f"X row {row} column {col} is {X[row, col]!r}; pixels must be finite numbers")
+    return converted
 
 
 def as_images(X, image_shape):
@@ -152,7 +178,7 @@ With keypoints, also record ``layout_`` and ``mean_shape_`` (:func:`set_keypoint
 
     Returns the validated ``X`` and, when ``needs_y``, the checked ``y``.
     """
-    X = validate_data(estimator, X, dtype=None, ensure_min_features=4)
+    X = validate_images(estimator, X, ensure_min_features=4)
     if needs_y:
         y = check_keypoints(y, len(X))
         set_keypoint_layout(estimator, y)
