@@ -141,7 +141,7 @@ def test_bad_training_files_name_the_problem(tmp_path):
         load_kaggle(header_only)
     keypoints = frame.copy().astype({"nose_tip_x": object})
     keypoints.loc[0, "nose_tip_x"] = "left"
-    with pytest.raises(DataError, match="keypoint columns must be numeric"):
+    with pytest.raises(DataError, match="row 0 column nose_tip_x is .left.; expected a finite number"):
         load_kaggle(_write(tmp_path, keypoints))
     with pytest.raises(DataError, match="holds no training.csv"):
         load_kaggle(_zip_only_test(tmp_path))

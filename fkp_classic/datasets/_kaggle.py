@@ -9,6 +9,7 @@ competition archive holding ``training.zip``, ``test.zip`` and
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,13 @@ __all__ = [
 IMAGE_SIZE = 96
 _N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 _FILES = {"training": "training", "test": "test", "lookup": "IdLookupTable"}
+KEYPOINT_MARGIN = 0.25
+"""How far outside the image a training keypoint may lie, as a fraction of its side.
+
+Real labels reach a little past the frame (a chin below a tight crop:
+faces96 has points at -2.6 and 110 px on 96-pixel faces); anything
+further is a typing or unit error, refused with file, row and column.
+"""
 
 _DESCR = """Kaggle Facial Keypoints Detection training data ({n} faces, {source}).
 data: (n, 9216) uint8 row-major 96x96 grayscale; images: (n, 96, 96);
@@ -70,24 +78,53 @@ def _zip_member(names, stem):
     return None
 
 
+def _open_zip(source, label):
+    """``zipfile.ZipFile`` of ``source``, or a DataError naming ``label`` for a cut-off or corrupt archive."""
+    try:
+        return zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        raise DataError(f"{label} is not a readable zip archive (cut off or corrupt: {exc})") from None
+
+
+def _read_member(zf, member, label):
+    try:
+        return zf.read(member)
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        raise DataError(f"{label}: member {member} cannot be extracted (corrupt archive: {exc})") from None
+
+
 def _read_zip(zf, stem, label):
     member = _zip_member(zf.namelist(), stem)
     if member is None:
         raise DataError(f"{label} holds no {stem}.csv or {stem}.zip (members: {zf.namelist()[:10]})")
+    raw = _read_member(zf, member, label)
     if member.lower().endswith(".zip"):
-        with zipfile.ZipFile(io.BytesIO(zf.read(member))) as inner:
+        with _open_zip(io.BytesIO(raw), f"{label}/{member}") as inner:
             return _read_zip(inner, stem, f"{label}/{member}")
-    with zf.open(member) as fh:
-        return _read_csv(fh, f"{label}/{member}")
+    return _read_csv(io.BytesIO(raw), f"{label}/{member}")
+
+
+def _looks_like_zip(path):
+    """A ``.zip`` name or the zip signature: such a file is read as an archive (and refused as a cut-off one)."""
+    if path.suffix.lower() == ".zip":
+        return True
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
 
 
 def _read_csv(source, label):
     try:
-        return pd.read_csv(source, dtype={"Image": str}), label
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise DataError(f"{label} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{label} is not a readable CSV file: {exc}") from None
+    except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
+        raise DataError(f"{label} is not a readable CSV file: {str(exc).strip()}") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if not frame.columns.is_unique:
+        raise DataError(f"{label} has the column {frame.columns[frame.columns.duplicated()][0]!r} twice")
+    return frame, label
 
 
 def _read_table(path, kind):
@@ -102,12 +139,12 @@ def _read_table(path, kind):
             if candidate.is_file():
                 return _read_table(candidate, kind)
         for archive in sorted(path.glob("*.zip")):
-            with zipfile.ZipFile(archive) as zf:
+            with _open_zip(archive, str(archive)) as zf:
                 if _zip_member(zf.namelist(), stem) is not None:
                     return _read_table(archive, kind)
         raise DataError(f"folder {path} holds no {stem}.csv, {stem}.zip or archive containing them")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+    if _looks_like_zip(path):
+        with _open_zip(path, str(path)) as zf:
             frame, label = _read_zip(zf, stem, str(path))
         return frame, label, path.parent
     frame, label = _read_csv(path, str(path))
@@ -192,6 +229,34 @@ def _parse_images(images, label, chunk=512):
     return out
 
 
+def _numbers(frame, columns, label, integer=False):
+    """The ``columns`` of ``frame`` as float64 (NaN where empty), or a DataError naming row, column and value.
+
+    With ``integer``, every value must be a whole number and none may be missing.
+    """
+    values = np.empty((len(frame), len(columns)))
+    for j, column in enumerate(columns):
+        text = frame[column]
+        parsed = pd.to_numeric(text, errors="coerce")
+        bad = (parsed.isna() & text.notna()) | ~np.isfinite(parsed.fillna(0).to_numpy(np.float64))
+        if integer:
+            bad |= parsed.isna() | (parsed.fillna(0) % 1 != 0)
+        if bad.any():
+            row = int(np.argmax(bad.to_numpy()))
+            what = "a whole number" if integer else "a finite number or empty (missing)"
+            raise DataError(f"{label}: row {row} column {column} is {text.iloc[row]!r}; expected {what}")
+        values[:, j] = parsed.to_numpy(np.float64)
+    return values
+
+
+def _check_unique(values, column, label):
+    """Refuse a repeated id, naming its rows."""
+    seen = pd.Series(values).duplicated(keep=False).to_numpy()
+    if seen.any():
+        rows = np.flatnonzero(values == values[np.argmax(seen)])
+        raise DataError(f"{label}: {column} {values[rows[0]]:g} appears on rows {rows[:5].tolist()}; ids must be unique")
+
+
 def _is_number(token):
     try:
         float(token)
@@ -254,10 +319,19 @@ def load_kaggle(path=None, return_X_y=False):
     frame, label, folder = _read_table(path, "training")
     _require_columns(frame, list(KAGGLE_COLUMNS) + ["Image"], label)
     data = _parse_images(frame["Image"], label)
-    try:
-        target = frame[list(KAGGLE_COLUMNS)].apply(pd.to_numeric, errors="raise").to_numpy(np.float64)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{label}: keypoint columns must be numeric ({exc})") from None
+    target = _numbers(frame, KAGGLE_COLUMNS, label)
+    low, high = -KEYPOINT_MARGIN * IMAGE_SIZE, (1 + KEYPOINT_MARGIN) * IMAGE_SIZE
+    outside = (target < low) | (target > high)
+    if outside.any():
+        row, col = np.argwhere(outside)[0]
+        raise DataError(
+            f"{label}: row {row} column {KAGGLE_COLUMNS[col]} is {target[row, col]:g}, outside the {IMAGE_SIZE}-pixel "
+            f"face (keypoints may lie at most {KEYPOINT_MARGIN:.0%} of its side beyond it: {low:g}..{high:g})"
+        )
+    x_only = np.isnan(target[:, 0::2]) != np.isnan(target[:, 1::2])
+    if x_only.any():
+        row, k = np.argwhere(x_only)[0]
+        raise DataError(f"{label}: row {row} has only one of {KAGGLE_COLUMNS[2 * k]} and {KAGGLE_COLUMNS[2 * k + 1]}")
     if return_X_y:
         return data, target
     groups = load_groups(folder)
@@ -286,20 +360,30 @@ def load_kaggle_test(path=None):
     frame, label, _ = _read_table(path, "test")
     _require_columns(frame, ["ImageId", "Image"], label)
     data = _parse_images(frame["Image"], label)
-    ids = pd.to_numeric(frame["ImageId"], errors="coerce")
-    if ids.isna().any():
-        raise DataError(f"{label}: row {int(np.argmax(ids.isna()))} has a non-numeric ImageId")
-    return Bunch(data=data, images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), image_ids=ids.to_numpy(int))
+    ids = _numbers(frame, ["ImageId"], label, integer=True)[:, 0].astype(np.int64)
+    _check_unique(ids, "ImageId", label)
+    return Bunch(data=data, images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), image_ids=ids)
 
 
 def load_lookup(lookup=None):
     """Load ``IdLookupTable.csv`` (``RowId, ImageId, FeatureName``) from any form, or pass a DataFrame through."""
     if isinstance(lookup, pd.DataFrame):
-        frame, label = lookup, "lookup table"
+        frame, label = lookup.astype({c: str for c in ("RowId", "ImageId") if c in lookup}), "lookup table"
     else:
         frame, label, _ = _read_table(lookup, "lookup")
     _require_columns(frame, ["RowId", "ImageId", "FeatureName"], label)
-    return frame, label
+    if len(frame) == 0:
+        raise DataError(f"{label} has a header but no rows: it asks for no locations")
+    ids = _numbers(frame, ["RowId", "ImageId"], label, integer=True).astype(np.int64)
+    _check_unique(ids[:, 0], "RowId", label)
+    names = frame["FeatureName"]
+    if names.isna().any():
+        raise DataError(f"{label}: row {int(np.argmax(names.isna().to_numpy()))} has an empty FeatureName")
+    pairs = pd.Series(list(zip(ids[:, 1], names))).duplicated().to_numpy()
+    if pairs.any():
+        row = int(np.argmax(pairs))
+        raise DataError(f"{label}: row {row} asks again for ImageId {ids[row, 1]} {names.iloc[row]}")
+    return pd.DataFrame({"RowId": ids[:, 0], "ImageId": ids[:, 1], "FeatureName": names.str.strip().to_numpy()}), label
 
 
 def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, target_names=KAGGLE_COLUMNS):
@@ -326,12 +410,22 @@ def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, tar
     image_ids = np.asarray(image_ids)
     if y_pred.ndim != 2 or y_pred.shape[1] != len(target_names):
         raise ValueError(f"y_pred must have shape (n_images, {len(target_names)}), got {y_pred.shape}")
-    if len(image_ids) != len(y_pred):
-        raise ValueError(f"{len(image_ids)} image_ids for {len(y_pred)} rows of y_pred")
+    if image_ids.ndim != 1 or len(image_ids) != len(y_pred):
+        raise ValueError(f"{image_ids.shape} image_ids for {len(y_pred)} rows of y_pred; give one id per row")
+    if not np.issubdtype(image_ids.dtype, np.integer):
+        whole = np.issubdtype(image_ids.dtype, np.floating) and np.all(np.isfinite(image_ids)) and np.all(image_ids % 1 == 0)
+        if not whole:
+            first = image_ids[0] if len(image_ids) else None
+            raise ValueError(
+                f"image_ids must be whole numbers, as the lookup table's ImageId column is; got dtype "
+                f"{image_ids.dtype} (first id {first!r})"
+            )
+        image_ids = image_ids.astype(np.int64)
     frame, label = load_lookup(lookup)
     row_of = pd.Series(np.arange(len(image_ids)), index=image_ids)
     if not row_of.index.is_unique:
-        raise ValueError("image_ids contain duplicates")
+        repeated = np.unique(image_ids[row_of.index.duplicated()])
+        raise ValueError(f"image_ids contain duplicates (ImageId {', '.join(map(str, repeated[:5]))}): one row per image")
     col_of = pd.Series(np.arange(len(target_names)), index=list(target_names))
     rows = row_of.reindex(frame["ImageId"].to_numpy()).to_numpy()
     cols = col_of.reindex(frame["FeatureName"].to_numpy()).to_numpy()
