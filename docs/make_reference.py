@@ -9,7 +9,7 @@ from pathlib import Path
 import fkp_classic
 
 PUBLIC = ["KeypointRegressor", "CascadeRegressor", "KeypointRidge", "HOGFeatures", "PatchFeatures",
-          "MeanKeypoints", "MeanPatchTemplateSearch", "KeypointDetector", "HOGFaceDetector"]
+          "MeanKeypoints", "MeanPatchTemplateSearch", "KeypointDetector", "HOGFaceDetector", "read_photo"]
 TARGET = Path(__file__).resolve().parent / "reference.md"
 
 

@@ -23,6 +23,7 @@ _LAZY = {
     "KeypointDetector": "photo",
     "HOGFaceDetector": "photo",
     "detect_keypoints": "photo",
+    "read_photo": "photo",
     "load_default_model": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",

@@ -7,8 +7,9 @@ from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
 from ._boxes import box_overlaps, non_max_suppression
 from ._hog_face_detector import HOGFaceDetector
-from ._image import as_gray, as_rgb8
+from ._image import as_gray, as_gray8, as_rgb8
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
+from ._read import MAX_PIXELS, PhotoError, read_photo
 from ._result import Face
 from ._verifier import make_face_verifier, make_framing_verifier
 
@@ -25,7 +26,11 @@ __all__ = [
     "confirmed_boxes",
     "DLIB_FRAMING",
     "as_gray",
+    "as_gray8",
     "as_rgb8",
+    "read_photo",
+    "PhotoError",
+    "MAX_PIXELS",
     "CROP_SIZE",
     "box_frames",
     "frame_boxes",

@@ -9,6 +9,8 @@ point ``x0 + (u + 0.5) * side / CROP_SIZE - 0.5``.
 import numpy as np
 from skimage.transform import resize
 
+from ._image import as_gray
+
 __all__ = ["CROP_SIZE", "box_frames", "frame_boxes", "to_photo", "to_crop", "crop_frames", "reframe"]
 
 CROP_SIZE = 96
@@ -59,7 +61,9 @@ def crop_frames(gray, frames):
     Parameters
     ----------
     gray : ndarray of shape (h, w)
-        Float grayscale photo in [0, 1] (:func:`fkp_classic.photo.as_gray`).
+        Float grayscale photo in [0, 1] (:func:`fkp_classic.photo.as_gray`),
+        or uint8 grayscale (:func:`fkp_classic.photo.as_gray8`); any other
+        photo is converted by :func:`as_gray` first.
     frames : array-like of shape (n, 3)
         ``(x0, y0, side)`` in photo pixels.
 
@@ -69,6 +73,10 @@ def crop_frames(gray, frames):
     frames : ndarray of shape (n, 3)
         The rounded frames, which map the crops' points back exactly.
     """
+    gray = np.asarray(gray)
+    if gray.ndim != 2 or not (gray.dtype == np.uint8 or np.issubdtype(gray.dtype, np.floating)):
+        gray = as_gray(gray)
+    scale = 1.0 if gray.dtype == np.uint8 else 255.0
     frames = np.asarray(frames, dtype=float).reshape(-1, 3)
     corners = np.round(frames[:, :2]).astype(int)
     sides = np.maximum(np.round(frames[:, 2]).astype(int), 8)
@@ -79,7 +87,7 @@ def crop_frames(gray, frames):
         cols = np.clip(np.arange(c0, c0 + n), 0, width - 1)
         region = gray[rows[:, None], cols[None, :]]
         crop = resize(region, (CROP_SIZE, CROP_SIZE), anti_aliasing=n > CROP_SIZE, preserve_range=True)
-        crops[i] = np.clip(np.round(crop * 255), 0, 255).astype(np.uint8).ravel()
+        crops[i] = np.clip(np.round(crop * scale), 0, 255).astype(np.uint8).ravel()
     return crops, np.c_[corners, sides].astype(float)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 from skimage import color
 
-__all__ = ["as_gray", "as_rgb8"]
+__all__ = ["as_gray", "as_gray8", "as_rgb8"]
 
 _INTEGER_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
@@ -70,6 +70,33 @@ def as_gray(image, name="photo"):
     if image.dtype in _INTEGER_RANGES:
         return image.astype(np.float64) / _INTEGER_RANGES[image.dtype]
     return image.astype(np.float64)
+
+
+_RGB_WEIGHTS = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)  # skimage.color.rgb2gray's
+
+
+def as_gray8(image, name="photo", rows=512):
+    """8-bit grayscale of a photo, converted ``rows`` rows at a time: one byte per pixel, for photos of any size.
+
+    The same conversion as :func:`as_gray` (by dtype, alpha dropped), rounded
+    to 0..255, without a full-size floating-point copy: a 100-megapixel
+    photo needs 100 MB here against 800 MB (and 2.4 GB in passing) there.
+
+    Returns
+    -------
+    gray : ndarray of shape (h, w), uint8
+    """
+    image = _checked(image, name)
+    if image.dtype == np.uint8 and image.ndim == 2:
+        return image
+    scale = 255.0 / _INTEGER_RANGES.get(image.dtype, 1.0)
+    out = np.empty(image.shape[:2], dtype=np.uint8)
+    for top in range(0, len(image), rows):
+        block = image[top:top + rows].astype(np.float32)
+        if block.ndim == 3:
+            block = block @ _RGB_WEIGHTS
+        out[top:top + rows] = np.clip(np.rint(block * np.float32(scale)), 0, 255)
+    return out
 
 
 def as_rgb8(image, name="photo"):

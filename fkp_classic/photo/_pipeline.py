@@ -6,14 +6,17 @@ function over it.
 """
 
 import functools
+import os
 
 import numpy as np
+from PIL import Image
 from sklearn.pipeline import Pipeline
 
 from ..keypoints import KAGGLE_15
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_photo
 from ._face_detectors import as_face_detector
-from ._image import as_gray
+from ._image import as_gray, as_gray8
+from ._read import read_photo
 from ._result import Face
 
 __all__ = ["KeypointDetector", "detect_keypoints", "model_layout", "KAGGLE_MEAN_SHAPE"]
@@ -85,6 +88,13 @@ class KeypointDetector:
         Lowest verifier score kept.
     reframe_passes : int, default=2
         Re-crops around the predicted keypoints.
+    max_detect_pixels : int, default=4_000_000
+        Photos larger than this (a 12-megapixel phone photo, say) are
+        searched for faces on a copy downscaled to this many pixels, and
+        handled as 8-bit grayscale; the keypoints still come from crops of
+        the full-resolution photo. Time and memory stay bounded whatever the
+        photo's size; the smallest face found is then ``min_size`` at the
+        downscaled size.
 
     Attributes
     ----------
@@ -104,7 +114,10 @@ class KeypointDetector:
     (15, True)
     """
 
-    def __init__(self, model="default", face_detector="hog", verifier="default", min_score=0.0, reframe_passes=2):
+    def __init__(
+        self, model="default", face_detector="hog", verifier="default", min_score=0.0, reframe_passes=2,
+        max_detect_pixels=4_000_000,
+    ):
         if isinstance(model, str):
             if model != "default":
                 raise ValueError(f"model must be a fitted estimator or 'default', got {model!r}")
@@ -117,6 +130,8 @@ class KeypointDetector:
             raise TypeError(f"model must be a fitted keypoint estimator with predict, got {type(model).__name__}")
         if int(reframe_passes) != reframe_passes or reframe_passes < 0:
             raise ValueError(f"reframe_passes must be a whole number >= 0, got {reframe_passes!r}")
+        if int(max_detect_pixels) != max_detect_pixels or max_detect_pixels < 10_000:
+            raise ValueError(f"max_detect_pixels must be a whole number >= 10000, got {max_detect_pixels!r}")
         shape = getattr(model[-1] if isinstance(model, Pipeline) else model, "image_shape_", None)
         if shape is not None and tuple(shape) != (CROP_SIZE, CROP_SIZE):
             raise ValueError(
@@ -127,27 +142,32 @@ class KeypointDetector:
         self.verifier = verifier
         self.min_score = float(min_score)
         self.reframe_passes = int(reframe_passes)
+        self.max_detect_pixels = int(max_detect_pixels)
         self.layout, self.mean_shape, self._layout_recorded = model_layout(model)
 
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
-                f"min_score={self.min_score}, reframe_passes={self.reframe_passes})")
+                f"min_score={self.min_score}, reframe_passes={self.reframe_passes}, "
+                f"max_detect_pixels={self.max_detect_pixels})")
 
     def detect(self, image, name="photo"):
         """Faces in one photo, largest first.
 
         Parameters
         ----------
-        image : array-like of shape (h, w), (h, w, 3) or (h, w, 4)
-            Gray or RGB(A) photo: uint8, uint16, or float in [0, 1].
+        image : array-like of shape (h, w), (h, w, 3) or (h, w, 4), or path
+            Gray or RGB(A) photo: uint8, uint16, or float in [0, 1]; or a
+            photo file, read by :func:`read_photo`.
         name : str, default="photo"
-            Names the photo in error messages.
+            Names the photo in error messages (a file's path by default).
 
         Returns
         -------
         faces : list of Face
         """
+        if isinstance(image, (str, os.PathLike)):
+            image, name = read_photo(image)[0], str(image)
         return self.detect_batch([image], [name])[0]
 
     def detect_batch(self, images, names=None):
@@ -165,14 +185,32 @@ class KeypointDetector:
             One list per photo, largest face first.
         """
         names = [f"photo {i}" for i in range(len(images))] if names is None else list(names)
-        grays = [as_gray(image, name) for image, name in zip(images, names)]
-        boxes = [np.asarray(self.face_detector(gray), dtype=float).reshape(-1, 4) for gray in grays]
+        grays = [self._gray(image, name) for image, name in zip(images, names)]
+        boxes = [self._boxes(gray) for gray in grays]
         frames = [box_frames(b, self.face_detector.framing) for b in boxes]
         return self._faces(grays, boxes, frames, self.reframe_passes)
 
+    def _gray(self, image, name):
+        """The photo as float grayscale, or as 8-bit grayscale when it is larger than ``max_detect_pixels``."""
+        shape = np.shape(image)
+        if len(shape) >= 2 and shape[0] * shape[1] > self.max_detect_pixels:
+            return as_gray8(image, name)
+        return as_gray(image, name)
+
+    def _boxes(self, gray):
+        """Face boxes in photo pixels, searched on a copy downscaled to ``max_detect_pixels`` if larger."""
+        height, width = gray.shape
+        factor = min(1.0, np.sqrt(self.max_detect_pixels / (height * width)))
+        if factor == 1.0:
+            return np.asarray(self.face_detector(gray), dtype=float).reshape(-1, 4)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        small = np.asarray(Image.fromarray(gray).resize(size, Image.BOX), dtype=np.float64) / 255.0
+        boxes = np.asarray(self.face_detector(small), dtype=float).reshape(-1, 4)
+        return boxes * np.array([width / size[0], height / size[1]] * 2)
+
     def from_boxes(self, image, boxes, name="photo"):
         """Faces from given boxes ``(x, y, w, h)`` (framed with the face detector's framing), as :meth:`detect` would give them."""
-        gray = as_gray(image, name)
+        gray = self._gray(image, name)
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
         return self._faces([gray], [boxes], [box_frames(boxes, self.face_detector.framing)], self.reframe_passes)[0]
 
@@ -195,12 +233,17 @@ class KeypointDetector:
             boxes are the squares the face detector's framing maps to the
             final crops.
         """
-        gray = as_gray(image, name)
+        gray = self._gray(image, name)
         points = self._check_points(np.asarray(points, dtype=float).reshape(len(points), -1))
         return self._faces([gray], [None], [reframe(points, self.mean_shape)], passes - 1, drop=False)[0]
 
     def _check_points(self, points):
         expected = 2 * len(self.mean_shape)
+        if points.ndim != 2:
+            raise ValueError(
+                f"the model ({type(self.model).__name__}) predicts an array of shape {points.shape}, not keypoints "
+                f"(n_faces, {expected})"
+            )
         if points.shape[1] != expected:
             what = "recorded by the model" if self._layout_recorded else "assumed (the model records no layout_)"
             raise ValueError(
@@ -258,8 +301,9 @@ def detect_keypoints(
 
     Parameters
     ----------
-    image : ndarray of shape (h, w), (h, w, 3) or (h, w, 4)
-        Gray or RGB(A) photo of any size: uint8, uint16, or float in [0, 1].
+    image : ndarray of shape (h, w), (h, w, 3) or (h, w, 4), or path
+        Gray or RGB(A) photo of any size: uint8, uint16, or float in [0, 1];
+        or a photo file (:func:`read_photo`).
     model : fitted estimator or "default", default="default"
         None also means the packaged model.
     min_size : int, default=40
