@@ -16,6 +16,14 @@ class UserError(Exception):
     """A mistake of the user's: printed as one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's one error format, ``fkp: error: ...``, for its own mistakes too."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"fkp: error: {message} (see '{self.prog} --help')\n")
+
+
 _progress = None  # the utils.Progress of the running command (made by main: utils imports scikit-learn)
 
 
@@ -66,6 +74,7 @@ def cmd_fit(args):
     params = dict(_parse_param(p) for p in args.param or [])
     try:
         estimator.set_params(**params)
+        estimator._validate_params()  # scikit-learn's declarative check, before any data is read
     except ValueError as exc:
         raise UserError(f"--param: {exc}") from None
     check_writable(args.output, "model file")
@@ -79,6 +88,22 @@ def cmd_fit(args):
     print(f"saved {args.estimator} fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s to {args.output}")
 
 
+def _keypoints(model, X, source):
+    """``model.predict(X)``, refused unless it gives one row of keypoint pairs per face in the model's layout."""
+    from .photo import model_layout
+
+    pred = np.asarray(model.predict(X))
+    layout = model_layout(model)[0]
+    if pred.ndim != 2 or len(pred) != len(X) or pred.shape[1] != 2 * layout.n_keypoints:
+        raise UserError(
+            f"the model in {source} ({type(model).__name__}) predicts an array of shape {pred.shape} for {len(X)} "
+            f"faces, not keypoints: a keypoint model gives ({len(X)}, {2 * layout.n_keypoints})"
+        )
+    if not np.issubdtype(pred.dtype, np.number):
+        raise UserError(f"the model in {source} predicts {pred.dtype} values, not keypoint coordinates")
+    return pred.astype(np.float64)
+
+
 def _predict_test(args):
     from .datasets import load_kaggle_test
     from .utils import check_writable
@@ -87,7 +112,7 @@ def _predict_test(args):
     model = _model(args.model)
     test = load_kaggle_test(args.test)
     _status(f"predicting {len(test.data)} faces")
-    pred = model.predict(test.data)
+    pred = _keypoints(model, test.data, args.model)
     _done()
     return test, pred, model
 
@@ -100,8 +125,6 @@ def cmd_predict(args):
 
     test, pred, model = _predict_test(args)
     columns = model_layout(model)[0].columns
-    if pred.shape[1] != len(columns):
-        raise UserError(f"the model predicts {pred.shape[1]} columns but its layout has {len(columns)}")
     frame = pd.DataFrame(pred, columns=list(columns))
     frame.insert(0, "ImageId", test.image_ids)
     with atomic_write(args.output, "w", newline="") as fh:
@@ -126,8 +149,10 @@ def cmd_evaluate(args):
     model, info = _model(args.model, return_info=True)
     data = load_kaggle(args.data)
     _status(f"predicting {len(data.data)} faces")
-    pred = model.predict(data.data)
+    pred = _keypoints(model, data.data, args.model)
     _done()
+    if pred.shape[1] != data.target.shape[1]:
+        raise UserError(f"the model predicts {pred.shape[1] // 2} keypoints but {args.data} labels {data.target.shape[1] // 2}")
     print(f"RMSE over {len(data.data)} faces: {rmse(data.target, pred):.3f} px")
     seen = info["training_fingerprints"]
     if seen is not None:
@@ -159,7 +184,7 @@ def cmd_show(args):
         except DataError:
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
-    pred = _model(args.model).predict(data.data[:n]) if args.model is not None else None
+    pred = _keypoints(_model(args.model), data.data[:n], args.model) if args.model is not None else None
     fig = face_grid(data.images[:n], None if truth is None else truth[:n], pred)
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
@@ -168,9 +193,7 @@ def cmd_show(args):
 
 
 def cmd_detect(args):
-    from skimage import io
-
-    from .photo import KeypointDetector, as_face_detector
+    from .photo import KeypointDetector, PhotoError, as_face_detector, read_photo
     from .plotting import image_format, save_annotated
     from .utils import atomic_write, check_writable
 
@@ -183,20 +206,28 @@ def cmd_detect(args):
         raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
     face_detector = as_face_detector(args.face_detector, min_size=args.min_size)
     detector = KeypointDetector(_model(args.model), face_detector, verifier, args.min_score)
-    results = {}
-    for path in args.photo:
+    results, failed = {}, []
+    for path in args.photo:  # a bad photo is reported and skipped: the others' results are still written
         try:
-            image = io.imread(path)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read photo {path}: {exc}") from None
-        faces = detector.detect(image, name=path)
+            image, n_frames = read_photo(path)
+            faces = detector.detect(image, name=path)
+        except (PhotoError, ValueError) as exc:
+            failed.append(path)
+            results[path] = {"error": str(exc)}
+            print(f"{path}: not processed: {exc}")
+            continue
         results[path] = [face.to_dict() for face in faces]
-        print(f"{path}: {len(faces)} face(s)")
+        print(f"{path}: {len(faces)} face(s)" + (f" (first of its {n_frames} frames)" if n_frames > 1 else ""))
         if args.output:
             save_annotated(image, faces, args.output if len(args.photo) == 1 else _numbered(args.output, path))
     if args.json:
         with atomic_write(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
+    if len(args.photo) == 1 and failed:
+        raise UserError(results[failed[0]]["error"])
+    if failed:
+        raise UserError(f"{len(failed)} of {len(args.photo)} photo(s) could not be processed ({', '.join(failed[:5])}); "
+                        f"the first: {results[failed[0]]['error']}" + (" (each error is in the JSON)" if args.json else ""))
 
 
 def _numbered(output, photo):
@@ -212,7 +243,7 @@ _MODEL = "model file written by 'fkp fit' (or save_model), or 'default' for the 
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fkp", description="Facial keypoints with classical computer vision.",
         epilog="Every command has --help. Mistakes give one 'fkp: error:' line and exit status 2.",
     )
@@ -251,7 +282,8 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
-    p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads)")
+    p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame); "
+                   "a photo that cannot be read is reported and the others are still done (exit status 2)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
                    "photos, one per photo named <stem>_<photo stem><suffix>")
@@ -276,7 +308,7 @@ def main(argv=None):
     _progress = Progress()
     try:
         args.func(args)
-    except (UserError, DataError, ModelVersionError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (UserError, DataError, ModelVersionError, OSError) as exc:  # OSError: a file that cannot be read or written
         _done()
         print(f"fkp: error: {exc}", file=sys.stderr)
         return 2

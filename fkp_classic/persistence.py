@@ -112,6 +112,11 @@ def load_model(path, return_info=False):
         raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
+    model = payload.get("model")
+    if not (hasattr(model, "predict") or hasattr(model, "decision_function") or callable(model)):
+        raise ModelVersionError(
+            f"{path} holds a {type(model).__name__}, not a fitted model (save an estimator with save_model)"
+        )
     saved = str(payload.get("fkp_classic_version"))
     if not _compatible(saved, __version__):
         raise ModelVersionError(

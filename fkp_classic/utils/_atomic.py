@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary file in the target folder, renamed into place."""
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -35,7 +36,21 @@ def check_writable(path, what="output"):
         raise FileNotFoundError(f"cannot write {what} {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise PermissionError(f"cannot write {what} {path}: folder {folder} is not writable")
+    try:  # the real test (a read-only file system, or root's os.access saying yes to everything)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise _write_error(exc, what, path) from None
     return folder
+
+
+def _write_error(exc, what, path):
+    """The OSError ``exc`` (of a hidden temporary file) restated for the user's ``path``."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    error = type(exc) if type(exc) in (PermissionError, FileNotFoundError) else OSError
+    return error(exc.errno, f"cannot write {what} {path}: {reason}; nothing was written")
 
 
 @contextlib.contextmanager
@@ -63,7 +78,10 @@ def atomic_write(path, mode="w", **open_kwargs):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     folder = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _write_error(exc, "output", path) from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
@@ -73,6 +91,10 @@ def atomic_write(path, mode="w", **open_kwargs):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, file system gone read-only, target turned into a folder...
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise _write_error(exc, "output", path) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
