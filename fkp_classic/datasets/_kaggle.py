@@ -232,18 +232,19 @@ def _parse_images(images, label, chunk=512):
 def _numbers(frame, columns, label, integer=False):
     """The ``columns`` of ``frame`` as float64 (NaN where empty), or a DataError naming row, column and value.
 
-    With ``integer``, every value must be a whole number and none may be missing.
+    With ``integer`` (ids), every value must be a whole number in ``[0, 2**53)`` and none may be missing.
     """
     values = np.empty((len(frame), len(columns)))
     for j, column in enumerate(columns):
         text = frame[column]
         parsed = pd.to_numeric(text, errors="coerce")
         bad = (parsed.isna() & text.notna()) | ~np.isfinite(parsed.fillna(0).to_numpy(np.float64))
-        if integer:
-            bad |= parsed.isna() | (parsed.fillna(0) % 1 != 0)
+        if integer:  # ids: whole, non-negative, exact in float64
+            number = parsed.fillna(-1).to_numpy(np.float64)
+            bad |= (number % 1 != 0) | (number < 0) | (number >= 2**53)
         if bad.any():
             row = int(np.argmax(bad.to_numpy()))
-            what = "a whole number" if integer else "a finite number or empty (missing)"
+            what = "a whole number from 0 to 2**53" if integer else "a finite number or empty (missing)"
             raise DataError(f"{label}: row {row} column {column} is {text.iloc[row]!r}; expected {what}")
         values[:, j] = parsed.to_numpy(np.float64)
     return values
