@@ -46,7 +46,7 @@ def test_alpha_list_selects_per_coordinate():
     y = np.c_[X[:, 0] * 5, rng.normal(size=200)]  # signal; pure noise
     model = KeypointRidge(alpha=[0.01, 1e6]).fit(X, y)
     assert model.alpha_[0] == 0.01 and model.alpha_[1] == 1e6
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="The .alpha. parameter of KeypointRidge must be a float in the range \\(0.0, inf\\)"):
         KeypointRidge(alpha=-1).fit(X, y)
 
 

@@ -8,6 +8,7 @@ competition archive, or a folder holding any of these; with no path, the
 
 from ._kaggle import (
     IMAGE_SIZE,
+    KEYPOINT_MARGIN,
     DataError,
     find_data,
     load_groups,
@@ -35,5 +36,6 @@ __all__ = [
     "HELD_OUT_BACKGROUNDS",
     "make_faces",
     "IMAGE_SIZE",
+    "KEYPOINT_MARGIN",
     "KAGGLE_CORE_KEYPOINTS",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "load_groups",
     "write_submission",
     "IMAGE_SIZE",
+    "KEYPOINT_MARGIN",
 ]
 
 IMAGE_SIZE = 96
