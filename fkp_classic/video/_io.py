@@ -1,0 +1,191 @@
+"""Video files in and out through PyAV (FFmpeg ships inside its wheels)."""
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..utils._atomic import atomic_write
+
+__all__ = ["VideoError", "Video", "read_video", "VideoWriter", "WRITE_FORMATS"]
+
+WRITE_FORMATS = {
+    ".mp4": ("mp4", "libx264"),
+    ".m4v": ("mp4", "libx264"),
+    ".mov": ("mov", "libx264"),
+    ".mkv": ("matroska", "libx264"),
+    ".avi": ("avi", "mpeg4"),
+}
+"""Output suffix -> (container, codec) of :class:`VideoWriter`."""
+
+_STILL_FORMATS = ("image2", "gif")  # and every "*_pipe" demuxer: single pictures, not videos
+
+
+class VideoError(ValueError):
+    """A video file that is missing, unreadable, or not a video."""
+
+
+class Video:
+    """A video file's frames as RGB arrays, decoded one at a time.
+
+    Iterate over it for ``(h, w, 3)`` uint8 frames; it can be iterated
+    more than once (each pass decodes the file again).
+
+    Attributes
+    ----------
+    path : Path
+    fps : float
+        Average frame rate.
+    n_frames : int or None
+        Frames the container announces (None when it does not say).
+    width, height : int
+    duration : float or None
+        Seconds.
+    """
+
+    def __init__(self, path):
+        import av
+
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise VideoError(f"cannot read video {self.path}: it is a folder")
+        if not self.path.is_file():
+            raise VideoError(f"cannot read video {self.path}: no such file")
+        try:
+            with av.open(os.fspath(self.path)) as container:
+                if container.format.name in _STILL_FORMATS or container.format.name.endswith("_pipe"):
+                    raise VideoError(f"{self.path} is a still image ({container.format.name}), not a video; "
+                                     f"use fkp detect for photos")
+                if not container.streams.video:
+                    raise VideoError(f"{self.path} holds no video stream (streams: "
+                                     f"{[s.type for s in container.streams] or 'none'})")
+                stream = container.streams.video[0]
+                self.fps = float(stream.average_rate or stream.guessed_rate or 25)
+                self.n_frames = int(stream.frames) or None
+                self.width, self.height = stream.codec_context.width, stream.codec_context.height
+                self.duration = float(stream.duration * stream.time_base) if stream.duration else None
+        except VideoError:
+            raise
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise VideoError(f"{self.path} is not a video FFmpeg can read ({exc})") from None
+
+    def __repr__(self):
+        return f"Video({str(self.path)!r}, {self.width}x{self.height}, {self.fps:g} fps, {self.n_frames} frames)"
+
+    def __iter__(self):
+        import av
+
+        try:
+            with av.open(os.fspath(self.path)) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                for frame in container.decode(stream):
+                    yield frame.to_ndarray(format="rgb24")
+        except (av.error.FFmpegError, OSError) as exc:
+            raise VideoError(f"{self.path}: decoding failed ({exc})") from None
+
+
+def read_video(path):
+    """Open a video file (any format FFmpeg reads) for frame-by-frame reading.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Video
+        Iterable of ``(h, w, 3)`` uint8 RGB frames, with ``fps``,
+        ``n_frames``, ``width``, ``height``.
+
+    Raises
+    ------
+    VideoError
+        Naming the file, when it is missing, not a video, or unreadable.
+    """
+    return Video(path)
+
+
+class VideoWriter:
+    """Write RGB frames to a video file, atomically (the file appears complete or not at all).
+
+    Parameters
+    ----------
+    path : str or Path
+        Its suffix picks the container and codec (:data:`WRITE_FORMATS`):
+        H.264 in ``.mp4``/``.mov``/``.mkv``, MPEG-4 part 2 in ``.avi``.
+    fps : float
+    quality : int, default=23
+        The H.264 constant rate factor (lower is better and larger).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grey.mp4"
+    >>> with VideoWriter(path, fps=25) as out:
+    ...     for _ in range(10):
+    ...         out.write(np.full((48, 64, 3), 128, np.uint8))
+    >>> sum(1 for _ in read_video(path))
+    10
+    """
+
+    def __init__(self, path, fps, quality=23):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in WRITE_FORMATS:
+            raise VideoError(f"{self.path}: the suffix names no video format written here; use one of "
+                             f"{', '.join(WRITE_FORMATS)}")
+        if not fps > 0:
+            raise VideoError(f"fps must be positive, got {fps!r}")
+        self.fps, self.quality = fps, quality
+        self._format, self._codec = WRITE_FORMATS[suffix]
+        self._file = self._container = self._stream = None
+
+    def __enter__(self):
+        import av
+
+        self._writing = atomic_write(self.path, "wb")
+        self._file = self._writing.__enter__()
+        self._container = av.open(self._file, mode="w", format=self._format)
+        return self
+
+    def write(self, frame):
+        """Append one ``(h, w, 3)`` uint8 RGB frame (every frame must have the first one's size)."""
+        import av
+
+        frame = np.ascontiguousarray(frame, dtype=np.uint8)
+        if self._stream is None:
+            height, width = frame.shape[:2]
+            rate = Fraction(self.fps).limit_denominator(1001)
+            self._stream = self._container.add_stream(self._codec, rate=rate)
+            self._stream.width, self._stream.height = width + width % 2, height + height % 2  # yuv420p: even sides
+            self._stream.pix_fmt = "yuv420p"
+            if self._codec == "libx264":
+                self._stream.options = {"crf": str(self.quality), "preset": "veryfast"}
+            self._size = frame.shape[:2]
+        if frame.shape[:2] != self._size:
+            raise VideoError(f"{self.path}: frame of size {frame.shape[1]}x{frame.shape[0]} after frames of "
+                             f"{self._size[1]}x{self._size[0]}")
+        if frame.shape[0] % 2 or frame.shape[1] % 2:
+            frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
+        for packet in self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+            self._container.mux(packet)
+
+    def __exit__(self, kind, error, trace):
+        if error is None and self._stream is None:
+            error = VideoError(f"{self.path}: no frame was written")
+        try:
+            if error is None:
+                for packet in self._stream.encode():  # flush the encoder's delayed frames
+                    self._container.mux(packet)
+            self._container.close()
+        except Exception as exc:  # noqa: BLE001 - whatever FFmpeg raised, the file must not be kept
+            error = error or VideoError(f"cannot write video {self.path}: {exc}")
+        if error is None:
+            self._writing.__exit__(None, None, None)  # the complete file replaces the target
+            return False
+        self._writing.__exit__(type(error), error, error.__traceback__)  # removes the temporary file
+        if kind is None:
+            raise error
+        return False

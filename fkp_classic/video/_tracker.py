@@ -1,0 +1,256 @@
+"""Faces tracked through the frames of a video: detect once, refine from the last frame's points, smooth."""
+
+import numbers
+
+import numpy as np
+
+from ..photo._boxes import box_overlaps
+from ..photo._crop import box_frames, crop_frames, frame_boxes, reframe
+from ..photo._face_detectors import as_face_detector
+from ..photo._pipeline import KeypointDetector
+from ..photo._result import Face
+from ._face_smoother import AlphaBetaFilter, FaceSmoother
+from ._one_euro import OneEuroFilter
+
+__all__ = ["FaceTracker", "track_video"]
+
+
+class _Track:
+    """One followed face: its id, last raw points, smoothing state, last verifier score."""
+
+    def __init__(self, track_id, points, score, checked_at, smoother):
+        self.id = track_id
+        self.points = points
+        self.score = score
+        self.checked_at = checked_at
+        self.smoother = smoother
+
+
+def _spread(points):
+    """RMS distance of each face's points ``(n, 2K)`` to their centroid: the face's size."""
+    pts = points.reshape(len(points), -1, 2)
+    return np.sqrt(((pts - pts.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1))
+
+
+class FaceTracker:
+    """Faces and their keypoints through a video, each with a stable track id.
+
+    The first frame (and any frame with no face followed) goes through the
+    photo pipeline (:class:`fkp_classic.photo.KeypointDetector`: face
+    detector, crops, keypoints, verifier). On the next frames each face's
+    crop is framed around its previous keypoints (:func:`reframe`) and the
+    keypoint model refines from there, one model call for all faces: no
+    face detector. A face is lost when its keypoints jump in size or leave
+    the frame, or when the verifier, run on it every ``check_every``
+    frames, scores it below ``min_score``; the face detector then runs at
+    once, and every ``detect_every`` frames anyway for faces that came in.
+    The points given out are smoothed over time per face by a
+    :class:`FaceSmoother` (the head's pose through a constant-velocity
+    filter, the shape through a One Euro filter); the next frame's crop
+    follows the raw points, so smoothing never delays tracking.
+
+    Parameters
+    ----------
+    model, face_detector, verifier, min_score
+        As for :class:`fkp_classic.photo.KeypointDetector` (the packaged
+        parts by default).
+    min_size : int, default=40
+        Smallest face searched, in pixels (for a face detector given by name).
+    detect_every : int, default=60
+        Frames between two runs of the face detector while faces are
+        followed (it also runs on every frame with none followed, and
+        whenever a face is lost).
+    check_every : int, default=10
+        Frames between two verifier checks of a followed face.
+    smooth : bool, default=True
+        Smooth the points over time; False gives the raw tracked points.
+    min_cutoff : float, default=0.5
+        One Euro cutoff (Hz) of the face's shape when still: lower is smoother.
+    beta : float, default=1.0
+        One Euro speed coefficient of the shape (per face size per second):
+        higher follows fast expressions with less lag.
+    pose_alpha, pose_beta : float, default=0.6, 0.2
+        Gains of the pose's constant-velocity filter, per frame
+        (:class:`AlphaBetaFilter`): lower is smoother.
+    max_faces : int or None, default=None
+        Follow at most this many faces (the largest new ones first).
+    fps : float, default=30.0
+        Frame rate assumed for frames that come without times.
+
+    Attributes
+    ----------
+    n_detections : int
+        Frames on which the face detector ran since the last :meth:`reset`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from fkp_classic.video import FaceTracker
+    >>> photo = data.astronaut()
+    >>> frames = [np.roll(photo, shift, axis=1) for shift in range(0, 10, 2)]   # the camera pans
+    >>> tracker = FaceTracker(min_score=1.0)
+    >>> tracks = [faces for _, _, faces in tracker.track(frames)]
+    >>> [len(faces) for faces in tracks], {face.track_id for faces in tracks for face in faces}
+    ([1, 1, 1, 1, 1], {0})
+    """
+
+    def __init__(
+        self, model="default", face_detector="hog", verifier="default", min_score=0.0, min_size=40, detect_every=60,
+        check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2, max_faces=None, fps=30.0,
+    ):
+        for name, value, low in (("detect_every", detect_every, 1), ("check_every", check_every, 1)):
+            if not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+        if max_faces is not None and (not isinstance(max_faces, numbers.Integral) or max_faces < 1):
+            raise ValueError(f"max_faces must be None or a whole number >= 1, got {max_faces!r}")
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps!r}")
+        OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # check them
+        if isinstance(face_detector, str):
+            face_detector = as_face_detector(face_detector, min_size=min_size)
+        self.detector = KeypointDetector(model, face_detector, verifier, min_score)
+        self.detect_every, self.check_every = int(detect_every), int(check_every)
+        self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
+        self.pose_alpha, self.pose_beta = float(pose_alpha), float(pose_beta)
+        self.max_faces, self.fps = max_faces, float(fps)
+        self.reset()
+
+    def reset(self):
+        """Forget every face: the next frame starts afresh (a new video, a cut)."""
+        self._tracks = []
+        self._next_id = 0
+        self._index = 0
+        self._detected_at = None
+        self.n_detections = 0
+
+    @property
+    def layout(self):
+        """The keypoint layout every face carries (the model's)."""
+        return self.detector.layout
+
+    def track(self, frames, fps=None):
+        """Follow faces through ``frames``; yields ``(index, time_s, faces)`` per frame.
+
+        Parameters
+        ----------
+        frames : iterable of array-like
+            Frames as :meth:`update` takes them: a :class:`Video`, a list,
+            a webcam loop, photos of a folder.
+        fps : float, optional
+            Frame rate for the times; default: ``frames.fps`` if it has
+            one (a :class:`Video` does), else the tracker's ``fps``.
+        """
+        fps = float(fps or getattr(frames, "fps", None) or self.fps)
+        for index, frame in enumerate(frames):
+            time_s = index / fps
+            yield index, time_s, self.update(frame, time_s, name=f"frame {index}")
+
+    def update(self, frame, time_s=None, name="frame"):
+        """The faces of the next frame, in track id order.
+
+        Parameters
+        ----------
+        frame : array-like of shape (h, w) or (h, w, 3)
+            Gray or RGB: uint8, uint16, or float in [0, 1].
+        time_s : float, optional
+            The frame's time in seconds (must increase); default: its index / ``fps``.
+        name : str, default="frame"
+            Names the frame in error messages.
+
+        Returns
+        -------
+        faces : list of Face
+            Each with ``track_id``, ``box`` and ``points`` in frame pixels,
+            and the verifier's last ``score`` of that face.
+        """
+        time_s = self._index / self.fps if time_s is None else float(time_s)
+        kd = self.detector
+        gray = kd._gray(frame, name)
+        lost = self._follow(gray)
+        due = self._detected_at is None or self._index - self._detected_at >= self.detect_every
+        if not self._tracks or lost or due:
+            self._detect(gray)
+        faces = [self._output(track, time_s) for track in self._tracks]
+        self._index += 1
+        return faces
+
+    def _follow(self, gray):
+        """Refine every followed face from its last points; drop the lost ones. Returns whether any was lost."""
+        if not self._tracks:
+            return False
+        kd = self.detector
+        before = np.stack([t.points for t in self._tracks])
+        after = kd._predict([gray], [reframe(before, kd.mean_shape)])[0]
+        ratio = _spread(after) / np.maximum(_spread(before), 1e-9)
+        centre = after.reshape(len(after), -1, 2).mean(axis=1)
+        height, width = gray.shape
+        suspect = (ratio < 0.67) | (ratio > 1.5) | (centre < 0).any(axis=1) | (centre[:, 0] > width) | (centre[:, 1] > height)
+        due = np.array([self._index - t.checked_at >= self.check_every for t in self._tracks]) | suspect
+        keep = ~suspect
+        if kd.verifier is not None and due.any():
+            crops, _ = crop_frames(gray, reframe(after[due], kd.mean_shape))
+            scores = np.asarray(kd.verifier.decision_function(crops), dtype=float)
+            for i, score in zip(np.flatnonzero(due), scores):
+                self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
+                keep[i] = score >= kd.min_score
+        for track, points in zip(self._tracks, after):
+            track.points = points
+        self._tracks = [t for t, k in zip(self._tracks, keep) if k]
+        self._drop_duplicates()
+        return not keep.all()
+
+    def _detect(self, gray):
+        """Run the photo pipeline on the frame; start a track for every face not already followed."""
+        kd = self.detector
+        self._detected_at = self._index
+        self.n_detections += 1
+        boxes = kd._boxes(gray)
+        found = kd._faces([gray], [boxes], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes)[0]
+        if not found:
+            return
+        new = np.stack([face.points.ravel() for face in found])
+        if self._tracks:
+            followed = np.stack([t.points for t in self._tracks])
+            iou, _ = box_overlaps(self._boxes(new), self._boxes(followed))
+            new_faces = [f for f, overlap in zip(found, iou.max(axis=1)) if overlap <= 0.3]
+        else:
+            new_faces = found
+        for face in new_faces:  # largest first, as the pipeline gives them
+            if self.max_faces is not None and len(self._tracks) >= self.max_faces:
+                break
+            smoother = FaceSmoother(kd.mean_shape, self.min_cutoff, self.beta, self.pose_alpha, self.pose_beta) \
+                if self.smooth else None
+            self._tracks.append(_Track(self._next_id, face.points.ravel(), face.score, self._index, smoother))
+            self._next_id += 1
+
+    def _drop_duplicates(self):
+        """Two tracks that converged on one face: keep the older."""
+        if len(self._tracks) < 2:
+            return
+        iou, _ = box_overlaps(*(self._boxes(np.stack([t.points for t in self._tracks])),) * 2)
+        np.fill_diagonal(iou, 0)
+        keep = [i for i in range(len(self._tracks)) if not (iou[i, :i] > 0.5).any()]
+        self._tracks = [self._tracks[i] for i in keep]
+
+    def _boxes(self, points):
+        """Square boxes ``(x, y, w, h)`` of faces from their points (the face detector's framing)."""
+        return frame_boxes(reframe(points, self.detector.mean_shape), self.detector.face_detector.framing)
+
+    def _output(self, track, time_s):
+        points = track.points.reshape(-1, 2)
+        if track.smoother is not None:
+            points = track.smoother(time_s, points)
+        box = self._boxes(points.ravel()[None])[0]
+        return Face(box, points, self.layout.names, track.score, track_id=track.id)
+
+
+def track_video(path, **params):
+    """Follow the faces of a video file: ``(index, time_s, faces)`` per frame.
+
+    ``params`` go to :class:`FaceTracker`; the file is read by :func:`read_video`.
+    """
+    from ._io import read_video
+
+    video = read_video(path)
+    return FaceTracker(**params).track(video)
