@@ -1,7 +1,8 @@
-"""The ``fkp`` command line: fit, predict, submit, evaluate, show, detect."""
+"""The ``fkp`` command line: fit, predict, submit, evaluate, show, detect, track."""
 
 import argparse
 import ast
+import contextlib
 import json
 import sys
 
@@ -230,6 +231,67 @@ def cmd_detect(args):
                         f"the first: {results[failed[0]]['error']}" + (" (each error is in the JSON)" if args.json else ""))
 
 
+def cmd_track(args):
+    import csv
+
+    from .photo import as_face_detector
+    from .plotting import draw_faces
+    from .utils import atomic_write, check_writable
+    from .video import FaceTracker, VideoWriter, read_video
+
+    if not (args.output or args.csv):
+        raise UserError("nothing to write: give -o annotated.mp4 and/or --csv points.csv")
+    for out in filter(None, (args.output, args.csv)):
+        check_writable(out)
+    writer = VideoWriter(args.output, fps=25) if args.output else None  # refuses an unknown suffix now
+    if args.min_size < 8:
+        raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
+    for name in ("detect_every", "check_every"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    video = read_video(args.video)
+    tracker = FaceTracker(
+        _model(args.model), as_face_detector(args.face_detector, min_size=args.min_size),
+        min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
+        smooth=not args.no_smoothing, max_faces=args.max_faces,
+    )
+    names = tracker.layout.names
+    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
+        f"{n}_{axis}" for n in names for axis in ("x", "y")]
+    total = f"/{video.n_frames}" if video.n_frames else ""
+    with contextlib.ExitStack() as stack:
+        table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
+        if table:
+            table.writerow(header)
+        if writer:
+            writer.fps = video.fps
+            stack.enter_context(writer)
+        n_frames = n_faces = 0
+        frames_with_face = 0
+        for index, time_s, faces in tracker.track(_keep(video)):
+            n_frames, n_faces = n_frames + 1, n_faces + len(faces)
+            frames_with_face += bool(faces)
+            for face in faces:
+                if table:
+                    table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                                   + [f"{v:.2f}" for v in face.points.ravel()])
+            if writer:
+                writer.write(np.asarray(draw_faces(_keep.frame, faces, legend=False)))
+            _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
+    _done()
+    ids = tracker._next_id
+    print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
+          f"{ids} track(s); face detector run on {tracker.n_detections} frames"
+          + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
+
+
+def _keep(frames):
+    """Yield the frames, keeping the current one as ``_keep.frame`` (to draw on after tracking it)."""
+    for frame in frames:
+        _keep.frame = frame
+        yield frame
+
+
 def _numbered(output, photo):
     from pathlib import Path
 
@@ -295,6 +357,23 @@ def build_parser():
                    help="lowest face-verifier score kept (default 0; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
     p.set_defaults(func=cmd_detect)
+    p = sub.add_parser("track", help="follow faces and keypoints through a video",
+                       description="Follow faces through a video: keypoints refined from frame to frame, the face "
+                                   "detector run only now and then, points smoothed over time.")
+    p.add_argument("video", help="video file (any format FFmpeg reads)")
+    p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
+    p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
+                   "per keypoint; one row per frame and face")
+    p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
+    p.add_argument("--min-size", type=int, default=40, help="smallest face searched, in pixels (default 40)")
+    p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog", help="face detector (default hog)")
+    p.add_argument("--min-score", type=float, default=0.0, help="lowest verifier score of a face kept (default 0)")
+    p.add_argument("--detect-every", type=int, default=60,
+                   help="frames between face detector runs while faces are followed (default 60)")
+    p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")
+    p.add_argument("--max-faces", type=int, default=None, help="follow at most this many faces")
+    p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
+    p.set_defaults(func=cmd_track)
     return parser
 
 
