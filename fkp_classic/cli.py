@@ -268,7 +268,7 @@ def cmd_track(args):
             stack.enter_context(writer)
         n_frames = n_faces = 0
         frames_with_face = 0
-        for index, time_s, faces in tracker.track(_keep(video)):
+        for index, time_s, faces in tracker.track(_keep(video), fps=video.fps):
             n_frames, n_faces = n_frames + 1, n_faces + len(faces)
             frames_with_face += bool(faces)
             for face in faces:

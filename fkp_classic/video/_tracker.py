@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ..photo._boxes import box_overlaps
-from ..photo._crop import box_frames, crop_frames, frame_boxes, reframe
+from ..photo._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
 from ..photo._face_detectors import as_face_detector
 from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
@@ -24,6 +24,14 @@ class _Track:
         self.score = score
         self.checked_at = checked_at
         self.smoother = smoother
+        self.look = None
+
+
+def _looks(crops):
+    """Each 96x96 crop as a zero-mean, unit-norm 24x24 thumbnail: what the face looks like, cheaply."""
+    thumbs = crops.reshape(len(crops), 24, 4, 24, 4).mean(axis=(2, 4)).reshape(len(crops), -1)
+    thumbs = thumbs - thumbs.mean(axis=1, keepdims=True)
+    return thumbs / np.maximum(np.linalg.norm(thumbs, axis=1, keepdims=True), 1e-9)
 
 
 def _spread(points):
@@ -42,8 +50,9 @@ class FaceTracker:
     keypoint model refines from there, one model call for all faces: no
     face detector. A face is lost when its keypoints jump in size or leave
     the frame, or when the verifier, run on it every ``check_every``
-    frames, scores it below ``min_score``; the face detector then runs at
-    once, and every ``detect_every`` frames anyway for faces that came in.
+    frames or at once when its crop stops looking like the last one (a
+    cut, an occlusion), scores it below ``min_score``; the face detector
+    then runs at once, and every ``detect_every`` frames anyway for faces that came in.
     The points given out are smoothed over time per face by a
     :class:`FaceSmoother` (the head's pose through a constant-velocity
     filter, the shape through a One Euro filter); the next frame's crop
@@ -181,11 +190,15 @@ class FaceTracker:
             return False
         kd = self.detector
         before = np.stack([t.points for t in self._tracks])
-        after = kd._predict([gray], [reframe(before, kd.mean_shape)])[0]
+        crops, frames = crop_frames(gray, reframe(before, kd.mean_shape))
+        after = to_photo(kd._check_points(np.asarray(kd.model.predict(crops), dtype=float)), frames)
+        looks = _looks(crops)
+        alike = np.array([1.0 if t.look is None else float(t.look @ look) for t, look in zip(self._tracks, looks)])
         ratio = _spread(after) / np.maximum(_spread(before), 1e-9)
         centre = after.reshape(len(after), -1, 2).mean(axis=1)
         height, width = gray.shape
         suspect = (ratio < 0.67) | (ratio > 1.5) | (centre < 0).any(axis=1) | (centre[:, 0] > width) | (centre[:, 1] > height)
+        suspect |= alike < 0.7  # consecutive frames of a followed face: 0.97 and above on the real clip
         due = np.array([self._index - t.checked_at >= self.check_every for t in self._tracks]) | suspect
         keep = ~suspect
         if kd.verifier is not None and due.any():
@@ -194,8 +207,8 @@ class FaceTracker:
             for i, score in zip(np.flatnonzero(due), scores):
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
                 keep[i] = score >= kd.min_score
-        for track, points in zip(self._tracks, after):
-            track.points = points
+        for track, points, look in zip(self._tracks, after, looks):
+            track.points, track.look = points, look
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
         self._drop_duplicates()
         return not keep.all()

@@ -1,0 +1,136 @@
+"""Faces in video: the tracker, its smoothing filters, video files and fkp track."""
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from conftest import ROOT
+from fkp_classic.cli import main
+from fkp_classic.evaluation import moving_face_sequence, tracking_errors
+from fkp_classic.video import FaceTracker, OneEuroFilter, VideoError, VideoWriter, read_video
+from fkp_classic.video._face_smoother import AlphaBetaFilter
+
+DATA = ROOT.parent / "shared" / "data"
+CLIP = DATA / "video" / "0553_01_006_donald_trump.avi"
+needs_clip = pytest.mark.skipif(not CLIP.is_file(), reason=f"the real clip is not at {CLIP}")
+needs_frames = pytest.mark.skipif(not (DATA / "frames" / "frames.csv").is_file(), reason="frames not found")
+
+
+def test_one_euro_filter_holds_still_points_and_follows_motion():
+    rng = np.random.default_rng(0)
+    t = np.arange(100) / 25
+    noisy = 50 + rng.normal(0, 1, (100, 1, 2))
+    still = OneEuroFilter(min_cutoff=0.5, beta=1.0)
+    out = np.array([still(ti, p, scale=30) for ti, p in zip(t, noisy)])
+    assert out[50:].std() < 0.5 * noisy[50:].std()  # jitter removed
+    ramp = np.stack([60 * t, 0 * t], axis=1)[:, None, :]  # 2 face sizes per second
+    lag = {}
+    for beta in (0.1, 1.0):
+        moving = OneEuroFilter(min_cutoff=0.5, beta=beta)
+        lag[beta] = np.abs(np.array([moving(ti, p, scale=30) for ti, p in zip(t, ramp)])[-1] - ramp[-1]).max()
+    assert lag[1.0] < 3 and lag[1.0] < 0.35 * lag[0.1]  # the cutoff rises with speed: little lag
+    with pytest.raises(ValueError, match="times must increase"):
+        still(t[-1], noisy[0])
+
+
+def test_alpha_beta_filter_catches_up_with_steady_motion():
+    f = AlphaBetaFilter(0.6, 0.2)
+    out = [f(t / 25, np.array([3.0 * t, -2.0 * t])) for t in range(60)]
+    np.testing.assert_allclose(out[-1], [3.0 * 59, -2.0 * 59], atol=1e-6)  # no lag once settled
+    with pytest.raises(ValueError, match="alpha must be in"):
+        AlphaBetaFilter(alpha=0)
+
+
+@needs_frames
+def test_a_synthetic_sequence_is_tracked_within_tolerance():
+    from fkp_classic.datasets import load_frames
+
+    frames = load_frames(DATA / "frames", gray=False, limit=1)
+    clip, truth = moving_face_sequence(frames.images[0], frames.keypoints[0], 40, random_state=3)
+    assert clip.shape[0] == 40 and truth.shape == (40, 30)
+    results = {}
+    for smooth in (False, True):
+        tracker = FaceTracker(smooth=smooth)
+        tracked = [faces for _, _, faces in tracker.track(clip, fps=25)]
+        assert all(len(faces) == 1 and faces[0].track_id == 0 for faces in tracked)  # never lost
+        assert tracker.n_detections == 1  # the detector ran on the first frame only
+        pred = np.array([faces[0].points.ravel() for faces in tracked])
+        results[smooth] = tracking_errors(truth, pred)
+    nme, jitter = results[True]
+    assert nme.max() < 0.10 and nme.mean() < 0.07
+    assert jitter < 0.7 * results[False][1]
+
+
+def test_a_face_leaving_and_coming_back_is_detected_again():
+    photo = data.astronaut()
+    empty = np.full_like(photo, 128)
+    frames = [photo] * 3 + [empty] * 3 + [photo] * 3
+    tracker = FaceTracker(min_score=1.0)
+    found = [faces for _, _, faces in tracker.track(frames)]
+    assert [len(f) for f in found] == [1, 1, 1, 0, 0, 0, 1, 1, 1]
+    assert {f[0].track_id for f in found[:3]} == {0} and {f[0].track_id for f in found[6:]} == {1}
+    np.testing.assert_allclose(found[7][0].points, found[1][0].points, atol=3)
+
+
+def test_two_faces_keep_distinct_ids():
+    photo = data.astronaut()
+    pair = np.concatenate([photo, photo[:, ::-1]], axis=1)  # her and her mirror image, side by side
+    frames = [np.roll(pair, shift, axis=0) for shift in range(0, 12, 2)]
+    tracker = FaceTracker(min_score=1.0)
+    tracked = [sorted(faces, key=lambda f: f.track_id) for _, _, faces in tracker.track(frames)]
+    assert all(len(faces) == 2 for faces in tracked)
+    assert {tuple(f.track_id for f in faces) for faces in tracked} == {(0, 1)}
+    sides = np.array([[f.points[:, 0].mean() > 512 for f in faces] for faces in tracked])
+    assert (sides == sides[0]).all() and sides[0].sum() == 1  # each id stays on its own face
+    moved = np.array([faces[0].points[:, 1].mean() for faces in tracked])
+    assert np.all(np.diff(moved) > 0.5)  # and follows it down
+
+
+def test_video_files_are_written_atomically_and_read_back(tmp_path):
+    path = tmp_path / "out.mp4"
+    with VideoWriter(path, fps=25) as out:
+        for i in range(12):
+            out.write(np.full((61, 80, 3), 20 * i, np.uint8))  # odd height: padded for yuv420p
+    video = read_video(path)
+    frames = list(video)
+    assert len(frames) == 12 and frames[0].shape == (62, 80, 3) and video.fps == 25
+    assert abs(float(frames[5].mean()) - 100) < 3
+    with pytest.raises(RuntimeError, match="stop"):
+        with VideoWriter(tmp_path / "half.mp4", fps=25) as out:
+            out.write(np.zeros((32, 32, 3), np.uint8))
+            raise RuntimeError("stop")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # nothing half-written left
+    with pytest.raises(VideoError, match="the suffix names no video format"):
+        VideoWriter(tmp_path / "out.gif", fps=25)
+
+
+@needs_clip
+def test_fkp_track_writes_the_documented_csv_and_a_playable_video(tmp_path, capsys):
+    out, table = tmp_path / "annotated.mp4", tmp_path / "points.csv"
+    assert main(["track", str(CLIP), "-o", str(out), "--csv", str(table)]) == 0
+    assert "201 frames, a face on 201 (100%)" in capsys.readouterr().out
+    rows = list(csv.reader(table.open()))
+    from fkp_classic.keypoints import KAGGLE_NAMES
+
+    assert rows[0] == ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
+        f"{n}_{a}" for n in KAGGLE_NAMES for a in ("x", "y")]
+    assert len(rows) == 202 and [r[0] for r in rows[1:4]] == ["0", "1", "2"] and rows[2][1] == "0.040"
+    video = read_video(out)
+    assert (video.width, video.height) == (320, 240) and sum(1 for _ in video) == 201
+
+
+def test_fkp_track_names_bad_videos_in_one_line(tmp_path, capsys):
+    Image.fromarray(data.astronaut()).save(tmp_path / "photo.png")
+    (tmp_path / "notes.mp4").write_text("not a video")
+    cases = [(tmp_path / "none.mp4", "no such file"), (tmp_path / "photo.png", "is a still image"),
+             (tmp_path / "notes.mp4", "is not a video FFmpeg can read"), (tmp_path, "it is a folder")]
+    for path, message in cases:
+        assert main(["track", str(path), "--csv", str(tmp_path / "p.csv")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("fkp: error:") == 1 and message in err and "Traceback" not in err
+    assert main(["track", str(tmp_path / "none.mp4")]) == 2
+    assert "nothing to write" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
