@@ -62,7 +62,13 @@ class FaceTracker:
     ----------
     model, face_detector, verifier, min_score
         As for :class:`fkp_classic.photo.KeypointDetector` (the packaged
-        parts by default).
+        parts by default): ``min_score`` is what a new face needs.
+    keep_score : float, optional
+        A followed face is dropped when the verifier scores it below this;
+        default ``min_score - 0.5``: a face followed from frame to frame
+        needs less evidence than a new one (hysteresis), so a borderline
+        face (large, turned, half out of the frame) is not dropped and
+        found again by turns.
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
     detect_every : int, default=60
@@ -105,7 +111,8 @@ class FaceTracker:
     """
 
     def __init__(
-        self, model="default", face_detector="hog", verifier="default", min_score=0.0, min_size=40, detect_every=60,
+        self, model="default", face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
+        detect_every=60,
         check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2, max_faces=None, fps=30.0,
     ):
         for name, value, low in (("detect_every", detect_every, 1), ("check_every", check_every, 1)):
@@ -120,6 +127,7 @@ class FaceTracker:
             face_detector = as_face_detector(face_detector, min_size=min_size)
         self.detector = KeypointDetector(model, face_detector, verifier, min_score)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
+        self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
         self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
         self.pose_alpha, self.pose_beta = float(pose_alpha), float(pose_beta)
         self.max_faces, self.fps = max_faces, float(fps)
@@ -206,7 +214,7 @@ class FaceTracker:
             scores = np.asarray(kd.verifier.decision_function(crops), dtype=float)
             for i, score in zip(np.flatnonzero(due), scores):
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
-                keep[i] = score >= kd.min_score
+                keep[i] = score >= self.keep_score
         for track, points, look in zip(self._tracks, after, looks):
             track.points, track.look = points, look
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
