@@ -9,7 +9,8 @@ from pathlib import Path
 import fkp_classic
 
 PUBLIC = ["KeypointRegressor", "CascadeRegressor", "KeypointRidge", "HOGFeatures", "PatchFeatures",
-          "MeanKeypoints", "MeanPatchTemplateSearch", "KeypointDetector", "HOGFaceDetector", "read_photo"]
+          "MeanKeypoints", "MeanPatchTemplateSearch", "KeypointDetector", "HOGFaceDetector", "read_photo",
+          "FaceTracker"]
 TARGET = Path(__file__).resolve().parent / "reference.md"
 
 

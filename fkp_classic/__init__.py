@@ -24,6 +24,7 @@ _LAZY = {
     "HOGFaceDetector": "photo",
     "detect_keypoints": "photo",
     "read_photo": "photo",
+    "FaceTracker": "video",
     "load_default_model": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",

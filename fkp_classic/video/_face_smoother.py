@@ -27,7 +27,7 @@ class AlphaBetaFilter:
     --------
     >>> f = AlphaBetaFilter(alpha=0.5, beta=0.1)
     >>> [round(float(f(t, np.array([2.0 * t]))[0]), 2) for t in range(5)]  # catches up with steady motion
-    [0.0, 1.0, 2.6, 4.54, 6.59]
+    [0.0, 1.0, 2.6, 4.54, 6.66]
     """
 
     def __init__(self, alpha=0.6, beta=0.2):
