@@ -49,6 +49,7 @@ from fkp_classic.photo import (  # noqa: E402
 from fkp_classic.utils import atomic_write  # noqa: E402
 from train_face_detector import train as train_photo_parts  # noqa: E402
 from peers import dlib_status  # noqa: E402
+from report import add_output_arguments, output_folder  # noqa: E402
 
 FAILURE_NME = 0.10
 OURS = "detect_keypoints (HOG detector + face verifier, ours)"
@@ -63,13 +64,9 @@ def main():
     parser.add_argument("--canvases", type=int, default=20, help="multi-face canvases per fold (default 20)")
     parser.add_argument("--limit-folds", type=int, default=None, help="run only the first N folds (quick look)")
     parser.add_argument("--people", type=int, default=None, help="use only the first N people (quick look)")
-    parser.add_argument("--out", default=None, help="run folder (default benchmarks/runs/<time>)")
-    parser.add_argument("--publish", action="store_true", help="write to benchmarks/results/")
+    add_output_arguments(parser)
     args = parser.parse_args()
-    here = Path(__file__).resolve().parent
-    out = Path(args.out) if args.out else (
-        here / "results" if args.publish else here / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S"))
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args)
     data = Path(args.data)
     frames = load_frames(data / "frames", gray=False)
     if args.people:

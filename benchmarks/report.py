@@ -1,6 +1,7 @@
 """Benchmark output: markdown tables, the JSON record and the PNG figures."""
 
 import json
+from pathlib import Path
 
 import matplotlib
 
@@ -152,3 +153,21 @@ def figure_faces(images, y_true, y_pred, title, path, n_each=6):
     fig.axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10)
     _save(fig, path)
+
+
+def add_output_arguments(parser):
+    """The ``--out`` and ``--publish`` options every benchmark script takes."""
+    parser.add_argument("--out", default=None, help="run folder (default benchmarks/runs/<time>)")
+    parser.add_argument("--publish", action="store_true", help="write to benchmarks/results/")
+
+
+def output_folder(args):
+    """The folder a run writes to (made if missing): ``--out``, benchmarks/results with ``--publish``, else a new run folder."""
+    from datetime import datetime
+
+    here = Path(__file__).resolve().parent
+    out = Path(args.out) if args.out else (
+        here / "results" if args.publish else here / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+

@@ -33,7 +33,6 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +48,7 @@ from fkp_classic.photo import KeypointDetector  # noqa: E402
 from fkp_classic.utils import atomic_write  # noqa: E402
 from fkp_classic.video import FaceTracker, read_video  # noqa: E402
 from peers import dlib_status  # noqa: E402
+from report import add_output_arguments, output_folder  # noqa: E402
 
 FPS = 25.0
 CLIP = "video/0553_01_006_donald_trump.avi"
@@ -179,13 +179,9 @@ def main():
     parser.add_argument("--sequences", type=int, default=24, help="synthetic sequences (default 24)")
     parser.add_argument("--frames", type=int, default=150, help="frames per synthetic sequence (default 150)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="run folder (default benchmarks/runs/<time>)")
-    parser.add_argument("--publish", action="store_true", help="write to benchmarks/results/")
+    add_output_arguments(parser)
     args = parser.parse_args()
-    here = Path(__file__).resolve().parent
-    out = Path(args.out) if args.out else (
-        here / "results" if args.publish else here / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S"))
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args)
     data = Path(args.data)
     started = time.perf_counter()
     clip, n_clip, dlib_missing = real_clip(data)
