@@ -3,6 +3,7 @@
 import argparse
 import ast
 import contextlib
+import itertools
 import json
 import sys
 
@@ -194,41 +195,76 @@ def cmd_show(args):
 
 
 def cmd_detect(args):
-    from .photo import KeypointDetector, PhotoError, as_face_detector, read_photo
+    from .photo import PhotoError, as_face_detector, read_photo
+    from .photo._collection import JsonLinesWriter, detect_photos, photo_paths, read_done
     from .plotting import image_format, save_annotated
     from .utils import atomic_write, check_writable
 
-    for out in filter(None, (args.output, args.json)):
+    for out in filter(None, (args.output, args.json, args.jsonl)):
         check_writable(out)
     if args.output:
         image_format(args.output)  # refuse an unknown suffix before any photo is read
-    verifier = None if args.no_verifier else "default"
     if args.min_size < 8:
         raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
-    face_detector = as_face_detector(args.face_detector, min_size=args.min_size)
-    detector = KeypointDetector(_model(args.model), face_detector, verifier, args.min_score)
-    results, failed = {}, []
-    for path in args.photo:  # a bad photo is reported and skipped: the others' results are still written
-        try:
-            image, n_frames = read_photo(path)
-            faces = detector.detect(image, name=path)
-        except (PhotoError, ValueError) as exc:
-            failed.append(path)
-            results[path] = {"error": str(exc)}
-            print(f"{path}: not processed: {exc}")
-            continue
-        results[path] = [face.to_dict() for face in faces]
-        print(f"{path}: {len(faces)} face(s)" + (f" (first of its {n_frames} frames)" if n_frames > 1 else ""))
-        if args.output:
-            save_annotated(image, faces, args.output if len(args.photo) == 1 else _numbered(args.output, path))
+    if args.jobs < 1:
+        raise UserError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.resume and not args.jsonl:
+        raise UserError("--resume continues a --jsonl output; give --jsonl FILE")
+    from pathlib import Path
+
+    if args.jsonl and Path(args.jsonl).exists() and not args.resume:
+        raise UserError(f"{args.jsonl} exists: add --resume to continue it, or remove it to start over")
+    done, failed_before = read_done(args.jsonl) if args.resume else (set(), 0)
+    try:
+        paths = (p for p in photo_paths(args.photo) if p not in done)
+        first = next(paths, None)
+    except OSError as exc:
+        raise UserError(f"cannot read the list of photos: {exc}") from None
+    if first is None and not done:
+        raise UserError(f"no photos in {' '.join(args.photo)}")
+    single = len(args.photo) == 1 and Path(args.photo[0]).is_file() and not args.photo[0].startswith("@")
+    params = dict(model=_model(args.model), face_detector=as_face_detector(args.face_detector, min_size=args.min_size),
+                  verifier=None if args.no_verifier else "default", min_score=args.min_score)
+    records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, **params)
+    results, failed, n = {}, [], 0
+    with contextlib.ExitStack() as stack:
+        lines = stack.enter_context(JsonLinesWriter(args.jsonl, append=args.resume)) if args.jsonl else None
+        for record in records:  # a bad photo is reported and skipped: the others' results are still written
+            path, n = record["photo"], n + 1
+            if lines:
+                lines.write(record)
+                _status(f"{n} photo(s) done, {len(failed)} failed: {path}")
+            if args.json:
+                results[path] = record.get("faces", {"error": record.get("error")})
+            if "error" in record:
+                failed.append((path, record["error"]))
+                if not lines:
+                    print(f"{path}: not processed: {record['error']}")
+                continue
+            if not lines:
+                frames = record.get("frames_in_file", 1)
+                print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
+            if args.output:
+                from .photo import Face
+
+                image, _ = read_photo(path)
+                faces = [Face(f["box"], list(f["keypoints"].values()), list(f["keypoints"]), f.get("score"))
+                         for f in record["faces"]]
+                save_annotated(image, faces, args.output if single else _numbered(args.output, path))
+    _done()
     if args.json:
         with atomic_write(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
-    if len(args.photo) == 1 and failed:
-        raise UserError(results[failed[0]]["error"])
+    if lines:
+        print(f"{n} photo(s) done ({len(failed)} failed) and written to {args.jsonl}"
+              + (f"; {len(done)} were already there ({failed_before} failed)" if args.resume else ""))
+    if single and failed:
+        raise UserError(failed[0][1])
+    if failed_before and not failed:
+        raise UserError(f"{failed_before} photo(s) recorded in {args.jsonl} by an earlier run could not be processed")
     if failed:
-        raise UserError(f"{len(failed)} of {len(args.photo)} photo(s) could not be processed ({', '.join(failed[:5])}); "
-                        f"the first: {results[failed[0]]['error']}" + (" (each error is in the JSON)" if args.json else ""))
+        raise UserError(f"{len(failed)} of {n} photo(s) could not be processed ({', '.join(p for p, _ in failed[:5])}); "
+                        f"the first: {failed[0][1]}" + (" (each error is in the output)" if args.json or args.jsonl else ""))
 
 
 def cmd_track(args):
@@ -344,8 +380,9 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
-    p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame); "
-                   "a photo that cannot be read is reported and the others are still done (exit status 2)")
+    p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame), "
+                   "folders (their photos), quoted globs ('shots/*.jpg') or @list.txt (one path per line); a photo "
+                   "that cannot be read is reported and the others are still done (exit status 2)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
                    "photos, one per photo named <stem>_<photo stem><suffix>")
@@ -356,6 +393,10 @@ def build_parser():
     p.add_argument("--min-score", type=float, default=0.0,
                    help="lowest face-verifier score kept (default 0; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
+    p.add_argument("--jsonl", help="stream one JSON line per photo to this file as it is done (for collections of "
+                   "any size: bounded memory; an unreadable photo gets an \"error\" line)")
+    p.add_argument("--resume", action="store_true", help="continue a --jsonl output: skip the photos already in it")
+    p.add_argument("--jobs", type=int, default=1, help="local processes (default 1); results keep the input order")
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "

@@ -1,0 +1,172 @@
+"""Photo collections of any size: paths from folders, globs and lists, faces found in order on local processes.
+
+Everything streams: paths are listed lazily, at most a few photos per
+process are in flight, and each result is given back (and can be written)
+as soon as the ones before it are done.
+"""
+
+import glob
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+__all__ = ["PHOTO_SUFFIXES", "photo_paths", "detect_photos", "read_done", "JsonLinesWriter"]
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+"""Files a folder is searched for (case-insensitive)."""
+
+
+def photo_paths(inputs):
+    """Photo paths named by ``inputs``, lazily and in order.
+
+    Each input is a photo file; a folder (its photos, by name, not its
+    sub-folders); a glob pattern such as ``"shots/*.jpg"`` (quoted, so the
+    shell leaves it); or ``@list.txt``, a file naming one path per line
+    (blank lines and lines starting with ``#`` skipped; relative paths
+    are taken from the list's folder). A name that matches nothing is
+    given as it is, so that reading it reports the problem.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+
+    Yields
+    ------
+    str
+    """
+    for item in inputs:
+        item = str(item)
+        if item.startswith("@"):
+            listing = Path(item[1:])
+            with open(listing, encoding="utf-8") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        path = Path(line)
+                        yield str(path if path.is_absolute() else listing.parent / path)
+        elif os.path.isdir(item):
+            with os.scandir(item) as entries:
+                names = sorted(e.name for e in entries if e.is_file() and e.name.lower().endswith(PHOTO_SUFFIXES))
+            yield from (os.path.join(item, name) for name in names)
+        elif not os.path.exists(item) and glob.has_magic(item):
+            yield from sorted(glob.iglob(item))
+        else:
+            yield item
+
+
+_WORKER = {}
+
+
+def _start_worker(params):
+    """Build the worker's KeypointDetector once (the packaged parts load in each process)."""
+    from ._pipeline import KeypointDetector
+
+    _WORKER["detector"] = KeypointDetector(**params)
+
+
+def _detect_one(path):
+    """One photo's record: ``{"photo": path, "faces": [...]}`` or ``{"photo": path, "error": why}``."""
+    from ._read import PhotoError, read_photo
+
+    try:
+        image, n_frames = read_photo(path)
+        faces = _WORKER["detector"].detect(image, name=path)
+    except (PhotoError, ValueError, OSError) as exc:
+        return {"photo": path, "error": str(exc)}
+    record = {"photo": path, "faces": [face.to_dict() for face in faces]}
+    if n_frames > 1:
+        record["frames_in_file"] = n_frames
+    return record
+
+
+def detect_photos(paths, jobs=1, **params):
+    """Faces of each photo, in the order of ``paths``, on ``jobs`` local processes.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Read lazily: a generator of millions of paths is fine.
+    jobs : int, default=1
+        Processes; 1 runs here, in this process.
+    **params
+        For :class:`KeypointDetector` (``model``, ``face_detector``,
+        ``verifier``, ``min_score``, ...); they are sent once per process.
+
+    Yields
+    ------
+    dict
+        ``{"photo": path, "faces": [Face.to_dict(), ...]}``, or
+        ``{"photo": path, "error": message}`` for a photo that cannot be
+        read: the run goes on.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if jobs == 1:
+        _start_worker(params)
+        for path in paths:
+            yield _detect_one(path)
+        return
+    window = 4 * jobs  # photos in flight: memory stays bounded whatever the collection's size
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(params,)) as pool:
+        pending = []
+        for path in paths:
+            pending.append(pool.submit(_detect_one, path))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def read_done(path):
+    """Photos already recorded in a JSON Lines output, for resuming; a cut-off last line is removed.
+
+    Returns
+    -------
+    done : set of str
+    failed : int
+        How many of them were recorded with an error.
+    """
+    path = Path(path)
+    done, failed = set(), 0
+    if not path.is_file():
+        return done, failed
+    good = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            try:
+                record = json.loads(line)
+                photo = record["photo"]
+            except (ValueError, KeyError, TypeError):
+                break  # a run killed mid-line: what follows is rewritten
+            if not line.endswith(b"\n"):
+                break
+            done.add(photo)
+            failed += "error" in record
+            good += len(line)
+    if good != path.stat().st_size:
+        with open(path, "r+b") as fh:
+            fh.truncate(good)
+    return done, failed
+
+
+class JsonLinesWriter:
+    """Append one JSON record per line, flushed as it comes, so a stopped run keeps every finished line."""
+
+    def __init__(self, path, append=False):
+        self.path = Path(path)
+        self._fh = open(self.path, "a" if append else "w", encoding="utf-8")
+
+    def write(self, record):
+        self._fh.write(json.dumps(record) + "\n")
+        self._fh.flush()
+
+    def close(self):
+        self._fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
