@@ -9,6 +9,7 @@ from ._boxes import box_overlaps, non_max_suppression
 from ._hog_face_detector import HOGFaceDetector
 from ._image import as_gray, as_gray8, as_rgb8
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
+from ._collection import detect_photos, photo_paths
 from ._read import MAX_PIXELS, PhotoError, read_photo
 from ._result import Face
 from ._verifier import make_face_verifier, make_framing_verifier
@@ -29,6 +30,8 @@ __all__ = [
     "as_gray8",
     "as_rgb8",
     "read_photo",
+    "detect_photos",
+    "photo_paths",
     "PhotoError",
     "MAX_PIXELS",
     "CROP_SIZE",

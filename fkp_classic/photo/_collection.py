@@ -58,10 +58,19 @@ def photo_paths(inputs):
 _WORKER = {}
 
 
-def _start_worker(params):
-    """Build the worker's KeypointDetector once (the packaged parts load in each process)."""
+def _start_worker(params, one_thread=False):
+    """Build the worker's KeypointDetector once (the packaged parts load in each process).
+
+    With ``one_thread``, the worker's BLAS and OpenMP pools keep to one
+    thread: the processes share the cores, and threads on top of them only
+    fight over them.
+    """
     from ._pipeline import KeypointDetector
 
+    if one_thread:
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(limits=1)
     _WORKER["detector"] = KeypointDetector(**params)
 
 
@@ -99,16 +108,25 @@ def detect_photos(paths, jobs=1, **params):
         ``{"photo": path, "faces": [Face.to_dict(), ...]}``, or
         ``{"photo": path, "error": message}`` for a photo that cannot be
         read: the run goes on.
+
+    Notes
+    -----
+    BLAS runs on one thread in every process (in this one while the
+    generator is being read): the processes share the cores, and the
+    results are the same, to the last bit, whatever ``jobs``.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if jobs == 1:
+    if jobs == 1:  # BLAS on one thread here too: sums in the same order, so the results equal the processes'
+        from threadpoolctl import threadpool_limits
+
         _start_worker(params)
-        for path in paths:
-            yield _detect_one(path)
+        with threadpool_limits(limits=1):
+            for path in paths:
+                yield _detect_one(path)
         return
     window = 4 * jobs  # photos in flight: memory stays bounded whatever the collection's size
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(params,)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(params, True)) as pool:
         pending = []
         for path in paths:
             pending.append(pool.submit(_detect_one, path))
