@@ -222,7 +222,11 @@ def cmd_detect(args):
         raise UserError(f"cannot read the list of photos: {exc}") from None
     if first is None and not done:
         raise UserError(f"no photos in {' '.join(args.photo)}")
-    single = len(args.photo) == 1 and Path(args.photo[0]).is_file() and not args.photo[0].startswith("@")
+    import glob
+
+    name = args.photo[0]
+    single = len(args.photo) == 1 and not (Path(name).is_dir() or name.startswith("@")
+                                           or (glob.has_magic(name) and not Path(name).exists()))
     params = dict(model=_model(args.model), face_detector=as_face_detector(args.face_detector, min_size=args.min_size),
                   verifier=None if args.no_verifier else "default", min_score=args.min_score)
     records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, **params)
