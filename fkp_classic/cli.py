@@ -229,9 +229,10 @@ def cmd_detect(args):
                                            or (glob.has_magic(name) and not Path(name).exists()))
     params = dict(model=_model(args.model), face_detector=as_face_detector(args.face_detector, min_size=args.min_size),
                   verifier=None if args.no_verifier else "default", min_score=args.min_score)
-    records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, **params)
     results, failed, n = {}, [], 0
     with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_dask_client(args.scheduler)) if args.scheduler else None
+        records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, client, **params)
         lines = stack.enter_context(JsonLinesWriter(args.jsonl, append=args.resume)) if args.jsonl else None
         for record in records:  # a bad photo is reported and skipped: the others' results are still written
             path, n = record["photo"], n + 1
@@ -269,6 +270,18 @@ def cmd_detect(args):
     if failed:
         raise UserError(f"{len(failed)} of {n} photo(s) could not be processed ({', '.join(p for p, _ in failed[:5])}); "
                         f"the first: {failed[0][1]}" + (" (each error is in the output)" if args.json or args.jsonl else ""))
+
+
+def _dask_client(address):
+    """A ``dask.distributed.Client`` of the scheduler at ``address``, or a one-line error."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise UserError("--scheduler runs on a Dask cluster, which needs Dask: pip install 'fkp_classic[dask]'") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
 
 def cmd_track(args):
@@ -401,6 +414,8 @@ def build_parser():
                    "any size: bounded memory; an unreadable photo gets an \"error\" line)")
     p.add_argument("--resume", action="store_true", help="continue a --jsonl output: skip the photos already in it")
     p.add_argument("--jobs", type=int, default=1, help="local processes (default 1); results keep the input order")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS "
+                   "(e.g. tcp://10.0.0.5:8786; needs pip install 'fkp_classic[dask]'); results keep the input order")
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "

@@ -1,10 +1,11 @@
-"""Photo collections of any size: paths from folders, globs and lists, faces found in order on local processes.
+"""Photo collections of any size: paths from folders, globs and lists, faces found in order on processes or a Dask cluster.
 
 Everything streams: paths are listed lazily, at most a few photos per
 process are in flight, and each result is given back (and can be written)
 as soon as the ones before it are done.
 """
 
+import collections
 import glob
 import json
 import os
@@ -89,8 +90,31 @@ def _detect_one(path):
     return record
 
 
-def detect_photos(paths, jobs=1, **params):
-    """Faces of each photo, in the order of ``paths``, on ``jobs`` local processes.
+def _detect_remote(path, params, token):
+    """One photo on a Dask worker; the worker builds its detector once per run (``token``)."""
+    if _WORKER.get("token") != token:
+        _start_worker(params, one_thread=True)
+        _WORKER["token"] = token
+    return _detect_one(path)
+
+
+def _on_cluster(paths, client, params):
+    import uuid
+
+    token = uuid.uuid4().hex
+    [shared] = client.scatter([params], broadcast=True)  # the model travels once to each worker
+    window = 4 * max(1, len(client.scheduler_info().get("workers", {})))
+    pending = collections.deque()
+    for path in paths:
+        pending.append(client.submit(_detect_remote, path, shared, token, pure=False))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def detect_photos(paths, jobs=1, client=None, **params):
+    """Faces of each photo, in the order of ``paths``, on ``jobs`` local processes or a Dask cluster.
 
     Parameters
     ----------
@@ -98,6 +122,12 @@ def detect_photos(paths, jobs=1, **params):
         Read lazily: a generator of millions of paths is fine.
     jobs : int, default=1
         Processes; 1 runs here, in this process.
+    client : dask.distributed.Client, optional
+        Run on this Dask cluster instead (``jobs`` is then ignored): the
+        parameters are sent once to every worker, each worker builds its
+        detector once, a few photos per worker are in flight, and the
+        results still come back in input order. The workers read the
+        photos themselves: give paths they can see.
     **params
         For :class:`KeypointDetector` (``model``, ``face_detector``,
         ``verifier``, ``min_score``, ...); they are sent once per process.
@@ -115,6 +145,9 @@ def detect_photos(paths, jobs=1, **params):
     generator is being read): the processes share the cores, and the
     results are the same, to the last bit, whatever ``jobs``.
     """
+    if client is not None:
+        yield from _on_cluster(paths, client, params)
+        return
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if jobs == 1:  # BLAS on one thread here too: sums in the same order, so the results equal the processes'

@@ -1,0 +1,68 @@
+"""On a real dask.distributed LocalCluster (2 worker processes): batch detection and grid search."""
+
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+distributed = pytest.importorskip("distributed", reason="Dask is an extra: pip install 'fkp_classic[dask]'")
+
+from fkp_classic.cli import main  # noqa: E402
+from fkp_classic.photo import detect_photos, photo_paths  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shots")
+    for i in range(5):
+        Image.fromarray(np.roll(data.astronaut(), 25 * i, axis=0)).save(folder / f"shot{i}.png")
+    (folder / "zz_broken.png").write_text("not a photo")
+    return folder
+
+
+def test_batch_detection_on_the_cluster_equals_the_serial_run(client, shots):
+    paths = list(photo_paths([shots]))
+    serial = list(detect_photos(paths, min_score=1.0))
+    clustered = list(detect_photos(iter(paths), client=client, min_score=1.0))
+    assert clustered == serial and [r["photo"] for r in clustered] == paths
+    assert "error" in clustered[-1] and all(len(r["faces"]) == 1 for r in clustered[:-1])
+
+
+def test_fkp_detect_runs_on_a_scheduler_and_says_what_to_install(client, shots, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "faces.jsonl"
+    address = client.scheduler.address
+    assert main(["detect", str(shots), "--jsonl", str(out), "--scheduler", address, "--min-score", "1"]) == 2
+    assert "1 of 6 photo(s) could not be processed" in capsys.readouterr().err
+    assert len(out.read_text().splitlines()) == 6
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if Dask were not installed
+    assert main(["detect", str(shots), "--jsonl", str(tmp_path / "b.jsonl"), "--scheduler", address]) == 2
+    assert "pip install 'fkp_classic[dask]'" in capsys.readouterr().err
+
+
+def test_grid_search_with_the_dask_joblib_backend(client, synthetic):
+    import joblib
+    from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
+
+    from fkp_classic import CascadeRegressor, KeypointRegressor
+    from fkp_classic.metrics import rmse_scorer
+
+    X, y = synthetic.data[:160], synthetic.target[:160]
+    groups = np.arange(160) // 8
+    search = GridSearchCV(CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1), {"alpha": [10.0, 100.0]},
+                          cv=GroupKFold(2), scoring=rmse_scorer, n_jobs=-1)
+    with joblib.parallel_config(backend="dask"):
+        search.fit(X, y, groups=groups)
+        pred = cross_val_predict(KeypointRegressor(), X, y, groups=groups, cv=GroupKFold(2), n_jobs=-1)
+    local = GridSearchCV(CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1), {"alpha": [10.0, 100.0]},
+                         cv=GroupKFold(2), scoring=rmse_scorer).fit(X, y, groups=groups)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(pred, cross_val_predict(KeypointRegressor(), X, y, groups=groups, cv=GroupKFold(2)))
