@@ -132,19 +132,27 @@ def _batches(paths, size):
         yield batch
 
 
+def _in_order(submit, items, window):
+    """``submit(item).result()`` for each item, in order, with at most ``window`` futures in flight."""
+    pending = collections.deque()
+    for item in items:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def _on_cluster(paths, client, params, batch=8):
     import uuid
 
     token = uuid.uuid4().hex
     [shared] = client.scatter([params], broadcast=True, hash=False)  # once to each worker; a key of its own per run
     window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-    pending = collections.deque()
-    for group in _batches(paths, batch):  # a few photos per task: the scheduler's cost per task is paid less often
-        pending.append(client.submit(_detect_remote, group, shared, token, pure=False))
-        if len(pending) >= window:
-            yield from pending.popleft().result()
-    while pending:
-        yield from pending.popleft().result()
+    # A few photos per task: the scheduler's cost per task is paid less often.
+    submit = lambda group: client.submit(_detect_remote, group, shared, token, pure=False)  # noqa: E731
+    for records in _in_order(submit, _batches(paths, batch), window):
+        yield from records
 
 
 def detect_photos(paths, jobs=1, client=None, **params):
@@ -193,15 +201,9 @@ def detect_photos(paths, jobs=1, client=None, **params):
             for path in paths:
                 yield _detect_one(path)
         return
-    window = 4 * jobs  # photos in flight: memory stays bounded whatever the collection's size
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(params, True)) as pool:
-        pending = []
-        for path in paths:
-            pending.append(pool.submit(_detect_one, path))
-            if len(pending) >= window:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+        # 4 photos in flight per process: memory stays bounded whatever the collection's size
+        yield from _in_order(lambda path: pool.submit(_detect_one, path), paths, 4 * jobs)
 
 
 def read_done(path):
