@@ -91,6 +91,22 @@ def crop_frames(gray, frames):
     return crops, np.c_[corners, sides].astype(float)
 
 
+def point_spread(points):
+    """RMS distance of each face's points to their centroid: the face's size in pixels.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_faces, 2K)
+
+    Returns
+    -------
+    ndarray of shape (n_faces,)
+    """
+    points = np.asarray(points, dtype=float)
+    pts = points.reshape(len(points), points.shape[1] // 2, 2)
+    return np.sqrt(((pts - pts.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1))
+
+
 def reframe(points, mean_shape):
     """Crop frames that put photo keypoints where the training crops have them.
 
@@ -122,10 +138,7 @@ def reframe(points, mean_shape):
             f"points have shape {points.shape} but the mean shape has {len(mean)} keypoints "
             f"(expected (n_faces, {mean.size}))"
         )
-    pts = points.reshape(len(points), len(mean), 2)
-    centre, mean_centre = pts.mean(axis=1), mean.mean(axis=0)
-    spread = np.sqrt(((pts - centre[:, None]) ** 2).sum(axis=2).mean(axis=1))
-    mean_spread = np.sqrt(((mean - mean_centre) ** 2).sum(axis=1).mean())
-    side = CROP_SIZE * spread / mean_spread
+    centre, mean_centre = points.reshape(len(points), len(mean), 2).mean(axis=1), mean.mean(axis=0)
+    side = CROP_SIZE * point_spread(points) / point_spread(mean.reshape(1, -1))[0]
     corner = centre - (mean_centre + 0.5) * (side / CROP_SIZE)[:, None] + 0.5
     return np.c_[corner, side]

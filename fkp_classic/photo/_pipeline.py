@@ -251,15 +251,17 @@ class KeypointDetector:
             )
         return points
 
-    def _predict(self, grays, frames):
-        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all."""
+    def _predict(self, grays, frames, return_crops=False):
+        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all (and the crops)."""
         cut = [crop_frames(gray, f) for gray, f in zip(grays, frames)]
         crops = np.concatenate([c for c, _ in cut])
         rounded = np.concatenate([r for _, r in cut])
         if len(crops) == 0:
-            return [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
-        points = self._check_points(np.asarray(self.model.predict(crops), dtype=float))
-        return _per_photo(to_photo(points, rounded), frames)
+            points = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
+        else:
+            points = self._check_points(np.asarray(self.model.predict(crops), dtype=float))
+            points = _per_photo(to_photo(points, rounded), frames)
+        return (points, crops) if return_crops else points
 
     def _faces(self, grays, boxes, frames, passes, drop=True):
         points = self._predict(grays, frames)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ..photo._boxes import box_overlaps
-from ..photo._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
+from ..photo._crop import box_frames, crop_frames, frame_boxes, point_spread, reframe
 from ..photo._face_detectors import as_face_detector
 from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
@@ -32,12 +32,6 @@ def _looks(crops):
     thumbs = crops.reshape(len(crops), 24, 4, 24, 4).mean(axis=(2, 4)).reshape(len(crops), -1)
     thumbs = thumbs - thumbs.mean(axis=1, keepdims=True)
     return thumbs / np.maximum(np.linalg.norm(thumbs, axis=1, keepdims=True), 1e-9)
-
-
-def _spread(points):
-    """RMS distance of each face's points ``(n, 2K)`` to their centroid: the face's size."""
-    pts = points.reshape(len(points), -1, 2)
-    return np.sqrt(((pts - pts.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1))
 
 
 class FaceTracker:
@@ -198,11 +192,10 @@ class FaceTracker:
             return False
         kd = self.detector
         before = np.stack([t.points for t in self._tracks])
-        crops, frames = crop_frames(gray, reframe(before, kd.mean_shape))
-        after = to_photo(kd._check_points(np.asarray(kd.model.predict(crops), dtype=float)), frames)
+        [after], crops = kd._predict([gray], [reframe(before, kd.mean_shape)], return_crops=True)
         looks = _looks(crops)
         alike = np.array([1.0 if t.look is None else float(t.look @ look) for t, look in zip(self._tracks, looks)])
-        ratio = _spread(after) / np.maximum(_spread(before), 1e-9)
+        ratio = point_spread(after) / np.maximum(point_spread(before), 1e-9)
         centre = after.reshape(len(after), -1, 2).mean(axis=1)
         height, width = gray.shape
         suspect = (ratio < 0.67) | (ratio > 1.5) | (centre < 0).any(axis=1) | (centre[:, 0] > width) | (centre[:, 1] > height)
@@ -249,7 +242,8 @@ class FaceTracker:
         """Two tracks that converged on one face: keep the older."""
         if len(self._tracks) < 2:
             return
-        iou, _ = box_overlaps(*(self._boxes(np.stack([t.points for t in self._tracks])),) * 2)
+        boxes = self._boxes(np.stack([t.points for t in self._tracks]))
+        iou, _ = box_overlaps(boxes, boxes)
         np.fill_diagonal(iou, 0)
         keep = [i for i in range(len(self._tracks)) if not (iou[i, :i] > 0.5).any()]
         self._tracks = [self._tracks[i] for i in keep]
