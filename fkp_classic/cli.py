@@ -194,8 +194,20 @@ def cmd_show(args):
     print(f"drew {n} faces to {args.output}" + (f" ({legend})" if legend else ""))
 
 
+def _face_detector(args):
+    """The face detector ``--face-detector`` names, scanning from ``--min-size``."""
+    from .photo import as_face_detector
+
+    if args.min_size < 8:
+        raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
+    return as_face_detector(args.face_detector, min_size=args.min_size)
+
+
 def cmd_detect(args):
-    from .photo import PhotoError, as_face_detector, read_photo
+    import glob
+    from pathlib import Path
+
+    from .photo import Face, read_photo
     from .photo._collection import JsonLinesWriter, detect_photos, photo_paths, read_done
     from .plotting import image_format, save_annotated
     from .utils import atomic_write, check_writable
@@ -204,14 +216,11 @@ def cmd_detect(args):
         check_writable(out)
     if args.output:
         image_format(args.output)  # refuse an unknown suffix before any photo is read
-    if args.min_size < 8:
-        raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
+    face_detector = _face_detector(args)
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {args.jobs}")
     if args.resume and not args.jsonl:
         raise UserError("--resume continues a --jsonl output; give --jsonl FILE")
-    from pathlib import Path
-
     if args.jsonl and Path(args.jsonl).exists() and not args.resume:
         raise UserError(f"{args.jsonl} exists: add --resume to continue it, or remove it to start over")
     done, failed_before = read_done(args.jsonl) if args.resume else (set(), 0)
@@ -222,12 +231,10 @@ def cmd_detect(args):
         raise UserError(f"cannot read the list of photos: {exc}") from None
     if first is None and not done:
         raise UserError(f"no photos in {' '.join(args.photo)}")
-    import glob
-
     name = args.photo[0]
     single = len(args.photo) == 1 and not (Path(name).is_dir() or name.startswith("@")
                                            or (glob.has_magic(name) and not Path(name).exists()))
-    params = dict(model=_model(args.model), face_detector=as_face_detector(args.face_detector, min_size=args.min_size),
+    params = dict(model=_model(args.model), face_detector=face_detector,
                   verifier=None if args.no_verifier else "default", min_score=args.min_score)
     results, failed, n = {}, [], 0
     with contextlib.ExitStack() as stack:
@@ -249,13 +256,9 @@ def cmd_detect(args):
             if not lines:
                 frames = record.get("frames_in_file", 1)
                 print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
-            if args.output:
-                from .photo import Face
-
-                image, _ = read_photo(path)
-                faces = [Face(f["box"], list(f["keypoints"].values()), list(f["keypoints"]), f.get("score"))
-                         for f in record["faces"]]
-                save_annotated(image, faces, args.output if single else _numbered(args.output, path))
+            if args.output:  # the photo was read where it was processed (maybe another process): read it again
+                faces = [Face.from_dict(face) for face in record["faces"]]
+                save_annotated(read_photo(path)[0], faces, args.output if single else _numbered(args.output, path))
     _done()
     if args.json:
         with atomic_write(args.json, "w") as fh:
@@ -287,25 +290,23 @@ def _dask_client(address):
 def cmd_track(args):
     import csv
 
-    from .photo import as_face_detector
     from .plotting import draw_faces
     from .utils import atomic_write, check_writable
-    from .video import FaceTracker, VideoWriter, read_video
+    from .video import FaceTracker, VideoWriter, read_video, video_format
 
     if not (args.output or args.csv):
         raise UserError("nothing to write: give -o annotated.mp4 and/or --csv points.csv")
     for out in filter(None, (args.output, args.csv)):
         check_writable(out)
-    writer = VideoWriter(args.output, fps=25) if args.output else None  # refuses an unknown suffix now
-    if args.min_size < 8:
-        raise UserError(f"--min-size must be at least 8 pixels, got {args.min_size}")
+    if args.output:
+        video_format(args.output)  # refuse an unknown suffix before the video is read
+    face_detector = _face_detector(args)
     for name in ("detect_every", "check_every"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     video = read_video(args.video)
     tracker = FaceTracker(
-        _model(args.model), as_face_detector(args.face_detector, min_size=args.min_size),
-        min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
+        _model(args.model), face_detector, min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
         smooth=not args.no_smoothing, max_faces=args.max_faces,
     )
     names = tracker.layout.names
@@ -316,33 +317,25 @@ def cmd_track(args):
         table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
         if table:
             table.writerow(header)
-        if writer:
-            writer.fps = video.fps
-            stack.enter_context(writer)
-        n_frames = n_faces = 0
-        frames_with_face = 0
-        for index, time_s, faces in tracker.track(_keep(video), fps=video.fps):
-            n_frames, n_faces = n_frames + 1, n_faces + len(faces)
-            frames_with_face += bool(faces)
+        writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
+        n_frames = frames_with_face = 0
+        ids = set()
+        for index, frame in enumerate(video):
+            time_s = index / video.fps
+            faces = tracker.update(frame, time_s, name=f"frame {index}")
+            n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
+            ids.update(face.track_id for face in faces)
             for face in faces:
                 if table:
                     table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
                                    + [f"{v:.2f}" for v in face.points.ravel()])
             if writer:
-                writer.write(np.asarray(draw_faces(_keep.frame, faces, legend=False)))
+                writer.write(np.asarray(draw_faces(frame, faces, legend=False)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
     _done()
-    ids = tracker._next_id
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
-          f"{ids} track(s); face detector run on {tracker.n_detections} frames"
+          f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
           + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
-
-
-def _keep(frames):
-    """Yield the frames, keeping the current one as ``_keep.frame`` (to draw on after tracking it)."""
-    for frame in frames:
-        _keep.frame = frame
-        yield frame
 
 
 def _numbered(output, photo):

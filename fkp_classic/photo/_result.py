@@ -47,6 +47,14 @@ class Face:
         """Dict of name -> ``(x, y)``."""
         return {name: (float(x), float(y)) for name, (x, y) in zip(self.names, self.points)}
 
+    @classmethod
+    def from_dict(cls, record):
+        """The face a :meth:`to_dict` record describes (points in its keypoints' order)."""
+        names = list(record["keypoints"])
+        std = record.get("point_std")
+        return cls(record["box"], [record["keypoints"][n] for n in names], names, record.get("score"),
+                   None if std is None else [std[n] for n in names], record.get("track_id"))
+
     def to_dict(self):
         """JSON-ready dict: ``box``, ``keypoints`` and, when known, ``score``, ``point_std``, ``track_id``."""
         out = {"box": list(self.box), "keypoints": {k: list(v) for k, v in self.keypoints.items()}}

@@ -3,7 +3,7 @@
 >>> from fkp_classic.video import FaceTracker, read_video
 """
 
-from ._io import WRITE_FORMATS, Video, VideoError, VideoWriter, read_video
+from ._io import WRITE_FORMATS, Video, VideoError, VideoWriter, read_video, video_format
 from ._one_euro import OneEuroFilter
 from ._tracker import FaceTracker, track_video
 
@@ -15,5 +15,6 @@ __all__ = [
     "Video",
     "VideoWriter",
     "VideoError",
+    "video_format",
     "WRITE_FORMATS",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils._atomic import atomic_write
 
-__all__ = ["VideoError", "Video", "read_video", "VideoWriter", "WRITE_FORMATS"]
+__all__ = ["VideoError", "Video", "read_video", "VideoWriter", "video_format", "WRITE_FORMATS"]
 
 WRITE_FORMATS = {
     ".mp4": ("mp4", "libx264"),
@@ -107,6 +107,20 @@ def read_video(path):
     return Video(path)
 
 
+def video_format(path):
+    """The ``(container, codec)`` :class:`VideoWriter` uses for ``path``'s suffix (:data:`WRITE_FORMATS`).
+
+    Raises
+    ------
+    VideoError
+        For a suffix that names no video format written here.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in WRITE_FORMATS:
+        raise VideoError(f"{path}: the suffix names no video format written here; use one of {', '.join(WRITE_FORMATS)}")
+    return WRITE_FORMATS[path.suffix.lower()]
+
+
 class VideoWriter:
     """Write RGB frames to a video file, atomically (the file appears complete or not at all).
 
@@ -132,14 +146,10 @@ class VideoWriter:
 
     def __init__(self, path, fps, quality=23):
         self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in WRITE_FORMATS:
-            raise VideoError(f"{self.path}: the suffix names no video format written here; use one of "
-                             f"{', '.join(WRITE_FORMATS)}")
+        self._format, self._codec = video_format(self.path)
         if not fps > 0:
             raise VideoError(f"fps must be positive, got {fps!r}")
         self.fps, self.quality = fps, quality
-        self._format, self._codec = WRITE_FORMATS[suffix]
         self._file = self._container = self._stream = None
 
     def __enter__(self):
