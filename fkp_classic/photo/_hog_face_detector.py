@@ -171,7 +171,7 @@ class HOGFaceDetector(BaseEstimator):
         largest = side if self.max_size is None else min(self.max_size, side)
         scale = self.window / self.min_size
         scales = []
-        while self.window / scale <= largest * (1 + 1e-9) and min(height, width) * scale >= self.window:
+        while self.window / scale <= largest * (1 + 1e-9) and side * scale >= self.window:
             scales.append(scale)
             scale /= self.scale_factor
         return scales
