@@ -12,6 +12,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..utils._memory import keep_freed_memory
+
 __all__ = ["PHOTO_SUFFIXES", "photo_paths", "detect_photos", "read_done", "JsonLinesWriter"]
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -90,32 +92,10 @@ def _detect_one(path):
     return record
 
 
-def _keep_freed_memory():
-    """Let glibc keep and reuse freed memory, as it does by default (Linux; elsewhere nothing to do).
-
-    Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which also
-    fixes glibc's mmap threshold at 128 KiB: every large numpy temporary is
-    then mapped and unmapped afresh, and the detector runs at half speed
-    (3.3 s against 1.7 s for 60 frames, measured). Raising both thresholds
-    brings back the default speed.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    mallopt(m_trim_threshold, 128 * 1024 * 1024)
-
-
 def _detect_remote(paths, params, token):
     """A batch of photos on a Dask worker; the worker builds its detector once per run (``token``)."""
     if _WORKER.get("token") != token:
-        _keep_freed_memory()
+        keep_freed_memory()
         _start_worker(params, one_thread=True)
         _WORKER["token"] = token
     return [_detect_one(path) for path in paths]
