@@ -7,6 +7,7 @@ from ._cascade import CascadeRegressor
 from ._mean import MeanKeypoints
 from ._regressor import KeypointRegressor
 from ._ridge import KeypointRidge
+from ._ridge_sums import RidgeSums
 from ._template import MeanPatchTemplateSearch, ncc_search
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "KeypointRidge",
     "MeanKeypoints",
     "MeanPatchTemplateSearch",
+    "RidgeSums",
     "ncc_search",
 ]
