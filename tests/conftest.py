@@ -76,6 +76,15 @@ def synthetic():
     return make_faces(300, random_state=0)
 
 
+@pytest.fixture(scope="session")
+def small_faces():
+    """180 synthetic faces at 48x48 (keypoints halved), 30% of rows with only the four core keypoints."""
+    from fkp_classic.datasets import make_faces
+
+    X, y = make_faces(180, random_state=3, missing=0.3, return_X_y=True)
+    return X.reshape(-1, 48, 2, 48, 2).mean(axis=(2, 4)).reshape(len(X), -1), y / 2
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

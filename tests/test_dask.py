@@ -66,3 +66,21 @@ def test_grid_search_with_the_dask_joblib_backend(client, synthetic):
                          cv=GroupKFold(2), scoring=rmse_scorer).fit(X, y, groups=groups)
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
     np.testing.assert_allclose(pred, cross_val_predict(KeypointRegressor(), X, y, groups=groups, cv=GroupKFold(2)))
+
+
+def test_chunked_fit_on_the_cluster_equals_the_in_memory_fit(client, small_faces):
+    import dask.array as da
+
+    from fkp_classic import CascadeRegressor
+    from test_chunked_fit import PARAMS, chunks_of
+
+    X, y = small_faces
+    whole = CascadeRegressor(**PARAMS).fit(X[:150], y[:150])
+    from_list = CascadeRegressor(**PARAMS).fit_chunked(chunks_of(X[:150], y[:150], 41), client=client)
+    # Dask arrays whose row blocks differ between X and y: y follows X's.
+    arrays = da.from_array(X[:150], chunks=(50, -1)), da.from_array(y[:150], chunks=(64, -1))
+    from_arrays = CascadeRegressor(**PARAMS).fit_chunked(*arrays, client=client)
+    here = CascadeRegressor(**PARAMS).fit_chunked(*arrays)
+    expected = whole.predict(X[150:])
+    for model in (from_list, from_arrays, here):
+        np.testing.assert_allclose(model.predict(X[150:]), expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())

@@ -271,22 +271,34 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         )
         return F.reshape(len(shapes), -1), frame
 
-    def _perturb(self, starts, rng):
-        """Jitter whole start shapes (n, K, 2) by translation, scale and rotation."""
+    def _draws(self, n, rng):
+        """Start jitter of ``n`` rows per perturbation: scale, rotation, x and y shift, shape (n_perturbations, 4, n)."""
         t_sd, s_sd, r_sd = self.perturbation
-        n = len(starts)
+        draws = np.empty((self.n_perturbations, 4, n))
+        for draw in draws:
+            for row, sd in zip(draw, (s_sd, r_sd, t_sd, t_sd)):
+                row[:] = rng.normal(0, sd, n)
+        return draws
+
+    def _perturb(self, starts, draws):
+        """Jitter whole start shapes (n, K, 2) by one perturbation's :meth:`_draws` (4, n), about their centroid."""
+        scale, rotation, dx, dy = draws[:, :, None]
         z = _as_complex(starts)
         centroid = z.mean(axis=1, keepdims=True)
-        turn = (1 + rng.normal(0, s_sd, (n, 1))) * np.exp(1j * np.deg2rad(rng.normal(0, r_sd, (n, 1))))
-        shift = rng.normal(0, t_sd, (n, 1)) + 1j * rng.normal(0, t_sd, (n, 1))
-        return _as_points(centroid + turn * (z - centroid) + shift)
+        turn = (1 + scale) * np.exp(1j * np.deg2rad(rotation))
+        return _as_points(centroid + turn * (z - centroid) + (dx + 1j * dy))
 
-    def _folds(self, origin, rng):
-        """Cross-fitting folds of the training rows; a face and its mirror share one."""
+    def _fold_of(self, origin, rng):
+        """Cross-fitting fold of each training row (None: no cross-fitting); a face and its mirror share one."""
         n_orig = origin.max() + 1
         if self.cv < 2 or n_orig < 2 * self.cv:
             return None
-        fold_of = rng.permutation(n_orig)[origin] % self.cv
+        return rng.permutation(n_orig)[origin] % self.cv
+
+    def _folds(self, fold_of):
+        """``(train, test)`` rows of each fold."""
+        if fold_of is None:
+            return None
         return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)]
 
     def _starts(self, X, y, integrals, folds):
@@ -321,10 +333,10 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # symmetric: the mirrors' mean too
         n, k = len(X), y.shape[1] // 2
         integrals = self._integrals(X)
-        folds = self._folds(origin, rng)
+        folds = self._folds(self._fold_of(origin, rng))
         starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
         self._log(f"start fitted on {n} faces", clock)
-        shapes = [starts] + [self._perturb(starts, rng) for _ in range(self.n_perturbations)]
+        shapes = [starts] + [self._perturb(starts, draws) for draws in self._draws(n, rng)]
         rep = len(shapes)
         # The rows of every start of a face share its fold.
         row_folds = folds and [tuple(np.concatenate([f + i * n for i in range(rep)]) for f in fold) for fold in folds]
@@ -342,6 +354,41 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             self.stages_.append(ridge)
             self._log(f"stage {stage + 1}/{len(self.cell_sizes)} fitted", clock)
         return self
+
+    def fit_chunked(self, X, y=None, client=None):
+        """Fit one chunk of faces at a time (out of core), here or on a Dask cluster.
+
+        The same model as :meth:`fit` on all the chunks' faces stacked in
+        order (to rounding: predictions agree to about 1e-9 relative), with
+        memory for one chunk, the ridge sums (per fold, a few hundred MB at
+        the defaults, whatever the number of faces) and a few hundred bytes
+        per face. The chunks are read once per stage (``len(cell_sizes) + 2``
+        passes); each pass adds up every chunk's ridge sums
+        (:class:`RidgeSums`), and the stage is solved once from them.
+
+        Parameters
+        ----------
+        X : iterable of (images, keypoints) pairs, or dask array of shape (n_samples, height * width)
+            Chunks of faces: a list, or any object whose ``__iter__``
+            reads its chunks afresh each time (from files, say), giving
+            the same chunks every time. Or a dask array of images, chunked
+            by rows, with ``y``.
+        y : dask array of shape (n_samples, 2K) or None
+            The keypoints, with a dask array ``X`` (NaN where missing).
+        client : dask.distributed.Client or None
+            Run each pass on this cluster: a task per chunk on the workers,
+            their sums added there, only the stage's solve on this process.
+            Chunks of a list are sent to the cluster once and kept there;
+            the blocks of a dask array are computed again on every pass.
+
+        Returns
+        -------
+        self : CascadeRegressor
+        """
+        from ._chunked_fit import fit_chunked
+
+        self._validate_params()
+        return fit_chunked(self, X, y, client)
 
     def _log(self, text, clock):
         if self.verbose > 0:
