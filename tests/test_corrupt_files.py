@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup
+from fkp_classic.datasets import DataError, iter_kaggle_test, load_kaggle, load_kaggle_test, load_lookup
 from fkp_classic.datasets._kaggle import IMAGE_SIZE, KEYPOINT_MARGIN
 from fkp_classic.keypoints import KAGGLE_COLUMNS
 
@@ -215,6 +215,17 @@ def test_corrupted_training_files(raw, tmp_path_factory):
 def test_corrupted_test_files(raw, tmp_path_factory):
     path = tmp_path_factory.mktemp("hyp") / "test.csv"
     _check(lambda p: (lambda b: (b.data, b.image_ids))(load_kaggle_test(p)), reference_test, raw, path)
+
+
+@given(raw=corrupted(TABLES.get("test", "a\n1")))
+def test_corrupted_test_files_read_two_rows_at_a_time(raw, tmp_path_factory):
+    path = tmp_path_factory.mktemp("hyp") / "test.csv"
+
+    def load(p):
+        chunks = list(iter_kaggle_test(p, chunk_size=2))
+        return np.concatenate([c.data for c in chunks]), np.concatenate([c.image_ids for c in chunks])
+
+    _check(load, reference_test, raw, path)
 
 
 @given(raw=corrupted(TABLES.get("lookup", "a\n1")))

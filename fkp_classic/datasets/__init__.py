@@ -14,6 +14,7 @@ from ._kaggle import (
     load_groups,
     load_kaggle,
     load_kaggle_test,
+    iter_kaggle_test,
     load_lookup,
     write_submission,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "find_data",
     "load_kaggle",
     "load_kaggle_test",
+    "iter_kaggle_test",
     "load_lookup",
     "load_groups",
     "write_submission",

@@ -6,6 +6,7 @@ competition archive holding ``training.zip``, ``test.zip`` and
 ``FKP_DATA`` environment variable names it.
 """
 
+import contextlib
 import io
 import os
 import zipfile
@@ -24,6 +25,7 @@ __all__ = [
     "find_data",
     "load_kaggle",
     "load_kaggle_test",
+    "iter_kaggle_test",
     "load_lookup",
     "load_groups",
     "write_submission",
@@ -128,6 +130,81 @@ def _read_csv(source, label):
     return frame, label
 
 
+@contextlib.contextmanager
+def _table_stream(path, kind):
+    """``(binary file, label, guard)`` of the ``kind`` table, opened for reading in pieces.
+
+    ``guard(chunks)`` passes the chunks on, turning a corrupt zip member's
+    read errors into a DataError naming it.
+    """
+    stem = _FILES[kind]
+    path = find_data(path)
+    if path.is_dir():
+        for candidate in (path / f"{stem}.csv", path / f"{stem}.zip"):
+            if candidate.is_file():
+                with _table_stream(candidate, kind) as opened:
+                    yield opened
+                return
+        for archive in sorted(path.glob("*.zip")):
+            with _open_zip(archive, str(archive)) as zf:
+                found = _zip_member(zf.namelist(), stem) is not None
+            if found:
+                with _table_stream(archive, kind) as opened:
+                    yield opened
+                return
+        raise DataError(f"folder {path} holds no {stem}.csv, {stem}.zip or archive containing them")
+    if not _looks_like_zip(path):
+        with open(path, "rb") as fh:
+            yield fh, str(path), iter
+        return
+    with _open_zip(path, str(path)) as zf:
+        label = str(path)
+        member = _zip_member(zf.namelist(), stem)
+        while member is not None and member.lower().endswith(".zip"):  # a zip in the zip: in memory
+            raw = _read_member(zf, member, label)
+            zf = _open_zip(io.BytesIO(raw), f"{label}/{member}")
+            label = f"{label}/{member}"
+            member = _zip_member(zf.namelist(), stem)
+        if member is None:
+            raise DataError(f"{label} holds no {stem}.csv or {stem}.zip (members: {zf.namelist()[:10]})")
+
+        def guard(chunks, member=member):
+            try:
+                yield from chunks
+            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+                raise DataError(f"{label}: member {member} cannot be extracted (corrupt archive: {exc})") from None
+
+        try:
+            fh = zf.open(member)
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+            raise DataError(f"{label}: member {member} cannot be extracted (corrupt archive: {exc})") from None
+        with fh:
+            yield fh, f"{label}/{member}", guard
+
+
+def _csv_chunks(source, label, chunk_size):
+    """DataFrames of ``chunk_size`` rows of the CSV ``source``, every cell as text (as :func:`_read_csv`)."""
+    try:
+        reader = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
+                             chunksize=chunk_size)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{label} is empty") from None
+    except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
+        raise DataError(f"{label} is not a readable CSV file: {str(exc).strip()}") from None
+    with reader:
+        while True:
+            try:
+                frame = next(reader)
+            except StopIteration:
+                return
+            except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
+                raise DataError(f"{label} is not a readable CSV file: {str(exc).strip()}") from None
+            frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+            if not frame.columns.is_unique:
+                raise DataError(f"{label} has the column {frame.columns[frame.columns.duplicated()][0]!r} twice")
+            yield frame.reset_index(drop=True)
+
+
 def _read_table(path, kind):
     """Read the ``kind`` table ('training', 'test', 'lookup') from any supported form.
 
@@ -192,7 +269,7 @@ def _parse_chunk(strings):
     return values, counts, True
 
 
-def _parse_images(images, label, chunk=512):
+def _parse_images(images, label, chunk=512, first_row=0):
     """Parse a column of space-separated pixel strings into ``(n, 9216)`` uint8.
 
     Parsing is vectorised over bytes; rows are checked one by one only to
@@ -202,7 +279,7 @@ def _parse_images(images, label, chunk=512):
         raise DataError(f"{label} has no rows")
     missing = images.isna().to_numpy()
     if missing.any():
-        raise DataError(f"{label}: row {int(np.argmax(missing))} has an empty Image")
+        raise DataError(f"{label}: row {first_row + int(np.argmax(missing))} has an empty Image")
     strings = images.to_numpy()
     out = np.empty((len(strings), _N_PIXELS), dtype=np.uint8)
     for first in range(0, len(strings), chunk):
@@ -211,12 +288,12 @@ def _parse_images(images, label, chunk=512):
         if not ok:
             row, bad = next((r, t) for r, text in enumerate(rows) for t in text.split() if not t.isdigit())
             hint = "non-numeric" if not _is_number(bad) else "non-integer or negative"
-            raise DataError(f"{label}: row {first + row} has a {hint} pixel value {bad!r}")
+            raise DataError(f"{label}: row {first_row + first + row} has a {hint} pixel value {bad!r}")
         wrong = np.flatnonzero(counts != _N_PIXELS)
         if len(wrong):
             row = wrong[0]
             raise DataError(
-                f"{label}: row {first + row} has an Image with {counts[row]} values; expected "
+                f"{label}: row {first_row + first + row} has an Image with {counts[row]} values; expected "
                 f"{_N_PIXELS} (96x96)"
             )
         values = values.reshape(len(rows), _N_PIXELS)
@@ -224,13 +301,13 @@ def _parse_images(images, label, chunk=512):
         if too_big.any():
             row, col = np.argwhere(too_big)[0]
             raise DataError(
-                f"{label}: row {first + row} pixel {col} is {values[row, col]:.0f}; pixels must be 0..255"
+                f"{label}: row {first_row + first + row} pixel {col} is {values[row, col]:.0f}; pixels must be 0..255"
             )
         out[first : first + len(rows)] = values
     return out
 
 
-def _numbers(frame, columns, label, integer=False):
+def _numbers(frame, columns, label, integer=False, first_row=0):
     """The ``columns`` of ``frame`` as float64 (NaN where empty), or a DataError naming row, column and value.
 
     With ``integer`` (ids), every value must be a whole number in ``[0, 2**53)`` and none may be missing.
@@ -246,17 +323,18 @@ def _numbers(frame, columns, label, integer=False):
         if bad.any():
             row = int(np.argmax(bad.to_numpy()))
             what = "a whole number from 0 to 2**53" if integer else "a finite number or empty (missing)"
-            raise DataError(f"{label}: row {row} column {column} is {text.iloc[row]!r}; expected {what}")
+            raise DataError(f"{label}: row {first_row + row} column {column} is {text.iloc[row]!r}; expected {what}")
         values[:, j] = parsed.to_numpy(np.float64)
     return values
 
 
-def _check_unique(values, column, label):
+def _check_unique(values, column, label, first_row=0):
     """Refuse a repeated id, naming its rows."""
     seen = pd.Series(values).duplicated(keep=False).to_numpy()
     if seen.any():
         rows = np.flatnonzero(values == values[np.argmax(seen)])
-        raise DataError(f"{label}: {column} {values[rows[0]]:g} appears on rows {rows[:5].tolist()}; ids must be unique")
+        raise DataError(f"{label}: {column} {values[rows[0]]:g} appears on rows {(first_row + rows[:5]).tolist()}; "
+                        "ids must be unique")
 
 
 def _is_number(token):
@@ -359,12 +437,51 @@ def load_kaggle_test(path=None):
     Bunch
         ``data`` (n, 9216) uint8, ``images`` (n, 96, 96), ``image_ids`` (n,) int.
     """
-    frame, label, _ = _read_table(path, "test")
-    _require_columns(frame, ["ImageId", "Image"], label)
-    data = _parse_images(frame["Image"], label)
-    ids = _numbers(frame, ["ImageId"], label, integer=True)[:, 0].astype(np.int64)
-    _check_unique(ids, "ImageId", label)
+    chunks = list(iter_kaggle_test(path, chunk_size=4096))
+    data = np.concatenate([c.data for c in chunks])
+    ids = np.concatenate([c.image_ids for c in chunks])
     return Bunch(data=data, images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), image_ids=ids)
+
+
+def iter_kaggle_test(path=None, chunk_size=1000):
+    """Kaggle-format test faces a chunk of rows at a time, read as they are needed.
+
+    Memory holds one chunk whatever the file's size (and the ids seen, to
+    refuse a repeated one); a problem is reported by file and row when its
+    chunk is reached, after the chunks before it were given.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        ``test.csv``, ``test.zip``, the competition archive, or a folder
+        holding one of them. Defaults to ``$FKP_DATA``.
+    chunk_size : int, default=1000
+
+    Yields
+    ------
+    Bunch
+        ``data`` (m, 9216) uint8, ``image_ids`` (m,) int, ``first_row``
+        (the chunk's first data row in the file).
+    """
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    seen, first = {}, 0
+    with _table_stream(path, "test") as (source, label, guard):
+        for frame in guard(_csv_chunks(source, label, chunk_size)):
+            _require_columns(frame, ["ImageId", "Image"], label)
+            data = _parse_images(frame["Image"], label, first_row=first)
+            ids = _numbers(frame, ["ImageId"], label, integer=True, first_row=first)[:, 0].astype(np.int64)
+            _check_unique(ids, "ImageId", label, first_row=first)
+            listed = ids.tolist()
+            if not seen.keys().isdisjoint(listed):
+                row = next(i for i, image_id in enumerate(listed) if image_id in seen)
+                raise DataError(f"{label}: ImageId {listed[row]} appears on rows {[seen[listed[row]], first + row]}; "
+                                "ids must be unique")
+            seen.update(zip(listed, range(first, first + len(listed))))
+            yield Bunch(data=data, image_ids=ids, first_row=first)
+            first += len(frame)
+    if not seen:
+        raise DataError(f"{label} has no rows")
 
 
 def load_lookup(lookup=None):
