@@ -120,18 +120,37 @@ def _predict_test(args):
 
 
 def cmd_predict(args):
-    import pandas as pd
+    from pathlib import Path
 
+    from .datasets import iter_kaggle_test
     from .photo import model_layout
-    from .utils import atomic_write
+    from .utils import check_writable
+    from .utils._csv_rows import CsvRows, read_done_ids
 
-    test, pred, model = _predict_test(args)
-    columns = model_layout(model)[0].columns
-    frame = pd.DataFrame(pred, columns=list(columns))
-    frame.insert(0, "ImageId", test.image_ids)
-    with atomic_write(args.output, "w", newline="") as fh:
-        frame.to_csv(fh, index=False)
-    print(f"wrote keypoints of {len(frame)} faces to {args.output}")
+    check_writable(args.output)
+    out = Path(args.output)
+    if args.chunk_size < 1:
+        raise UserError(f"--chunk-size must be at least 1, got {args.chunk_size}")
+    if out.exists() and not args.resume:
+        raise UserError(f"{out} exists: add --resume to continue it, or remove it to start over")
+    model = _model(args.model)
+    header = ["ImageId", *model_layout(model)[0].columns]
+    try:
+        done = read_done_ids(out, header) if args.resume else np.empty(0, np.int64)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    n = skipped = 0
+    # Rows are read, predicted and written a chunk at a time: memory holds one chunk whatever the file's size.
+    with CsvRows(out, header, append=args.resume) as rows:
+        for chunk in iter_kaggle_test(args.test, chunk_size=args.chunk_size):
+            new = ~np.isin(chunk.image_ids, done)
+            skipped += int((~new).sum())
+            if new.any():
+                rows.write(chunk.image_ids[new], _keypoints(model, chunk.data[new], args.model))
+                n += int(new.sum())
+            _status(f"{n} faces predicted and written to {out}" + (f", {skipped} already there" if skipped else ""))
+    _done()
+    print(f"wrote keypoints of {n} faces to {out}" + (f"; {skipped} were already there" if args.resume else ""))
 
 
 def cmd_submit(args):
@@ -370,7 +389,10 @@ def build_parser():
     p = sub.add_parser("predict", help="predict test faces; a CSV with ImageId and the model's keypoint columns")
     p.add_argument("model", help=_MODEL)
     p.add_argument("test", help=_TEST)
-    p.add_argument("-o", "--output", required=True, help="CSV to write: ImageId, then <name>_x, <name>_y per keypoint")
+    p.add_argument("-o", "--output", required=True, help="CSV to write: ImageId, then <name>_x, <name>_y per keypoint "
+                   "(rows are written as they are predicted)")
+    p.add_argument("--resume", action="store_true", help="continue an output a stopped run left: skip the faces in it")
+    p.add_argument("--chunk-size", type=int, default=1000, help="faces read and predicted at a time (default 1000)")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("submit", help="write a Kaggle submission (RowId,Location)")
     p.add_argument("model", help=_MODEL)

@@ -151,3 +151,36 @@ def test_detect_draws_at_the_photo_size_in_the_named_format(tmp_path, capsys):
     assert main(["detect", str(photo), "-o", str(tmp_path / "annotated.jpg"), "--no-verifier", "--min-size", "60"]) == 0
     assert (tmp_path / "annotated.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG bytes, as the name says
     assert io.imread(tmp_path / "annotated.jpg").shape == (512, 512, 3)
+
+
+@needs_faces96
+def test_predict_streams_in_chunks_and_resumes_a_stopped_run(tmp_path, capsys):
+    import zipfile
+
+    with zipfile.ZipFile(FACES96 / "test.zip") as zf:
+        test = pd.read_csv(zf.open(zf.namelist()[0]), nrows=30)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    whole = tmp_path / "whole.csv"
+    assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(whole), "--chunk-size", "7"]) == 0
+    expected = pd.read_csv(whole)
+    assert list(expected.ImageId) == list(test.ImageId) and list(expected.columns) == ["ImageId", *KAGGLE_COLUMNS]
+    model = fkp_classic.load_default_model()
+    pixels = np.array([r.split() for r in test.Image], dtype=np.uint8)
+    np.testing.assert_allclose(expected.to_numpy()[:, 1:], model.predict(pixels), atol=1e-9)
+    # A run stopped after 10 rows and in the middle of the 11th: --resume writes the other 20, once each.
+    stopped = tmp_path / "stopped.csv"
+    text = whole.read_text().splitlines(keepends=True)
+    stopped.write_text("".join(text[:11]) + text[11][:25])
+    assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(stopped)]) == 2
+    assert "exists: add --resume" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(stopped), "--resume", "--chunk-size", "4"]) == 0
+    said = capsys.readouterr().out
+    assert "wrote keypoints of 20 faces" in said and "10 were already there" in said
+    resumed = pd.read_csv(stopped)  # the same rows, once each (chunks of other sizes: equal to the last bits)
+    assert list(resumed.ImageId) == list(expected.ImageId)
+    np.testing.assert_allclose(resumed.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    other = tmp_path / "other.csv"
+    other.write_text("ImageId,a,b\n1,2,3\n")
+    assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(other), "--resume"]) == 2
+    assert "has the columns 'ImageId,a,b'" in capsys.readouterr().err
