@@ -48,3 +48,29 @@ def test_photo_pipeline_on_pasted_faces(faces96, faces96_folds):
     crops, labels = framing_examples(faces96.data[test[:100]], random_state=1)
     assert verifier.score(crops, labels) > 0.95
     assert (verifier.decision_function(crops[labels == 1]) > 0).mean() > 0.95
+
+
+def test_jittered_faces_move_pixels_and_keypoints_alike_and_repeat_on_every_pass(synthetic):
+    from scipy import ndimage
+
+    from fkp_classic.evaluation import JitteredFaces, jitter_faces
+
+    X, y = synthetic.data[:40], synthetic.target[:40]
+    same, same_y = jitter_faces(X, y, (96, 96), 0, shift=0, zoom=0, turn=0)
+    np.testing.assert_array_equal(same, X)
+    np.testing.assert_allclose(same_y, y, atol=1e-9)
+    moved, moved_y = jitter_faces(X, y, (96, 96), 1)
+    assert moved.dtype == X.dtype and np.abs(moved_y - y).mean() > 1
+
+    def at_points(images, points):  # brightness under each keypoint
+        return np.array([ndimage.map_coordinates(im.reshape(96, 96).astype(float), [p[1::2], p[0::2]], order=1)
+                         for im, p in zip(images, points)])
+
+    assert np.abs(at_points(moved, moved_y) - at_points(X, y)).mean() < 0.2 * np.abs(at_points(X, y[::-1]) - at_points(X, y)).mean()
+    source = JitteredFaces(X, y, copies=3, chunk_size=15)
+    first, again = list(source), list(source)
+    assert len(source) == 120 and sum(len(c[0]) for c in first) == 120
+    np.testing.assert_array_equal(first[0][0], X[:15])
+    for (a, b), (c, d) in zip(first, again):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)

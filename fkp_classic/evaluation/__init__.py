@@ -5,10 +5,12 @@ Faces pasted into larger canvases (:func:`paste_faces`), the photo pipeline's er
 verifier's training crops (:func:`framing_examples`), face detections matched to known faces
 (:func:`match_faces`), multi-face canvases (:func:`multi_face_canvas`), and synthetic videos of
 a moving labelled face with the accuracy and jitter of points tracked through them
-(:func:`moving_face_sequence`, :func:`tracking_errors`).
+(:func:`moving_face_sequence`, :func:`tracking_errors`), and larger training sets of faces jittered
+chunk by chunk (:class:`JitteredFaces`).
 """
 
 from ._detection import match_faces, multi_face_canvas
+from ._jittered import JitteredFaces, jitter_faces
 from ._framing import fit_framing, framed_mean_offset
 from ._poses import turn_components
 from ._pasted import nearest_box, paste_faces, pasted_face_errors
@@ -16,4 +18,4 @@ from ._sequences import moving_face_sequence, tracking_errors
 from ._verifier_examples import detection_examples, framing_examples
 
 __all__ = ["match_faces", "multi_face_canvas", "paste_faces", "nearest_box", "pasted_face_errors", "fit_framing", "framed_mean_offset", "framing_examples", "detection_examples",
-           "turn_components", "moving_face_sequence", "tracking_errors"]
+           "turn_components", "moving_face_sequence", "tracking_errors", "JitteredFaces", "jitter_faces"]
