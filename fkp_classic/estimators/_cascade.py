@@ -97,7 +97,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     faces they did not see (cross-fitted: every estimate on a training face
     comes from models fitted without it), from several randomly perturbed
     starts per face. Missing keypoints (NaN) are handled per keypoint by
-    :class:`KeypointRidge`.
+    :class:`KeypointRidge`. :meth:`fit_chunked` fits the same model from
+    chunks of faces, one in memory at a time, here or on a Dask cluster.
 
     Parameters
     ----------
