@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..utils._appending import AppendingFile
 from ..utils._memory import keep_freed_memory
 
 __all__ = ["PHOTO_SUFFIXES", "photo_paths", "detect_photos", "read_done", "JsonLinesWriter"]
@@ -218,23 +219,8 @@ def read_done(path):
     return done, failed
 
 
-class JsonLinesWriter:
+class JsonLinesWriter(AppendingFile):
     """Append one JSON record per line, flushed as it comes, so a stopped run keeps every finished line."""
 
-    def __init__(self, path, append=False):
-        self.path = Path(path)
-        self._fh = open(self.path, "a" if append else "w", encoding="utf-8")
-
     def write(self, record):
-        self._fh.write(json.dumps(record) + "\n")
-        self._fh.flush()
-
-    def close(self):
-        self._fh.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        self._write(json.dumps(record) + "\n")

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._appending import AppendingFile
+
 __all__ = ["CsvRows", "read_done_ids"]
 
 
@@ -48,7 +50,7 @@ def read_done_ids(path, header):
     return np.sort(ids.astype(np.int64))
 
 
-class CsvRows:
+class CsvRows(AppendingFile):
     """Append rows to a CSV, flushed block by block; the header is written when the file is new or empty.
 
     The file is opened at the first block written: a run that fails before
@@ -63,27 +65,15 @@ class CsvRows:
     """
 
     def __init__(self, path, header, append=False):
-        self.path, self.header, self.append = Path(path), list(header), append
-        self._fh = None
+        super().__init__(path, append)
+        self.header = list(header)
+
+    def _started(self, empty):
+        if empty:
+            self._fh.write(",".join(self.header) + "\n")
 
     def write(self, ids, values):
         """Write one row per id: the id, then its values (formatted as pandas writes floats)."""
         frame = pd.DataFrame(np.asarray(values), columns=self.header[1:])
         frame.insert(0, self.header[0], np.asarray(ids))
-        if self._fh is None:
-            self._fh = open(self.path, "a" if self.append else "w", encoding="utf-8", newline="")
-            if self._fh.tell() == 0:
-                self._fh.write(",".join(self.header) + "\n")
-        self._fh.write(frame.to_csv(index=False, header=False, lineterminator="\n"))
-        self._fh.flush()
-
-    def close(self):
-        if self._fh is not None:
-            self._fh.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        self._write(frame.to_csv(index=False, header=False, lineterminator="\n"))
