@@ -1,9 +1,22 @@
-"""Keypoint error metrics that ignore missing (NaN) targets, as Kaggle scores them."""
+"""Keypoint error metrics that ignore missing (NaN) targets: Kaggle's RMSE, and the landmark field's NME, CED, AUC and failure rate."""
+
+import warnings
 
 import numpy as np
 from sklearn.metrics import make_scorer
 
-__all__ = ["rmse", "per_keypoint_rmse", "rmse_scorer", "nme"]
+__all__ = [
+    "rmse",
+    "per_keypoint_rmse",
+    "nme",
+    "mean_nme",
+    "ced",
+    "ced_auc",
+    "failure_rate",
+    "rmse_scorer",
+    "nme_scorer",
+    "auc_scorer",
+]
 
 
 def _check_pair(y_true, y_pred):
@@ -61,24 +74,42 @@ def per_keypoint_rmse(y_true, y_pred):
         return np.sqrt(total / count)
 
 
-def nme(y_true, y_pred, eyes=(0, 1)):
-    """Normalised mean error of each face: mean point-to-point distance over the distance between the eyes.
+_NORMALIZATIONS = ("inter-ocular", "inter-pupil", "diagonal")
+
+
+def _eye_points(n_keypoints, normalization):
+    """Indices whose means are the two eyes of ``normalization`` for a layout of ``n_keypoints``."""
+    if n_keypoints == 68:  # iBUG / 300-W: outer eye corners, or the centres of the six points of each eye
+        return ((36,), (45,)) if normalization == "inter-ocular" else (tuple(range(36, 42)), tuple(range(42, 48)))
+    return ((0,), (1,))  # Kaggle's 15: the eye centres, for both
+
+
+def nme(y_true, y_pred, normalization="inter-ocular", eyes=None):
+    """Normalised mean error of each face: mean point-to-point distance over the face's size.
 
     The field's standard for comparing landmark methods across face sizes
-    (a face with NME above 0.10 is usually counted as a failure).
+    (a face with NME above 0.08 or 0.10 is usually counted as a failure).
+    Missing true points (NaN) are left out of a face's mean.
 
     Parameters
     ----------
     y_true : array-like of shape (n_faces, 2 * K)
-        True keypoints (no NaN).
+        True keypoints, NaN where missing.
     y_pred : array-like of shape (n_faces, 2 * K)
-    eyes : (int, int), default=(0, 1)
-        Keypoints whose true distance normalises each face: the Kaggle
-        layout's left and right eye centres by default.
+    normalization : {"inter-ocular", "inter-pupil", "diagonal"}, default="inter-ocular"
+        The face's size. "inter-ocular": the distance between the outer
+        eye corners for iBUG's 68 points (as 300-W reports), between the eye
+        centres for other layouts (Kaggle's first two keypoints);
+        "inter-pupil": between the eye centres (for 68 points, the means
+        of each eye's six points); "diagonal": the diagonal of the true
+        points' bounding box.
+    eyes : (int, int) or None, default=None
+        Two keypoints whose true distance normalises instead.
 
     Returns
     -------
     ndarray of shape (n_faces,)
+        NaN for a face with no true point, or whose normalising points are missing.
 
     Examples
     --------
@@ -89,17 +120,111 @@ def nme(y_true, y_pred, eyes=(0, 1)):
     array([0.1])
     """
     y_true, y_pred, labelled = _check_pair(y_true, y_pred)
-    if not labelled.all():
-        raise ValueError("nme needs every true keypoint (y_true has NaN)")
     true, pred = y_true.reshape(len(y_true), -1, 2), y_pred.reshape(len(y_pred), -1, 2)
-    a, b = eyes
-    if not (0 <= a < true.shape[1] and 0 <= b < true.shape[1]) or a == b:
-        raise ValueError(f"eyes must be two different keypoints of the {true.shape[1]}, got {eyes}")
-    spacing = np.linalg.norm(true[:, a] - true[:, b], axis=1)
-    if (spacing <= 0).any():
-        raise ValueError(f"row {int(np.argmax(spacing <= 0))}: the two eye keypoints coincide")
-    return np.linalg.norm(true - pred, axis=2).mean(axis=1) / spacing
+    n_keypoints = true.shape[1]
+    if eyes is not None:
+        a, b = eyes
+        if not (0 <= a < n_keypoints and 0 <= b < n_keypoints) or a == b:
+            raise ValueError(f"eyes must be two different keypoints of the {n_keypoints}, got {eyes}")
+        sides = ((a,), (b,))
+    elif normalization in ("inter-ocular", "inter-pupil"):
+        sides = _eye_points(n_keypoints, normalization)
+    elif normalization == "diagonal":
+        sides = None
+    else:
+        raise ValueError(f"normalization must be one of {_NORMALIZATIONS}, got {normalization!r}")
+    with warnings.catch_warnings():  # a face with no true point is NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if sides is None:
+            size = np.linalg.norm(np.nanmax(true, axis=1) - np.nanmin(true, axis=1), axis=1)
+        else:
+            left, right = (true[:, list(side)].mean(axis=1) for side in sides)
+            size = np.linalg.norm(left - right, axis=1)
+        if (size <= 0).any():
+            raise ValueError(f"row {int(np.argmax(size <= 0))}: the face's normalising points coincide")
+        return np.nanmean(np.linalg.norm(true - pred, axis=2), axis=1) / size
+
+
+def _errors(errors):
+    errors = np.asarray(errors, dtype=np.float64).ravel()
+    if (errors < 0).any():
+        raise ValueError("errors must be non-negative (NME per face; inf for a face not found)")
+    kept = errors[~np.isnan(errors)]
+    if len(kept) == 0:
+        raise ValueError("no face has an error (all NaN)")
+    return kept
+
+
+def ced(errors, thresholds=None):
+    """Cumulative error distribution: the fraction of faces whose error is at most each threshold.
+
+    Parameters
+    ----------
+    errors : array-like of shape (n_faces,)
+        NME per face (:func:`nme`); NaN faces are left out, ``inf`` (a
+        face not found) counts as above every threshold.
+    thresholds : array-like or None, default=None
+        None: 0 to 0.10 in steps of 0.001.
+
+    Returns
+    -------
+    thresholds : ndarray
+    fraction : ndarray of the same shape
+
+    Examples
+    --------
+    >>> from fkp_classic.metrics import ced
+    >>> ced([0.02, 0.05, 0.2], [0.01, 0.05, 0.1])[1]
+    array([0.        , 0.66666667, 0.66666667])
+    """
+    errors = np.sort(_errors(errors))
+    thresholds = np.linspace(0, 0.1, 101) if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+    return thresholds, np.searchsorted(errors, thresholds, side="right") / len(errors)
+
+
+def ced_auc(errors, threshold=0.08):
+    """Area under the CED curve from 0 to ``threshold``, over ``threshold`` (1 for a perfect method).
+
+    Exact: the mean over faces of ``max(0, threshold - error) / threshold``.
+
+    Examples
+    --------
+    >>> from fkp_classic.metrics import ced_auc
+    >>> float(ced_auc([0.0, 0.04, float("inf")], 0.08))
+    0.5
+    """
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold}")
+    errors = _errors(errors)
+    return float(np.mean(np.clip(threshold - errors, 0, None)) / threshold)
+
+
+def failure_rate(errors, threshold=0.10):
+    """Fraction of faces whose error is above ``threshold`` (``inf`` for a face not found counts).
+
+    Examples
+    --------
+    >>> from fkp_classic.metrics import failure_rate
+    >>> failure_rate([0.02, 0.12, float("inf"), float("nan")])
+    0.6666666666666666
+    """
+    return float(np.mean(_errors(errors) > threshold))
+
+
+def mean_nme(y_true, y_pred, normalization="inter-ocular"):
+    """Mean of :func:`nme` over the faces (NaN faces left out): the figure papers report."""
+    return float(np.nanmean(nme(y_true, y_pred, normalization)))
+
+
+def _auc_of(y_true, y_pred, threshold=0.08, normalization="inter-ocular"):
+    return ced_auc(nme(y_true, y_pred, normalization), threshold)
 
 
 rmse_scorer = make_scorer(rmse, greater_is_better=False)
 """Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: returns ``-rmse``."""
+
+nme_scorer = make_scorer(mean_nme, greater_is_better=False)
+"""Scorer returning ``-mean_nme`` (inter-ocular normalisation)."""
+
+auc_scorer = make_scorer(_auc_of)
+"""Scorer returning the CED's AUC up to 0.08 (greater is better)."""

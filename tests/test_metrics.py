@@ -30,3 +30,55 @@ def test_scorer_is_negative_rmse(synthetic):
     assert (scores < 0).all()
     model = MeanKeypoints().fit(X[:40], y[:40])
     assert rmse_scorer(model, X[40:], y[40:]) == pytest.approx(-rmse(y[40:], model.predict(X[40:])))
+
+
+def test_nme_normalisations_hand_computed():
+    from fkp_classic.metrics import mean_nme, nme
+
+    # 68 points: outer eye corners 36 and 45 are 40 px apart; the eyes' six-point centres 30 px apart.
+    truth = np.zeros((1, 68, 2))
+    truth[0, 36:42] = [[10, 0], [12, 0], [14, 0], [16, 0], [14, 0], [12, 0]]  # mean x 13
+    truth[0, 42:48] = [[40, 0], [42, 0], [44, 0], [50, 0], [44, 0], [42, 0]]  # mean x 43.67; point 45 at x 50
+    truth[0, 8] = [30, 60]  # chin: the bounding box is 40 x 60
+    truth[0, :8] = truth[0, 9:17] = truth[0, 17:36] = truth[0, 48:] = [30, 30]
+    truth = truth.reshape(1, -1)
+    pred = truth + 2.0  # every point off by (2, 2): 2.83 px
+    np.testing.assert_allclose(nme(truth, pred), [np.sqrt(8) / 40])
+    np.testing.assert_allclose(nme(truth, pred, "inter-pupil"), [np.sqrt(8) / (43 + 2 / 3 - 13)])
+    np.testing.assert_allclose(nme(truth, pred, "diagonal"), [np.sqrt(8) / np.hypot(40, 60)])
+    np.testing.assert_allclose(nme(truth, pred, eyes=(8, 36)), [np.sqrt(8) / np.hypot(20, 60)])
+    # Missing true points are left out; a face with none is NaN and left out of the mean.
+    kaggle = np.array([[60.0, 40, 30, 40, 45, 70], [np.nan] * 6])
+    guess = np.array([[63.0, 44, 30, 40, np.nan, np.nan], [1.0] * 6])
+    kaggle[0, 4:] = np.nan
+    np.testing.assert_allclose(nme(kaggle, guess), [5 / 2 / 30, np.nan])
+    assert mean_nme(kaggle, guess) == pytest.approx(5 / 60)
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        nme(truth, pred, "face")
+
+
+def test_ced_auc_and_failure_rate_hand_computed():
+    from fkp_classic.metrics import ced, ced_auc, failure_rate
+
+    errors = [0.02, 0.06, 0.09, np.inf, np.nan]  # a face not found (inf) counts; an unlabelled one (NaN) does not
+    thresholds, fraction = ced(errors, [0.0, 0.02, 0.05, 0.08, 0.1])
+    np.testing.assert_allclose(fraction, [0, 0.25, 0.25, 0.5, 0.75])
+    assert ced_auc(errors, 0.08) == pytest.approx(((0.08 - 0.02) + (0.08 - 0.06)) / 4 / 0.08)
+    assert ced_auc(errors, 0.10) == pytest.approx((0.08 + 0.04 + 0.01) / 4 / 0.10)
+    assert failure_rate(errors) == 0.25 and failure_rate(errors, 0.05) == 0.75  # only inf is above 0.10
+    grid, curve = ced([0.0, 0.05])
+    assert len(grid) == 101 and curve[0] == 0.5 and curve[-1] == 1.0
+    with pytest.raises(ValueError, match="non-negative"):
+        ced_auc([-0.1])
+    with pytest.raises(ValueError, match="all NaN"):
+        failure_rate([np.nan])
+
+
+def test_nme_and_auc_scorers_in_cross_validation(synthetic):
+    from fkp_classic.metrics import auc_scorer, mean_nme, nme_scorer
+
+    X, y = synthetic.data[:120], synthetic.target[:120]
+    scores = cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=nme_scorer)
+    model = MeanKeypoints().fit(X[40:], y[40:])
+    assert scores[0] == pytest.approx(-mean_nme(y[:40], model.predict(X[:40])))
+    assert (cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=auc_scorer) >= 0).all()
