@@ -232,3 +232,52 @@ def test_faces96_test_set_and_lookup():
     assert test.data.shape == (647, 9216)
     lookup, _ = load_lookup(FACES96)
     assert set(lookup["ImageId"]) <= set(test.image_ids)
+
+
+@needs_faces96
+def test_ibug68_layout_reads_the_68_points_beside_the_training_file(tmp_path):
+    from fkp_classic.keypoints import IBUG_68, ibug68_to_kaggle15
+
+    faces = load_kaggle(FACES96, layout="ibug68")
+    assert faces.target.shape == (len(faces.data), 136) and faces.layout == IBUG_68
+    assert faces.target_names[:2] == ["p0_x", "p0_y"] and faces.groups is not None
+    # The 68 points agree with the file's 15 where they define them (eye centres = mean of six points, ...).
+    fifteen = load_kaggle(FACES96, return_X_y=True)[1]
+    assert np.nanmedian(np.abs(ibug68_to_kaggle15(faces.target) - fifteen)) < 1.0
+    # The jaw runs past the crop: below it on some faces, and that loads.
+    assert np.nanmax(faces.target[:, 1::2]) > 120
+    (tmp_path / "training.csv").write_text("Image\n" + " ".join(["0"] * 9216) + "\n")
+    with pytest.raises(DataError, match="training_meta.csv beside"):
+        load_kaggle(tmp_path / "training.csv", layout="ibug68")
+    with pytest.raises(ValueError, match="layout must be"):
+        load_kaggle(FACES96, layout="ibug")
+
+
+def test_a_users_landmark_csv_gives_its_own_layout(tmp_path):
+    from fkp_classic.datasets import load_landmarks
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (4, 40 * 30))
+    frame = pd.DataFrame({
+        "subject": list("abcd"),
+        "Image": [" ".join(map(str, p)) for p in pixels],
+        "l_pupil_x": [10.0, 11, np.nan, 12], "l_pupil_y": [12.0, 12, np.nan, 13],
+        "r_pupil_x": [25.0, 24, 26, 25], "r_pupil_y": [12.0, 13, 12, 12],
+        "chin_x": [18.0, 18, 17, 19], "chin_y": [39.5, 38, 41, 37],  # a chin may sit past the image's edge
+    })
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    faces = load_landmarks(tmp_path / "mine.csv", image_shape=(40, 30))
+    assert faces.layout.names == ("l_pupil", "r_pupil", "chin")
+    assert faces.layout.flip_pairs == (("l_pupil", "r_pupil"),)
+    assert faces.images.shape == (4, 40, 30) and np.array_equal(faces.data, pixels)
+    assert np.isnan(faces.target[2, :2]).all() and faces.target[0, 5] == 39.5
+    assert list(faces.other.columns) == ["subject"]
+    with pytest.raises(DataError, match="not a square image: give image_shape"):
+        load_landmarks(tmp_path / "mine.csv")
+    frame.loc[1, "chin_y"] = 900
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError, match="bad.csv: row 1 column chin_y is 900"):
+        load_landmarks(tmp_path / "bad.csv", image_shape=(40, 30))
+    frame.drop(columns=["chin_y"]).rename(columns=lambda c: c.replace("_x", "X")).to_csv(tmp_path / "none.csv")
+    with pytest.raises(DataError, match="no <name>_x, <name>_y column pairs"):
+        load_landmarks(tmp_path / "none.csv", image_shape=(40, 30))

@@ -18,6 +18,7 @@ from ._kaggle import (
     load_lookup,
     write_submission,
 )
+from ._landmarks import layout_from_columns, load_landmarks
 from ._backgrounds import BACKGROUND_NAMES, HELD_OUT_BACKGROUNDS, load_backgrounds
 from ._frames import face_squares, load_frames
 from ._synthetic import KAGGLE_CORE_KEYPOINTS, make_faces
@@ -31,6 +32,8 @@ __all__ = [
     "load_lookup",
     "load_groups",
     "write_submission",
+    "load_landmarks",
+    "layout_from_columns",
     "load_frames",
     "face_squares",
     "load_backgrounds",

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ..utils._atomic import atomic_write
-from ..keypoints import KAGGLE_COLUMNS
+from ..keypoints import IBUG_68, KAGGLE_15, KAGGLE_COLUMNS
 
 __all__ = [
     "DataError",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 IMAGE_SIZE = 96
-_N_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 _FILES = {"training": "training", "test": "test", "lookup": "IdLookupTable"}
 KEYPOINT_MARGIN = 0.25
 """How far outside the image a training keypoint may lie, as a fraction of its side.
@@ -42,6 +41,11 @@ KEYPOINT_MARGIN = 0.25
 Real labels reach a little past the frame (a chin below a tight crop:
 faces96 has points at -2.6 and 110 px on 96-pixel faces); anything
 further is a typing or unit error, refused with file, row and column.
+"""
+
+CONTOUR_MARGIN = 0.5
+"""As :data:`KEYPOINT_MARGIN`, for layouts with a face contour (iBUG's 68): the jaw line runs past a
+Kaggle crop (faces96's reach -34 and 138 px on 96-pixel faces).
 """
 
 _DESCR = """Kaggle Facial Keypoints Detection training data ({n} faces, {source}).
@@ -269,7 +273,7 @@ def _parse_chunk(strings):
     return values, counts, True
 
 
-def _parse_images(images, label, chunk=512, first_row=0):
+def _parse_images(images, label, chunk=512, first_row=0, image_shape=(IMAGE_SIZE, IMAGE_SIZE)):
     """Parse a column of space-separated pixel strings into ``(n, 9216)`` uint8.
 
     Parsing is vectorised over bytes; rows are checked one by one only to
@@ -281,7 +285,8 @@ def _parse_images(images, label, chunk=512, first_row=0):
     if missing.any():
         raise DataError(f"{label}: row {first_row + int(np.argmax(missing))} has an empty Image")
     strings = images.to_numpy()
-    out = np.empty((len(strings), _N_PIXELS), dtype=np.uint8)
+    n_pixels = image_shape[0] * image_shape[1]
+    out = np.empty((len(strings), n_pixels), dtype=np.uint8)
     for first in range(0, len(strings), chunk):
         rows = strings[first : first + chunk]
         values, counts, ok = _parse_chunk(rows)
@@ -289,14 +294,14 @@ def _parse_images(images, label, chunk=512, first_row=0):
             row, bad = next((r, t) for r, text in enumerate(rows) for t in text.split() if not t.isdigit())
             hint = "non-numeric" if not _is_number(bad) else "non-integer or negative"
             raise DataError(f"{label}: row {first_row + first + row} has a {hint} pixel value {bad!r}")
-        wrong = np.flatnonzero(counts != _N_PIXELS)
+        wrong = np.flatnonzero(counts != n_pixels)
         if len(wrong):
             row = wrong[0]
             raise DataError(
                 f"{label}: row {first_row + first + row} has an Image with {counts[row]} values; expected "
-                f"{_N_PIXELS} (96x96)"
+                f"{n_pixels} ({image_shape[0]}x{image_shape[1]})"
             )
-        values = values.reshape(len(rows), _N_PIXELS)
+        values = values.reshape(len(rows), n_pixels)
         too_big = values > 255
         if too_big.any():
             row, col = np.argwhere(too_big)[0]
@@ -371,7 +376,7 @@ def load_groups(path=None):
     return frame["person"].to_numpy()
 
 
-def load_kaggle(path=None, return_X_y=False):
+def load_kaggle(path=None, return_X_y=False, layout="kaggle15"):
     """Load Kaggle-format training faces and keypoints.
 
     Parameters
@@ -381,13 +386,18 @@ def load_kaggle(path=None, return_X_y=False):
         folder holding one of them. Defaults to ``$FKP_DATA``.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    layout : {"kaggle15", "ibug68"}, default="kaggle15"
+        The keypoints: the file's 15 Kaggle ones, or the 68 iBUG points of
+        each face read from the ``training_meta.csv`` beside it (columns
+        ``p0_x ... p67_y``, in the same 96x96 crop frame).
 
     Returns
     -------
     data : Bunch
         ``data`` (n, 9216) uint8, ``images`` (n, 96, 96) uint8, ``target``
-        (n, 30) float64 with NaN where missing, ``target_names`` (the 30
-        Kaggle columns), ``groups`` (identity per row, or None), ``DESCR``.
+        (n, 2K) float64 with NaN where missing, ``target_names`` (the
+        layout's columns), ``layout`` (:class:`~fkp_classic.keypoints.KeypointLayout`),
+        ``groups`` (identity per row, or None), ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
@@ -396,22 +406,23 @@ def load_kaggle(path=None, return_X_y=False):
         Naming the file, row and problem, for missing columns, malformed
         images or non-numeric keypoints.
     """
+    if layout not in ("kaggle15", "ibug68"):
+        raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
     frame, label, folder = _read_table(path, "training")
-    _require_columns(frame, list(KAGGLE_COLUMNS) + ["Image"], label)
+    _require_columns(frame, (list(KAGGLE_COLUMNS) if layout == "kaggle15" else []) + ["Image"], label)
     data = _parse_images(frame["Image"], label)
-    target = _numbers(frame, KAGGLE_COLUMNS, label)
-    low, high = -KEYPOINT_MARGIN * IMAGE_SIZE, (1 + KEYPOINT_MARGIN) * IMAGE_SIZE
-    outside = (target < low) | (target > high)
-    if outside.any():
-        row, col = np.argwhere(outside)[0]
-        raise DataError(
-            f"{label}: row {row} column {KAGGLE_COLUMNS[col]} is {target[row, col]:g}, outside the {IMAGE_SIZE}-pixel "
-            f"face (keypoints may lie at most {KEYPOINT_MARGIN:.0%} of its side beyond it: {low:g}..{high:g})"
-        )
-    x_only = np.isnan(target[:, 0::2]) != np.isnan(target[:, 1::2])
-    if x_only.any():
-        row, k = np.argwhere(x_only)[0]
-        raise DataError(f"{label}: row {row} has only one of {KAGGLE_COLUMNS[2 * k]} and {KAGGLE_COLUMNS[2 * k + 1]}")
+    if layout == "kaggle15":
+        target, names = _keypoints_of(frame, KAGGLE_COLUMNS, label), KAGGLE_15
+    else:
+        meta = Path(folder) / "training_meta.csv"
+        if not meta.is_file():
+            raise DataError(f"layout='ibug68' reads the 68 points from training_meta.csv beside {label}; there is none")
+        meta_frame, meta_label = _read_csv(meta, str(meta))
+        _require_columns(meta_frame, list(IBUG_68.columns), meta_label)
+        if len(meta_frame) != len(data):
+            raise DataError(f"{meta_label} has {len(meta_frame)} rows but {label} has {len(data)}")
+        target = _keypoints_of(meta_frame, IBUG_68.columns, meta_label, margin=CONTOUR_MARGIN)
+        names = IBUG_68
     if return_X_y:
         return data, target
     groups = load_groups(folder)
@@ -423,10 +434,30 @@ def load_kaggle(path=None, return_X_y=False):
         data=data,
         images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE),
         target=target,
-        target_names=list(KAGGLE_COLUMNS),
+        target_names=list(names.columns),
+        layout=names,
         groups=groups,
         DESCR=_DESCR.format(n=len(data), source=label),
     )
+
+
+def _keypoints_of(frame, columns, label, image_size=IMAGE_SIZE, margin=KEYPOINT_MARGIN):
+    """The keypoint ``columns`` of ``frame``, checked: numbers, near the image, x and y missing together."""
+    columns = list(columns)
+    target = _numbers(frame, columns, label)
+    low, high = -margin * image_size, (1 + margin) * image_size
+    outside = (target < low) | (target > high)
+    if outside.any():
+        row, col = np.argwhere(outside)[0]
+        raise DataError(
+            f"{label}: row {row} column {columns[col]} is {target[row, col]:g}, outside the {image_size}-pixel "
+            f"face (keypoints may lie at most {margin:.0%} of its side beyond it: {low:g}..{high:g})"
+        )
+    x_only = np.isnan(target[:, 0::2]) != np.isnan(target[:, 1::2])
+    if x_only.any():
+        row, k = np.argwhere(x_only)[0]
+        raise DataError(f"{label}: row {row} has only one of {columns[2 * k]} and {columns[2 * k + 1]}")
+    return target
 
 
 def load_kaggle_test(path=None):
