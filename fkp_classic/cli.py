@@ -163,18 +163,27 @@ def cmd_submit(args):
 
 def cmd_evaluate(args):
     from .datasets import load_kaggle
-    from .metrics import per_keypoint_rmse, rmse
+    from .keypoints import IBUG_68
+    from .metrics import ced_auc, failure_rate, nme, per_keypoint_rmse, rmse
     from .persistence import face_fingerprints
     from .photo import model_layout
 
     model, info = _model(args.model, return_info=True)
-    data = load_kaggle(args.data)
+    layout = model_layout(model)[0]
+    data = load_kaggle(args.data, layout="ibug68" if layout == IBUG_68 else "kaggle15")
     _status(f"predicting {len(data.data)} faces")
     pred = _keypoints(model, data.data, args.model)
     _done()
     if pred.shape[1] != data.target.shape[1]:
         raise UserError(f"the model predicts {pred.shape[1] // 2} keypoints but {args.data} labels {data.target.shape[1] // 2}")
     print(f"RMSE over {len(data.data)} faces: {rmse(data.target, pred):.3f} px")
+    errors = nme(data.target, pred)
+    errors = errors[~np.isnan(errors)]
+    if len(errors):
+        eyes = "outer eye corners" if layout == IBUG_68 else "eye centres"
+        print(f"NME (over the {eyes} distance) over {len(errors)} faces: {errors.mean():.4f}; AUC@0.08 "
+              f"{ced_auc(errors, 0.08):.3f}, AUC@0.10 {ced_auc(errors, 0.10):.3f}; failures (NME > 0.10) "
+              f"{failure_rate(errors, 0.10):.1%}")
     seen = info["training_fingerprints"]
     if seen is not None:
         n_seen = int(np.isin(face_fingerprints(data.data), seen).sum())
@@ -183,7 +192,7 @@ def cmd_evaluate(args):
                   f"is in-sample and says little about unseen faces; score people the model never saw "
                   f"(benchmarks/run.py cross-validates by person)", file=sys.stderr)
     print("| keypoint | RMSE px |\n|---|---|")
-    for name, value in zip(model_layout(model)[0].names, per_keypoint_rmse(data.target, pred)):
+    for name, value in zip(layout.names, per_keypoint_rmse(data.target, pred)):
         print(f"| {name} | {value:.3f} |")
 
 
@@ -400,8 +409,10 @@ def build_parser():
     p.add_argument("lookup", help="IdLookupTable.csv (or the zip/folder holding it)")
     p.add_argument("-o", "--output", required=True, help="submission CSV to write (RowId,Location)")
     p.set_defaults(func=cmd_submit)
-    p = sub.add_parser("evaluate", help="RMSE and per-keypoint RMSE of a model on labelled data",
-                       description="RMSE of a model on labelled faces; warns when they were in its training set.")
+    p = sub.add_parser("evaluate", help="RMSE, NME, AUC and failure rate of a model on labelled data",
+                       description="RMSE, per-keypoint RMSE, NME, AUC@0.08/0.10 and failure rate of a model on "
+                                   "labelled faces (the 68 iBUG points of training_meta.csv for a 68-point model); "
+                                   "warns when they were in its training set.")
     p.add_argument("model", help=_MODEL)
     p.add_argument("data", help=_DATA)
     p.set_defaults(func=cmd_evaluate)

@@ -43,7 +43,7 @@ def test_fit_predict_submit_evaluate_show(tmp_path, small_training_csv, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(model), str(small_training_csv)]) == 0
     out = capsys.readouterr().out
-    assert "RMSE over 80 faces" in out and "| nose_tip |" in out
+    assert "RMSE over 80 faces" in out and "| nose_tip |" in out and "AUC@0.08" in out and "failures (NME > 0.10)" in out
     assert main(["show", str(small_training_csv), "--model", str(model), "-n", "6", "-o", str(tmp_path / "grid.png")]) == 0
     assert io.imread(tmp_path / "grid.png").ndim == 3
 
