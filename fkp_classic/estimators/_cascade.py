@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..features._descriptors import grid_descriptors, local_descriptors, orientation_integrals
 from ..flip import flip_augment, flip_images, flip_keypoints
 from ._ridge import KeypointRidge
+from ._ridge_sums import RidgeSums
 from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
 from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags, validate_images
@@ -64,6 +65,39 @@ def _cross_fit(ridge, F, y, folds):
     for train, test in folds:
         out[test] = clone(ridge).fit(F[train], y[train]).predict(F[test])
     return out
+
+
+def _held_out(weights, F, fold):
+    """``F``'s predictions, each row by the model of its fold (``weights[f]``), or by ``weights[0]`` without folds."""
+    if fold is None:
+        return _linear(weights[0], F)
+    out = np.empty((len(F), weights[0].shape[1]))
+    for f, w in enumerate(weights):
+        rows = fold == f
+        out[rows] = _linear(w, F[rows])
+    return out
+
+
+def _solve(sums, alpha, n_folds):
+    """The ridge of all the rows in ``sums``, and the :func:`_weights` of each fold's held-out ridge (or its own)."""
+    full = sums.ridge(alpha)
+    held = [full] if n_folds is None else [sums.ridge(alpha, without=f) for f in range(n_folds)]
+    return full, [_weights(model) for model in held]
+
+
+def _fit_cross(F, y, alpha, fold, n_folds):
+    """A :class:`KeypointRidge` on all rows, and each row's prediction by the ridge fitted without its fold.
+
+    With more rows than features, from the rows' :class:`RidgeSums`: each
+    fold's ridge is the total minus the fold, one solve each instead of a
+    refit. Otherwise by refitting (the dual solves of few rows are cheaper).
+    """
+    if fold is not None and len(F) > F.shape[1]:
+        ridge, weights = _solve(RidgeSums.of(F, y, fold), alpha, n_folds)
+        return ridge, _held_out(weights, F, fold)
+    ridge = KeypointRidge(alpha=alpha).fit(F, y)
+    folds = None if fold is None else [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(n_folds)]
+    return ridge, _cross_fit(ridge, F, y, folds)
 
 
 def _weights(ridge):
@@ -302,14 +336,15 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             return None
         return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)]
 
-    def _starts(self, X, y, integrals, folds):
+    def _starts(self, X, y, integrals, fold_of):
         """Fit ``init_`` on all faces; return its cross-fitted estimates on them."""
         if self.init is not None:
             self.init_ = clone(self.init).fit(X, y)
+            folds = self._folds(fold_of)
             return cross_val_predict(clone(self.init), X, y, cv=folds) if folds else self.init_.predict(X)
         G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
-        self.init_ = KeypointRidge(alpha=self.init_alpha).fit(G, y)
-        return _cross_fit(self.init_, G, y, folds)
+        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv)
+        return starts
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -334,13 +369,12 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # symmetric: the mirrors' mean too
         n, k = len(X), y.shape[1] // 2
         integrals = self._integrals(X)
-        folds = self._folds(self._fold_of(origin, rng))
-        starts = self._starts(X, y, integrals, folds).reshape(n, k, 2)
+        fold_of = self._fold_of(origin, rng)
+        starts = self._starts(X, y, integrals, fold_of).reshape(n, k, 2)
         self._log(f"start fitted on {n} faces", clock)
         shapes = [starts] + [self._perturb(starts, draws) for draws in self._draws(n, rng)]
         rep = len(shapes)
-        # The rows of every start of a face share its fold.
-        row_folds = folds and [tuple(np.concatenate([f + i * n for i in range(rep)]) for f in fold) for fold in folds]
+        row_fold = None if fold_of is None else np.tile(fold_of, rep)  # every start of a face shares its fold
         target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
         alphas = self._alphas()
         self.stages_ = []
@@ -349,8 +383,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             F = np.concatenate([f for f, _ in described])
             frames = np.concatenate([frame for _, frame in described])[:, None]
             residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
-            ridge = KeypointRidge(alpha=alphas[stage]).fit(F, residual)
-            step = _as_points(frames * _as_complex(_cross_fit(ridge, F, residual, row_folds).reshape(len(F), k, 2)))
+            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv)
+            step = _as_points(frames * _as_complex(held_out.reshape(len(F), k, 2)))
             shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
             self.stages_.append(ridge)
             self._log(f"stage {stage + 1}/{len(self.cell_sizes)} fitted", clock)

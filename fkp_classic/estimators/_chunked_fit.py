@@ -26,6 +26,7 @@ from ..utils._validation import (
     set_keypoint_layout,
     validate_images,
 )
+from ._cascade import _as_complex, _as_points, _held_out, _solve
 from ._ridge_sums import RidgeSums
 
 __all__ = ["fit_chunked"]
@@ -33,19 +34,6 @@ __all__ = ["fit_chunked"]
 
 def _is_dask_array(value):
     return type(value).__module__.startswith("dask.array") and hasattr(value, "to_delayed")
-
-
-def _held_out(weights, F, fold):
-    """``F``'s predictions, each row by the model of its fold (``weights[f]``), or ``weights[0]`` without folds."""
-    from ._cascade import _linear
-
-    if fold is None:
-        return _linear(weights[0], F)
-    out = np.empty((len(F), weights[0].shape[1]))
-    for f, w in enumerate(weights):
-        rows = fold == f
-        out[rows] = _linear(w, F[rows])
-    return out
 
 
 def _chunk_faces(model, X, y, index):
@@ -67,7 +55,7 @@ def _start_task(X, y, index, fold, draws, shapes, plan):
     model = plan["model"]
     X, y = _chunk_faces(model, X, y, index)
     G = grid_descriptors(model._integrals(X), pool=model.pool, intensity=model.intensity)
-    return RidgeSums.of(G, y, fold), None
+    return RidgeSums.of(G, y, fold, into=plan.get("into")), None
 
 
 def _stage_task(X, y, index, fold, draws, shapes, plan):
@@ -75,7 +63,6 @@ def _stage_task(X, y, index, fold, draws, shapes, plan):
 
     Returns the chunk's :class:`RidgeSums` and its shapes (starts, n, K, 2).
     """
-    from ._cascade import _as_complex, _as_points
 
     if plan.get("worker"):
         keep_freed_memory()  # Dask workers run with glibc's mmap threshold pinned low (see keep_freed_memory)
@@ -100,7 +87,7 @@ def _stage_task(X, y, index, fold, draws, shapes, plan):
     frames = np.concatenate([frame for _, frame in described])[:, None]
     target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
     residual = _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(F), 2 * k)
-    return RidgeSums.of(F, residual, folds), shapes
+    return RidgeSums.of(F, residual, folds, into=plan.get("into")), shapes
 
 
 def _add(a, b):
@@ -128,6 +115,7 @@ class _Here:
 
     def run(self, task, per_chunk, plan):
         total, states, index = RidgeSums(), [], -1
+        plan = dict(plan, into=total)  # each chunk's sums are added in place
         for index, chunk in enumerate(self.chunks()):
             if index >= len(per_chunk):
                 raise ValueError(f"the chunks changed between passes: there are now more than {len(per_chunk)}")
@@ -136,8 +124,7 @@ class _Here:
                 raise ValueError(
                     f"the chunks changed between passes: chunk {index} had {per_chunk[index][0]} faces, now {len(X)}"
                 )
-            sums, state = task(X, y, index, *per_chunk[index][1:], plan)
-            total += sums
+            _, state = task(X, y, index, *per_chunk[index][1:], plan)
             states.append(state)
         if index + 1 != len(per_chunk):
             raise ValueError(f"the chunks changed between passes: {len(per_chunk)} chunks, now {index + 1}")
@@ -253,20 +240,15 @@ def fit_chunked(model, X, y=None, client=None):
             for size, r, state in zip(sizes, rows, states)
         ]
 
-    def solve(sums, alpha):
-        full = sums.ridge(alpha)
-        held = [full] if fold_of is None else [sums.ridge(alpha, without=f) for f in range(model.cv)]
-        return full, [np.vstack([m.coef_.T, m.intercept_]) for m in held]
-
     states = [None] * len(sizes)
     sums, _ = runner.run(_start_task, per_chunk(states), {"model": model})
-    model.init_, previous = solve(sums, model.init_alpha)
+    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv)
     model._log(f"start fitted on {len(origin)} faces", clock)
     model.stages_ = []
     for stage, alpha in enumerate(model._alphas()):
         plan = {"model": model, "stage": stage, "previous": previous}
         sums, states = runner.run(_stage_task, per_chunk(states), plan)
-        ridge, previous = solve(sums, alpha)
+        ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv)
         model.stages_.append(ridge)
         model._log(f"stage {stage + 1}/{len(model.cell_sizes)} fitted", clock)
     return model

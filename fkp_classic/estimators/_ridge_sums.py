@@ -41,7 +41,7 @@ class RidgeSums:
         self.n_outputs = None
 
     @classmethod
-    def of(cls, F, y, folds=None):
+    def of(cls, F, y, folds=None, into=None):
         """The sums of one chunk of rows.
 
         Parameters
@@ -50,8 +50,10 @@ class RidgeSums:
         y : ndarray of shape (n_rows, 2K), NaN where missing
         folds : ndarray of shape (n_rows,) of int, or None
             Cross-fitting fold of each row (None: one fold, 0).
+        into : RidgeSums or None
+            Add the chunk's sums into these (no second copy of them) and return them.
         """
-        sums = cls()
+        sums = cls() if into is None else into
         sums.n_outputs = y.shape[1]
         labelled = ~np.isnan(y[:, 0::2])
         folds = np.zeros(len(F), np.intp) if folds is None else np.asarray(folds, np.intp)
@@ -64,7 +66,14 @@ class RidgeSums:
             Z = np.empty((len(rows), F.shape[1] + 1))
             Z[:, :-1] = F[rows]
             Z[:, -1] = 1.0
-            sums.parts[int(key[0]), key[1:].astype(bool).tobytes()] = [Z.T @ Z, Z.T @ targets[rows], len(rows)]
+            part = int(key[0]), key[1:].astype(bool).tobytes()
+            if part in sums.parts:
+                stored = sums.parts[part]
+                stored[0] += Z.T @ Z
+                stored[1] += Z.T @ targets[rows]
+                stored[2] += len(rows)
+            else:
+                sums.parts[part] = [Z.T @ Z, Z.T @ targets[rows], len(rows)]
         return sums
 
     def __iadd__(self, other):
@@ -143,7 +152,9 @@ class RidgeSums:
         for keypoints in columns.values():
             chosen = [p for p, use in zip(patterns, labelled[:, keypoints[0]]) if use]
             cols = _coordinate_columns(np.array(keypoints))
-            gram = by_pattern[chosen[0]][0].copy()
+            first = by_pattern[chosen[0]]
+            own = len(chosen) == 1 and len(columns) == 1 and not first[3]  # a sum made here, used once
+            gram = first[0] if own else first[0].copy()
             for p in chosen[1:]:
                 gram += by_pattern[p][0]
             gram[np.diag_indices_from(gram)] += penalty
