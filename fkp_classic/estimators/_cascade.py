@@ -306,6 +306,17 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         )
         return F.reshape(len(shapes), -1), frame
 
+    def _describe_starts(self, integrals, shapes, stage):
+        """Descriptors of every start's shapes, start after start, in one array; and their frames (rows, 1)."""
+        F, frames = None, []
+        for i, start in enumerate(shapes):
+            part, frame = self._describe(integrals, start, stage)
+            if F is None:  # written in place: no second copy of the stage's largest array
+                F = np.empty((len(shapes) * len(part), part.shape[1]), part.dtype)
+            F[i * len(part) : (i + 1) * len(part)] = part
+            frames.append(frame)
+        return F, np.concatenate(frames)[:, None]
+
     def _draws(self, n, rng):
         """Start jitter of ``n`` rows per perturbation: scale, rotation, x and y shift, shape (n_perturbations, 4, n)."""
         t_sd, s_sd, r_sd = self.perturbation
@@ -379,12 +390,11 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         alphas = self._alphas()
         self.stages_ = []
         for stage in range(len(self.cell_sizes)):
-            described = [self._describe(integrals, s, stage) for s in shapes]
-            F = np.concatenate([f for f, _ in described])
-            frames = np.concatenate([frame for _, frame in described])[:, None]
+            F, frames = self._describe_starts(integrals, shapes, stage)
             residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
             ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv)
-            step = _as_points(frames * _as_complex(held_out.reshape(len(F), k, 2)))
+            del F  # the next stage's descriptors take its place
+            step = _as_points(frames * _as_complex(held_out.reshape(len(held_out), k, 2)))
             shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
             self.stages_.append(ridge)
             self._log(f"stage {stage + 1}/{len(self.cell_sizes)} fitted", clock)

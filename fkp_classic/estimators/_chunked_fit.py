@@ -77,14 +77,10 @@ def _stage_task(X, y, index, fold, draws, shapes, plan):
     rep = len(shapes)
     folds = None if fold is None else np.tile(fold, rep)
     if stage > 0:
-        described = [model._describe(integrals, s, stage - 1) for s in shapes]
-        F = np.concatenate([f for f, _ in described])
-        frames = np.concatenate([frame for _, frame in described])[:, None]
+        F, frames = model._describe_starts(integrals, shapes, stage - 1)
         step = _as_points(frames * _as_complex(_held_out(previous, F, folds).reshape(len(F), k, 2)))
         shapes = shapes + step.reshape(shapes.shape)
-    described = [model._describe(integrals, s, stage) for s in shapes]
-    F = np.concatenate([f for f, _ in described])
-    frames = np.concatenate([frame for _, frame in described])[:, None]
+    F, frames = model._describe_starts(integrals, shapes, stage)
     target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
     residual = _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(F), 2 * k)
     return RidgeSums.of(F, residual, folds, into=plan.get("into")), shapes

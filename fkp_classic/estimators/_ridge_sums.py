@@ -159,7 +159,8 @@ class RidgeSums:
                 gram += by_pattern[p][0]
             gram[np.diag_indices_from(gram)] += penalty
             zy = sum(by_pattern[p][1][:, cols] for p in chosen)
-            W = linalg.solve(gram, zy, assume_a="pos", overwrite_a=True, check_finite=False)
+            # gram is symmetric: its transpose is the same matrix in Fortran order, solved in place by LAPACK.
+            W = linalg.solve(gram.T, zy, assume_a="pos", overwrite_a=True, check_finite=False)
             del gram
             model.coef_[cols], model.intercept_[cols] = W[:-1].T, W[-1]
             sums[cols] = zy[-1]  # the ones column: each coordinate's sum
