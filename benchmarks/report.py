@@ -40,16 +40,18 @@ def markdown(result):
         f"{result['cv']['description']}. Ratios are to the most accurate row ({_best(result)}), "
         "measured in this one run.",
         "",
-        "| estimator | RMSE px | fold s.d. | RMSE / best | fit s (mean/fold) | fit / best | predict faces/s | speed / best | peak fit MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| estimator | RMSE px | fold s.d. | RMSE / best | NME | AUC@0.08 | failures (NME > 0.10) "
+        "| fit s (mean/fold) | fit / best | predict faces/s | speed / best | peak fit MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["estimators"]:
         if r["status"] != "ok":
-            lines.append(f"| {r['name']} | skipped: {r['reason']} | | | | | | | |")
+            lines.append(f"| {r['name']} | skipped: {r['reason']} | | | | | | | | | | |")
             continue
         q = r["ratios"]
         lines.append(
             f"| {r['name']} | {r['rmse']:.3f} | {r['rmse_fold_std']:.3f} | {q['rmse']:.2f} | "
+            f"{r['nme']:.4f} | {r['auc_08']:.3f} | {r['failure_10']:.1%} | "
             f"{r['fit_seconds']:.1f} | {q['fit_seconds']:.1f} | {r['predict_faces_per_second']:.0f} | "
             f"{q['predict_faces_per_second']:.2f} | {r['peak_fit_memory_mib']:.0f} |"
         )
@@ -64,12 +66,23 @@ def markdown(result):
         lines += ["", f"HOG extraction on {hog['n_faces']} faces: batch HOGFeatures {hog['batch_seconds']:.2f} s, "
                   f"loop of skimage.feature.hog {hog['skimage_loop_seconds']:.2f} s: "
                   f"**{hog['speedup']:.1f}x** faster (max abs difference {hog['max_abs_difference']:.1e})."]
+    lines += ["", f"NME: mean point error over the distance between the {_normaliser(len(names))}; AUC@0.08: area "
+              "under the cumulative error distribution up to NME 0.08, over 0.08."]
     lines += peer_comparison(ok)
+    fifteen = result.get("fifteen_from_68")
+    if fifteen:
+        lines += ["", "The 15 Kaggle points, scored against faces96's 15 labels on the same folds:", "",
+                  "| model | RMSE px | NME | AUC@0.08 |", "|---|---|---|---|"]
+        lines += [f"| {name} | {f['rmse']:.3f} | {f['nme']:.4f} | {f['auc_08']:.3f} |" for name, f in fifteen.items()]
     for r in ok:
         if r.get("stages"):
             stages = ", ".join(f"{s:.3f}" for s in r["stages"])
             lines += ["", f"{r['name']}: pooled RMSE after each stage (start first): {stages}."]
     return "\n".join(lines) + "\n"
+
+
+def _normaliser(n_keypoints):
+    return "outer eye corners (as 300-W)" if n_keypoints == 68 else "eye centres"
 
 
 def peer_comparison(rows, ours="cascade (CascadeRegressor)", peer="dlib shape predictor"):
@@ -80,6 +93,8 @@ def peer_comparison(rows, ours="cascade (CascadeRegressor)", peer="dlib shape pr
     a, b = by_name[ours], by_name[peer]
     lines = ["", f"{ours} against {peer}, same folds, same run:", "",
              f"- RMSE: {a['rmse']:.3f} vs {b['rmse']:.3f} px, ratio **{a['rmse'] / b['rmse']:.3f}**",
+             f"- NME: {a['nme']:.4f} vs {b['nme']:.4f}, ratio **{a['nme'] / b['nme']:.3f}**; AUC@0.08 "
+             f"{a['auc_08']:.3f} vs {b['auc_08']:.3f}; failures {a['failure_10']:.1%} vs {b['failure_10']:.1%}",
              f"- predict throughput: {a['predict_faces_per_second']:.0f} vs {b['predict_faces_per_second']:.0f} faces/s, "
              f"ratio **{a['predict_faces_per_second'] / b['predict_faces_per_second']:.2f}x** (fastest of "
              f"{a['predict_repeats']} calls per fold; first calls: {a['predict_faces_per_second_first_call']:.0f} vs "
@@ -140,6 +155,24 @@ def figure_per_keypoint(result, path):
     ax.set_ylabel("RMSE (px)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def figure_ced(y_true, predictions, path, what):
+    """The cumulative error distribution (NME) of every estimator, in one figure."""
+    from fkp_classic.metrics import ced, ced_auc, nme
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, pred in predictions.items():
+        errors = nme(y_true, pred)
+        thresholds, fraction = ced(errors, np.linspace(0, 0.15, 151))
+        ax.plot(thresholds, fraction, label=f"{name} (AUC@0.08 {ced_auc(errors, 0.08):.3f})")
+    ax.set_xlabel(f"NME ({what}, over the {_normaliser(y_true.shape[1] // 2)} distance)")
+    ax.set_ylabel("fraction of faces")
+    ax.set_xlim(0, 0.15)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     _save(fig, path)
 
 

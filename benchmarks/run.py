@@ -5,10 +5,15 @@
     python benchmarks/run.py --quick               # small and fast
     python benchmarks/run.py --data PATH --submit  # also write submission.csv for the test set
     python benchmarks/run.py --data ../shared/data/faces96 --publish   # replace benchmarks/results/
+    python benchmarks/run.py --data ../shared/data/faces96 --points 68   # the 68 iBUG points
 
 Every estimator is scored on the same folds (GroupKFold by identity when groups are known),
-and for each the pooled RMSE, its spread over folds, per-keypoint RMSE, fit time, predict
-throughput and peak fit memory are reported, with ratios to the best row. Predict throughput
+and for each the pooled RMSE, its spread over folds, per-keypoint RMSE, the landmark field's NME
+(over the eye centres' distance for 15 points, the outer eye corners' for 68, as 300-W), AUC of the
+CED up to 0.08 and failure rate (NME > 0.10), fit time, predict throughput and peak fit memory are
+reported, with ratios to the best row, and the CED curves drawn in one figure. With --points 68 the
+targets are the 68 points of training_meta.csv, and the 15 Kaggle points the 68-point cascade defines
+(eye centres = mean of six eye points, ...) are scored against a 15-point cascade on the same folds. Predict throughput
 counts the fastest of three timed calls on each fold's test faces, for every estimator alike
 (the machine's noise only ever slows a call down); the first call's throughput, which also pays
 one-off costs such as starting threads, is kept in results.json. Results go to stdout and to a
@@ -35,9 +40,9 @@ import fkp_classic
 from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
 from fkp_classic.features import HOGFeatures
-from fkp_classic.keypoints import KAGGLE_NAMES
-from fkp_classic.metrics import per_keypoint_rmse, rmse
-from fkp_classic.utils import Progress, resolve_image_shape
+from fkp_classic.keypoints import ibug68_to_kaggle15
+from fkp_classic.metrics import ced_auc, failure_rate, nme, per_keypoint_rmse, rmse
+from fkp_classic.utils import Progress, resolve_image_shape, resolve_layout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
@@ -97,12 +102,14 @@ def load_data(args):
     """``(X, y, groups, description, path)``; synthetic faces when no data is given."""
     path = args.data or os.environ.get("FKP_DATA")
     if not path:
+        if args.points == 68:
+            raise DataError("--points 68 needs real data with its 68 points (--data ../shared/data/faces96)")
         n = 400 if args.quick else 1200
         print(f"*** No data given (--data or FKP_DATA): running on {n} embedded synthetic faces. ***\n"
               f"*** Figures on synthetic faces say nothing about real ones. ***\n")
         X, y = make_faces(n, random_state=args.seed, return_X_y=True)
         return X, y, None, f"{n} synthetic faces (fkp_classic.datasets.make_faces)", None
-    bunch = load_kaggle(path)
+    bunch = load_kaggle(path, layout="ibug68" if args.points == 68 else "kaggle15")
     groups = bunch.groups
     if args.groups:
         file, _, column = args.groups.rpartition(":")
@@ -110,11 +117,14 @@ def load_data(args):
         if len(groups) != len(bunch.data):
             raise DataError(f"--groups {args.groups} has {len(groups)} rows but the data has {len(bunch.data)}")
     X, y = bunch.data, bunch.target
+    y15 = load_kaggle(path, return_X_y=True)[1] if args.points == 68 else None  # the Kaggle labels of the same rows
     if args.limit and args.limit < len(X):
         keep = _subset(len(X), groups, args.limit, args.seed)
         X, y = X[keep], y[keep]
         groups = None if groups is None else groups[keep]
-    return X, y, groups, str(path), path
+        y15 = None if y15 is None else y15[keep]
+    args.kaggle15 = y15
+    return X, y, groups, str(path) + (" (the 68 points of training_meta.csv)" if args.points == 68 else ""), path
 
 
 def _subset(n, groups, limit, seed):
@@ -187,6 +197,7 @@ def evaluate(name, estimator, X, y, folds, progress):
         "rmse_fold_std": float(np.std(fold_rmse)),
         "rmse_folds": fold_rmse,
         "per_keypoint_rmse": per_keypoint_rmse(y, pred).tolist(),
+        **landmark_scores(y, pred),
         "fit_seconds": float(np.mean(fit_s)),
         "fit_seconds_folds": fit_s,
         "predict_faces_per_second": float(sum(len(t) for _, t in folds) / sum(predict_s)),
@@ -199,6 +210,27 @@ def evaluate(name, estimator, X, y, folds, progress):
     if stage_preds is not None:
         row["stages"] = [rmse(y, p) for p in stage_preds]
     return row, pred
+
+
+def landmark_scores(y, pred):
+    """NME (inter-ocular: eye centres for 15 points, outer eye corners for 68), AUC@0.08/0.10, failures at 0.10."""
+    errors = nme(y, pred)
+    errors = errors[~np.isnan(errors)]
+    return {"nme": float(errors.mean()), "auc_08": ced_auc(errors, 0.08), "auc_10": ced_auc(errors, 0.10),
+            "failure_10": failure_rate(errors, 0.10)}
+
+
+def fifteen_from_68(X, y15, folds, pred68, progress):
+    """The 15 Kaggle points from the 68-point predictions against a 15-point cascade on the same folds."""
+    progress("15 points: the 15-point cascade on the same folds")
+    pred15 = np.full_like(y15, np.nan)
+    for train, test in folds:
+        pred15[test] = CascadeRegressor(n_jobs=-1).fit(X[train], y15[train]).predict(X[test])
+    out = {"15-point cascade": {"rmse": rmse(y15, pred15), **landmark_scores(y15, pred15)}}
+    for name, pred in pred68.items():
+        derived = ibug68_to_kaggle15(pred)
+        out[f"{name}, its 15 points"] = {"rmse": rmse(y15, derived), **landmark_scores(y15, derived)}
+    return out
 
 
 def hog_speed(X, n_faces):
@@ -252,6 +284,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", help="results folder (default: a new benchmarks/runs/<date-time>/)")
     parser.add_argument("--publish", action="store_true",
                         help="write to benchmarks/results/, the tables the README shows (use with --data)")
+    parser.add_argument("--points", type=int, choices=(15, 68), default=15,
+                        help="the keypoints: 15 (Kaggle's, default) or 68 (iBUG's, from training_meta.csv)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick and args.limit is None:
@@ -300,7 +334,11 @@ def main(argv=None):
     speed = hog_speed(X, min(len(X), 300 if args.quick else 1000))
     progress.done()
     report.add_ratios(rows)
-    keypoint_names = list(KAGGLE_NAMES) if y.shape[1] == 30 else [f"k{i}" for i in range(y.shape[1] // 2)]
+    keypoint_names = list(resolve_layout(None, y.shape[1] // 2).names)
+    if args.points == 68:
+        ours = {k: v for k, v in predictions.items() if "cascade" in k or "dlib" in k}
+        fifteen = fifteen_from_68(X, args.kaggle15, folds, ours, progress)
+        progress.done()
     result = {
         "machine": machine(),
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -312,6 +350,8 @@ def main(argv=None):
         "estimators": rows,
         "hog_speed": speed,
     }
+    if args.points == 68:
+        result["fifteen_from_68"] = fifteen
     text = report.markdown(result)
     print(text.partition("\n")[2].lstrip("\n"))  # its first line repeats the "Data:" line printed at the start
     ok = [r for r in rows if r["status"] == "ok"]
@@ -319,6 +359,7 @@ def main(argv=None):
     result["best"] = best["name"]
     report.figure_rmse(result, out / "rmse.png")
     report.figure_per_keypoint(result, out / "per_keypoint_rmse.png")
+    report.figure_ced(y, predictions, out / "ced.png", "68 iBUG points" if args.points == 68 else "15 Kaggle points")
     report.figure_faces(X.reshape(len(X), *resolve_image_shape(X.shape[1])), y, predictions[best["name"]], best["name"], out / "faces.png")
     if args.submit:
         result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress)
@@ -329,7 +370,7 @@ def main(argv=None):
     with report.atomic_write(out / "results.md", "w") as fh:
         fh.write(f"# Benchmark\n\n`{result['command']}` on {result['date']} "
                  f"({result['machine']['cpus']} CPUs, {result['machine']['platform']}).\n\n{text}")
-    print(f"Results in {out}/ (results.md, results.json, rmse.png, per_keypoint_rmse.png, faces.png).")
+    print(f"Results in {out}/ (results.md, results.json, rmse.png, per_keypoint_rmse.png, ced.png, faces.png).")
     return 0
 
 
