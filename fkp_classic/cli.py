@@ -52,10 +52,23 @@ def _parse_param(text):
 
 
 def _model(path, return_info=False):
-    """The model file at ``path``, or the packaged model for ``"default"`` (see :func:`load_model`)."""
+    """The model file at ``path``, or a packaged model: ``"default"`` (15 points), ``"default68"`` (68 points)."""
     from .persistence import load_default_model, load_model
 
-    return load_default_model(return_info) if path == "default" else load_model(path, return_info)
+    if path in ("default", "default68"):
+        return load_default_model(return_info, layout="ibug68" if path == "default68" else "kaggle15")
+    return load_model(path, return_info)
+
+
+def _photo_model(args):
+    """The keypoint model of ``fkp detect`` / ``fkp track``: ``--model``, or the packaged one of ``--points``."""
+    if args.points is not None and args.model != "default":
+        raise UserError("--points picks a packaged model and --model names another: give one or the other")
+    if args.points == 68:
+        from .persistence import load_default_model
+
+        return load_default_model(layout="ibug68")
+    return _model(args.model)
 
 
 def cmd_fit(args):
@@ -188,8 +201,8 @@ def cmd_evaluate(args):
     if seen is not None:
         n_seen = int(np.isin(face_fingerprints(data.data), seen).sum())
         if n_seen:
-            print(f"fkp: warning: {n_seen} of {len(data.data)} faces were in the model's training set, so this RMSE "
-                  f"is in-sample and says little about unseen faces; score people the model never saw "
+            print(f"fkp: warning: {n_seen} of {len(data.data)} faces were in the model's training set, so these scores "
+                  f"are in-sample and say little about unseen faces; score people the model never saw "
                   f"(benchmarks/run.py cross-validates by person)", file=sys.stderr)
     print("| keypoint | RMSE px |\n|---|---|")
     for name, value in zip(layout.names, per_keypoint_rmse(data.target, pred)):
@@ -262,7 +275,7 @@ def cmd_detect(args):
     name = args.photo[0]
     single = len(args.photo) == 1 and not (Path(name).is_dir() or name.startswith("@")
                                            or (glob.has_magic(name) and not Path(name).exists()))
-    params = dict(model=_model(args.model), face_detector=face_detector,
+    params = dict(model=_photo_model(args), face_detector=face_detector,
                   verifier=None if args.no_verifier else "default", min_score=args.min_score)
     results, failed, n = {}, [], 0
     with contextlib.ExitStack() as stack:
@@ -334,7 +347,7 @@ def cmd_track(args):
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     video = read_video(args.video)
     tracker = FaceTracker(
-        _model(args.model), face_detector, min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
+        _photo_model(args), face_detector, min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
         smooth=not args.no_smoothing, max_faces=args.max_faces,
     )
     names = tracker.layout.names
@@ -375,7 +388,8 @@ def _numbered(output, photo):
 
 _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or a folder holding them"
 _TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
-_MODEL = "model file written by 'fkp fit' (or save_model), or 'default' for the packaged model"
+_MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model: 'default' (15 Kaggle points), "
+          "'default68' (68 iBUG points)")
 
 
 def build_parser():
@@ -427,6 +441,9 @@ def build_parser():
                    "folders (their photos), quoted globs ('shots/*.jpg') or @list.txt (one path per line); a photo "
                    "that cannot be read is reported and the others are still done (exit status 2)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
+    p.add_argument("--points", type=int, choices=(15, 68), default=None,
+                   help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
+                        "dlib's 68-point model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
                    "photos, one per photo named <stem>_<photo stem><suffix>")
     p.add_argument("--json", help="write each photo's faces (box, named points, verifier score) as JSON")
@@ -451,6 +468,9 @@ def build_parser():
     p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
                    "per keypoint; one row per frame and face")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
+    p.add_argument("--points", type=int, choices=(15, 68), default=None,
+                   help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
+                        "dlib's 68-point model)")
     p.add_argument("--min-size", type=int, default=40, help="smallest face searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog", help="face detector (default hog)")
     p.add_argument("--min-score", type=float, default=0.0, help="lowest verifier score of a face kept (default 0)")

@@ -19,10 +19,12 @@ __all__ = [
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
+    "IBUG68_MODEL",
     "DEFAULT_FACE_DETECTOR",
 ]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
+IBUG68_MODEL = Path(__file__).resolve().parent / "models" / "ibug68.joblib"
 DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "face_verifier.joblib"
 DEFAULT_FACE_DETECTOR = Path(__file__).resolve().parent / "models" / "face_detector.joblib"
 _FORMAT = "fkp_classic-model"
@@ -129,11 +131,23 @@ def load_model(path, return_info=False):
     return payload["model"]
 
 
-def load_default_model(return_info=False):
+def load_default_model(return_info=False, layout="kaggle15"):
     """The pretrained model shipped in the package (fitted on all of faces96; see :func:`load_model`).
 
-    Built by ``tools/train_default.py``.
+    Parameters
+    ----------
+    return_info : bool, default=False
+    layout : {"kaggle15", "ibug68"}, default="kaggle15"
+        The 15 Kaggle keypoints, or the 68 iBUG points (numbered as dlib's
+        ``shape_predictor_68_face_landmarks``, 0-based: jaw 0-16, brows
+        17-26, nose 27-35, eyes 36-47, mouth 48-67).
+
+    Built by ``tools/train_default.py`` (``--points 68`` for the 68-point one).
     """
+    if layout not in ("kaggle15", "ibug68"):
+        raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
+    if layout == "ibug68":
+        return _load_packaged(IBUG68_MODEL, "68-point model", return_info, script="tools/train_default.py --points 68")
     return _load_packaged(DEFAULT_MODEL, "default model", return_info)
 
 

@@ -184,3 +184,26 @@ def test_predict_streams_in_chunks_and_resumes_a_stopped_run(tmp_path, capsys):
     other.write_text("ImageId,a,b\n1,2,3\n")
     assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(other), "--resume"]) == 2
     assert "has the columns 'ImageId,a,b'" in capsys.readouterr().err
+
+
+@needs_faces96
+def test_detect_with_the_packaged_68_point_model(tmp_path, capsys):
+    photo = tmp_path / "astronaut.png"
+    io.imsave(photo, data.astronaut())
+    assert main(["detect", str(photo), "--points", "68", "--min-score", "1", "--json", str(tmp_path / "p.json"),
+                 "-o", str(tmp_path / "annotated.png")]) == 0
+    [face] = json.loads((tmp_path / "p.json").read_text())[str(photo)]
+    points = face["keypoints"]
+    assert sorted(points, key=lambda n: int(n[1:])) == [f"p{i}" for i in range(68)]
+    chin, lower_lip, nose = points["p8"], points["p57"], points["p30"]  # dlib's numbering
+    assert chin[1] > lower_lip[1] > nose[1]  # the jaw below the mouth, the mouth below the nose
+    left, right = points["p36"], points["p45"]  # the outer eye corners, either side of the nose
+    assert left[0] < nose[0] < right[0]
+    capsys.readouterr()
+    assert main(["detect", str(photo), "--points", "68", "--model", str(tmp_path / "m.joblib")]) == 2
+    assert "--points picks a packaged model and --model names another" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["evaluate", "default68", str(FACES96)]) == 0
+    assert "NME (over the outer eye corners distance) over 3416 faces" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="layout must be"):
+        fkp_classic.load_default_model(layout="68")
