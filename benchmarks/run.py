@@ -283,7 +283,8 @@ def parse_args(argv=None):
     parser.add_argument("--submit", action="store_true", help="fit the best estimator on all data and write submission.csv")
     parser.add_argument("--out", help="results folder (default: a new benchmarks/runs/<date-time>/)")
     parser.add_argument("--publish", action="store_true",
-                        help="write to benchmarks/results/, the tables the README shows (use with --data)")
+                        help="write to benchmarks/results/ (results/ibug68/ with --points 68), the tables the README "
+                             "shows (use with --data)")
     parser.add_argument("--points", type=int, choices=(15, 68), default=15,
                         help="the keypoints: 15 (Kaggle's, default) or 68 (iBUG's, from training_meta.csv)")
     parser.add_argument("--seed", type=int, default=0)
@@ -300,7 +301,8 @@ def main(argv=None):
     if args.publish and args.out:
         print("error: --publish writes benchmarks/results/; give either it or --out", file=sys.stderr)
         return 2
-    out = RESULTS if args.publish else Path(args.out) if args.out else RUNS / time.strftime("%Y%m%d-%H%M%S")
+    published = RESULTS / "ibug68" if args.points == 68 else RESULTS  # the 68-point tables beside the 15-point ones
+    out = published if args.publish else Path(args.out) if args.out else RUNS / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     print(f"Results will be written to {out}/")
     progress = Progress()
