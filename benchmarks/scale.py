@@ -12,7 +12,7 @@ the command and its worker processes, from getrusage).
 Fit: the default CascadeRegressor on the faces96 people outside GroupKFold fold 0, grown to 4x and 16x by copies
 of every face under a random similarity (fkp_classic.evaluation.JitteredFaces, made chunk by chunk on every pass, 500
 faces a chunk), each fit in a fresh process: `fit_chunked` on one process at 1x, 4x and 16x, `fit` on all faces in
-memory at 1x and 4x (16x would need about 13 GiB), and `fit_chunked` on a 2-worker LocalCluster at 4x. Reports
+memory at 1x and 4x (16x would need about 10 GiB), and `fit_chunked` on a 2-worker LocalCluster at 4x. Reports
 seconds, peak memory (the process's, and the cluster workers' largest), the error on fold 0's unseen people, and
 how far each chunked model's predictions are from the in-memory fit's (relative to the largest coordinate).
 
