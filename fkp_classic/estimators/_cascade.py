@@ -71,7 +71,7 @@ def _held_out(weights, F, fold):
     """``F``'s predictions, each row by the model of its fold (``weights[f]``), or by ``weights[0]`` without folds."""
     if fold is None:
         return _linear(weights[0], F)
-    out = np.empty((len(F), weights[0].shape[1]))
+    out = np.empty((len(F), weights[0][0].shape[1]))
     for f, w in enumerate(weights):
         rows = fold == f
         out[rows] = _linear(w, F[rows])
@@ -101,8 +101,9 @@ def _fit_cross(F, y, alpha, fold, n_folds):
 
 
 def _weights(ridge):
-    """A fitted ridge as one matrix: coefficients, then the intercept as the last row."""
-    return np.vstack([ridge.coef_.T, ridge.intercept_])
+    """A fitted ridge's ``(coef.T, intercept)``: views, not copies (a copy per predict call costs more than
+    the product for one face)."""
+    return ridge.coef_.T, ridge.intercept_
 
 
 def _linear(weights, F):
@@ -111,7 +112,8 @@ def _linear(weights, F):
     In float64: float32 products would round differently for different batch
     sizes, and a face's keypoints must not depend on its batch.
     """
-    return F.astype(np.float64) @ weights[:-1] + weights[-1]
+    coef_t, intercept = weights
+    return F.astype(np.float64) @ coef_t + intercept
 
 
 class CascadeRegressor(RegressorMixin, BaseEstimator):
