@@ -47,11 +47,12 @@ def frames():
 def test_dense_hog_windows_are_the_windows_own_hog():
     image = np.random.default_rng(0).integers(0, 256, (72, 64)).astype(np.uint8)
     blocks = hog_map(image, pixels_per_cell=(4, 4))
-    np.testing.assert_allclose(blocks.ravel(), hog_batch(image[None], pixels_per_cell=(4, 4))[0])
+    np.testing.assert_allclose(blocks.ravel(), hog_batch(image[None], pixels_per_cell=(4, 4))[0], rtol=1e-5, atol=1e-6)
     # A window with one cell of margin around it gives the map's blocks at its place.
     r, c, n = 3, 5, 9
     window = image[4 * r - 4 : 4 * (r + n + 1) + 4, 4 * c - 4 : 4 * (c + n + 1) + 4]
-    np.testing.assert_allclose(hog_map(window, pixels_per_cell=(4, 4))[1 : 1 + n, 1 : 1 + n], blocks[r : r + n, c : c + n])
+    np.testing.assert_allclose(hog_map(window, pixels_per_cell=(4, 4))[1 : 1 + n, 1 : 1 + n], blocks[r : r + n, c : c + n],
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_every_window_is_scored_as_its_filter_product():

@@ -195,7 +195,8 @@ def hog_map(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2
 
     Returns
     -------
-    blocks : ndarray of shape (n_blocks_row, n_blocks_col, b_row * b_col * orientations)
+    blocks : ndarray of shape (n_blocks_row, n_blocks_col, b_row * b_col * orientations), float32
+        Single precision: a dense map holds some 36 numbers per 16 pixels.
 
     Examples
     --------
@@ -208,9 +209,30 @@ def hog_map(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be (height, width), got shape {image.shape}")
-    hist = _cell_histograms(image[None], orientations, pixels_per_cell)
-    blocks = _blocks(hist, cells_per_block, block_norm)[0]
-    return blocks.reshape(*blocks.shape[:2], -1)
+    hist = _cell_histograms(image[None], orientations, pixels_per_cell)[0].astype(np.float32)
+    b_row, b_col = cells_per_block
+    if hist.shape[0] < b_row or hist.shape[1] < b_col:
+        raise ValueError(f"{hist.shape[0]}x{hist.shape[1]} cells hold no whole block of {cells_per_block} cells")
+    rows, cols = hist.shape[0] - b_row + 1, hist.shape[1] - b_col + 1
+    # Each block's cells side by side in one contiguous array, in (cell row, cell col, orientation) order.
+    blocks = np.empty((rows, cols, b_row, b_col, orientations), dtype=np.float32)
+    for i in range(b_row):
+        for j in range(b_col):
+            blocks[:, :, i, j] = hist[i : i + rows, j : j + cols]
+    blocks = blocks.reshape(rows, cols, -1)
+    if block_norm in ("L2", "L2-Hys"):  # in place: the dense map of a large photo is big
+        _scale_to_unit(blocks)
+        if block_norm == "L2-Hys":
+            np.minimum(blocks, np.float32(0.2), out=blocks)
+            _scale_to_unit(blocks)
+        return blocks
+    return _normalize_blocks(blocks[..., None, None, :], block_norm)[..., 0, 0, :].astype(np.float32)
+
+
+def _scale_to_unit(blocks, eps=1e-5):
+    """Divide each block (last axis) by its L2 norm, in place, as :func:`_normalize_blocks` does."""
+    energy = np.einsum("...i,...i->...", blocks, blocks)
+    blocks *= (1.0 / np.sqrt(energy + np.float32(eps**2)))[..., None]
 
 
 class HOGFeatures(TransformerMixin, BaseEstimator):
