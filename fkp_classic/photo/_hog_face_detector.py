@@ -179,8 +179,9 @@ class HOGFaceDetector(BaseEstimator):
     def _hog(self, image):
         return hog_map(image, self.orientations, (self.cell, self.cell))
 
-    def _windows(self, gray8):
-        """Every window of every pyramid level: boxes ``(x, y, w, h)`` in photo pixels, scores, and where they are.
+    def _windows(self, gray8, threshold=None):
+        """Every window of every pyramid level (or those scoring at least ``threshold``): boxes ``(x, y, w, h)``
+        in photo pixels, scores, and where they are.
 
         One dense HOG map per level; all windows of a level are scored by one
         matrix product and one strided sum (zero scores before fitting).
@@ -201,20 +202,22 @@ class HOGFaceDetector(BaseEstimator):
         coef = self.coef_.astype(np.float32) if hasattr(self, "coef_") else None
         for scale in self._levels(height, width):
             size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-            blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR))).astype(np.float32)
+            blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR)))
             rows, cols = blocks.shape[0] - n_blocks + 1, blocks.shape[1] - n_blocks + 1
             if rows <= 0 or cols <= 0:
                 continue
-            if hasattr(self, "coef_"):
-                scores.append((_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel())
+            if coef is not None:
+                level_scores = (_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel()
             else:
-                scores.append(np.zeros(rows * cols))
-            r, c = (a.ravel() for a in np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"))
+                level_scores = np.zeros(rows * cols)
+            index = np.arange(rows * cols) if threshold is None else np.flatnonzero(level_scores >= threshold)
+            r, c = np.divmod(index, cols)
             sx, sy = size[0] / width, size[1] / height
             boxes.append(np.stack(np.broadcast_arrays(
                 c * self.cell / sx, r * self.cell / sy, self.window / sx, self.window / sy
-            ), axis=1))
-            where.append(np.stack(np.broadcast_arrays(len(levels), r, c), axis=1))
+            ), axis=1).reshape(-1, 4))
+            scores.append(level_scores[index])
+            where.append(np.stack(np.broadcast_arrays(len(levels), r, c), axis=1).reshape(-1, 3))
             levels.append(blocks)
         if not boxes:
             return np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 3), dtype=np.intp)
@@ -258,9 +261,8 @@ class HOGFaceDetector(BaseEstimator):
         return (boxes[order], scores[order]) if return_scores else boxes[order]
 
     def _candidates(self, gray8):
-        boxes, scores, _, _ = self._windows(gray8)
-        above = scores >= self.threshold
-        return boxes[above], scores[above]
+        boxes, scores, _, _ = self._windows(gray8, self.threshold)
+        return boxes, scores
 
     def __call__(self, gray):
         """Face squares ``(x, y, w, h)`` in a float grayscale photo, largest first (:meth:`detect`)."""
@@ -418,15 +420,18 @@ def _correlate(blocks, coef):
     """
     n_filters, n, _, depth = coef.shape
     rows, cols = blocks.shape[0] - n + 1, blocks.shape[1] - n + 1
-    # Each block row's run of n blocks against every filter row at once (one matrix product), then
-    # each window adds up its n filter rows.
-    runs = np.lib.stride_tricks.sliding_window_view(blocks, n, axis=1)  # (rows + n - 1, cols, depth, n)
-    # weights: rows (depth, j) to match the runs, columns (filter row i, filter k)
-    weights = coef.transpose(1, 0, 3, 2).reshape(n * n_filters, depth * n).T
-    rowscores = (runs.reshape(-1, depth * n) @ weights).reshape(blocks.shape[0], cols, n, n_filters)
-    out = rowscores[:rows, :, 0].copy()
-    for i in range(1, n):  # n filter rows
-        out += rowscores[i:i + rows, :, i]
+    # Every block against every filter weight at once (one matrix product): block (r, c) as part
+    # (i, j) of filter k. Then a window's score adds up its parts: first down the filter rows, for
+    # all the filter columns at once, then along the columns.
+    weights = coef.transpose(3, 1, 2, 0).reshape(depth, n * n * n_filters)
+    parts = (blocks.reshape(-1, depth) @ weights).reshape(blocks.shape[0], blocks.shape[1], n, n * n_filters)
+    down = parts[:rows, :, 0].copy()
+    for i in range(1, n):
+        down += parts[i : i + rows, :, i]
+    down = down.reshape(rows, blocks.shape[1], n, n_filters)
+    out = down[:, :cols, 0].copy()
+    for j in range(1, n):
+        out += down[:, j : j + cols, j]
     return out
 
 
