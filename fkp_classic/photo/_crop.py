@@ -7,7 +7,7 @@ point ``x0 + (u + 0.5) * side / CROP_SIZE - 0.5``.
 """
 
 import numpy as np
-from skimage.transform import resize
+from PIL import Image
 
 from ._image import as_gray
 
@@ -85,9 +85,12 @@ def crop_frames(gray, frames):
     for i, ((c0, r0), n) in enumerate(zip(corners, sides)):  # one resample per face
         rows = np.clip(np.arange(r0, r0 + n), 0, height - 1)
         cols = np.clip(np.arange(c0, c0 + n), 0, width - 1)
-        region = gray[rows[:, None], cols[None, :]]
-        crop = resize(region, (CROP_SIZE, CROP_SIZE), anti_aliasing=n > CROP_SIZE, preserve_range=True)
-        crops[i] = np.clip(np.round(crop * scale), 0, 255).astype(np.uint8).ravel()
+        region = np.asarray(gray[rows[:, None], cols[None, :]], dtype=np.float32)
+        if scale != 1.0:
+            region *= np.float32(scale)
+        # Pillow's bilinear filter widens with the shrink factor, so a large face is averaged, not aliased.
+        crop = np.asarray(Image.fromarray(region, mode="F").resize((CROP_SIZE, CROP_SIZE), Image.BILINEAR))
+        crops[i] = np.clip(np.round(crop), 0, 255).astype(np.uint8).ravel()
     return crops, np.c_[corners, sides].astype(float)
 
 
