@@ -204,7 +204,7 @@ class FaceTracker:
         keep = ~suspect
         if kd.verifier is not None and due.any():
             crops, _ = crop_frames(gray, reframe(after[due], kd.mean_shape))
-            scores = np.asarray(kd.verifier.decision_function(crops), dtype=float)
+            scores = kd._verifier_scores(crops)
             for i, score in zip(np.flatnonzero(due), scores):
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
                 keep[i] = score >= self.keep_score
@@ -220,7 +220,7 @@ class FaceTracker:
         self._detected_at = self._index
         self.n_detections += 1
         boxes = kd._boxes(gray)
-        found = kd._faces([gray], [boxes], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes)[0]
+        found = kd._faces([gray], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes)[0]
         if not found:
             return
         new = np.stack([face.points.ravel() for face in found])
