@@ -148,8 +148,23 @@ def load_default_model(return_info=False, layout="kaggle15"):
     if layout not in ("kaggle15", "ibug68"):
         raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
     if layout == "ibug68":
-        return _load_packaged(IBUG68_MODEL, "68-point model", return_info, script="tools/train_default.py --points 68")
-    return _load_packaged(DEFAULT_MODEL, "default model", return_info)
+        loaded = _load_packaged(IBUG68_MODEL, "68-point model", return_info, script="tools/train_default.py --points 68")
+    else:
+        loaded = _load_packaged(DEFAULT_MODEL, "default model", return_info)
+    widen_model(loaded[0] if return_info else loaded)
+    return loaded
+
+
+def widen_model(model):
+    """Undo the packaged keypoint model's compact storage: its ridges' float32 or float16 weights to float64.
+
+    ``tools/train_default.py`` narrows them to keep the file small; predict works in float64 (so that a
+    face's keypoints do not depend on its batch), and would otherwise widen them on every call.
+    """
+    for ridge in [getattr(model, "init_", None), *getattr(model, "stages_", [])]:
+        if ridge is not None and getattr(ridge, "coef_", None) is not None and ridge.coef_.dtype != np.float64:
+            ridge.coef_ = np.ascontiguousarray(ridge.coef_, dtype=np.float64)
+    return model
 
 
 def load_default_verifier():
