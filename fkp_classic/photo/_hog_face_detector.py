@@ -84,6 +84,13 @@ class HOGFaceDetector(BaseEstimator):
     coef_ : ndarray of shape (n_components, n_blocks, n_blocks, 4 * orientations)
         Each filter's weights, one vector per HOG block of the window.
     intercept_ : ndarray of shape (n_components,)
+    root_coef_ : ndarray of shape (n_blocks, n_blocks, 4 * orientations)
+        The first stage of the scan: one filter trained on every face.
+    root_intercept_ : float
+    root_margin_ : float
+        Windows whose root score is below ``threshold - root_margin_`` are
+        not scored further: on 99.9% of the training faces found, the full
+        score exceeds the root score by less.
     n_positives_ : int
         Face windows trained on (with jitter and mirrors).
     n_negatives_ : int
@@ -197,31 +204,63 @@ class HOGFaceDetector(BaseEstimator):
         """
         height, width = gray8.shape
         photo = Image.fromarray(gray8)
-        n_blocks = self.window // self.cell - 1
-        boxes, scores, levels, where = [], [], [], []
+        # The filters in float32, as the HOG maps; the root filter screens the windows when only those above
+        # a threshold are wanted.
         coef = self.coef_.astype(np.float32) if hasattr(self, "coef_") else None
-        for scale in self._levels(height, width):
-            size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-            blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR)))
-            rows, cols = blocks.shape[0] - n_blocks + 1, blocks.shape[1] - n_blocks + 1
-            if rows <= 0 or cols <= 0:
-                continue
-            if coef is not None:
-                level_scores = (_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel()
-            else:
-                level_scores = np.zeros(rows * cols)
-            index = np.arange(rows * cols) if threshold is None else np.flatnonzero(level_scores >= threshold)
-            r, c = np.divmod(index, cols)
-            sx, sy = size[0] / width, size[1] / height
-            boxes.append(np.stack(np.broadcast_arrays(
-                c * self.cell / sx, r * self.cell / sy, self.window / sx, self.window / sy
-            ), axis=1).reshape(-1, 4))
-            scores.append(level_scores[index])
-            where.append(np.stack(np.broadcast_arrays(len(levels), r, c), axis=1).reshape(-1, 3))
-            levels.append(blocks)
-        if not boxes:
+        root = None
+        if coef is not None and threshold is not None and hasattr(self, "root_coef_"):
+            root = self.root_coef_[None].astype(np.float32)
+        levels = [self._scan_level(photo, scale, coef, root, threshold) for scale in self._levels(height, width)]
+        levels = [level for level in levels if level is not None]
+        if not levels:
             return np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 3), dtype=np.intp)
-        return np.concatenate(boxes), np.concatenate(scores), levels, np.concatenate(where)
+        boxes, scores, blocks, where = zip(*levels)
+        where = [np.column_stack([np.full(len(w), i), w]) for i, w in enumerate(where)]
+        return np.concatenate(boxes), np.concatenate(scores), list(blocks), np.concatenate(where)
+
+    def _scan_level(self, photo, scale, coef, root, threshold):
+        """One pyramid level: its windows' boxes and scores (those at least ``threshold``), HOG map, (row, col)."""
+        width, height = photo.size
+        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+        blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR)))
+        n_blocks = self.window // self.cell - 1
+        rows, cols = blocks.shape[0] - n_blocks + 1, blocks.shape[1] - n_blocks + 1
+        if rows <= 0 or cols <= 0:
+            return None
+        if coef is None:
+            index, scores = np.arange(rows * cols), np.zeros(rows * cols)
+        elif root is not None:
+            index, scores = self._two_stage_scores(blocks, root, coef, threshold)
+        else:
+            scores = (_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel()
+            index = np.arange(rows * cols) if threshold is None else np.flatnonzero(scores >= threshold)
+            scores = scores[index]
+        r, c = np.divmod(index, cols)
+        sx, sy = size[0] / width, size[1] / height
+        boxes = np.stack(np.broadcast_arrays(
+            c * self.cell / sx, r * self.cell / sy, self.window / sx, self.window / sy
+        ), axis=1).reshape(-1, 4)
+        return boxes, scores, blocks, np.column_stack([r, c])
+
+    def _two_stage_scores(self, blocks, root, coef, threshold):
+        """Windows scoring at least ``threshold`` and their scores, the root filter first.
+
+        The root filter (one filter for every pose) scores every window at a
+        third of the cost of all the filters; only windows it scores at least
+        ``threshold - root_margin_`` get the full score, which is exact.
+        """
+        n = coef.shape[1]
+        root = _correlate(blocks, root)[..., 0] + self.root_intercept_
+        rows, cols = root.shape
+        candidates = np.flatnonzero(root.ravel() >= threshold - self.root_margin_)
+        if len(candidates) == 0:
+            return candidates, np.zeros(0)
+        r, c = np.divmod(candidates, cols)
+        windows = np.lib.stride_tricks.sliding_window_view(blocks, (n, n), axis=(0, 1))[r, c]  # (m, depth, n, n)
+        features = windows.transpose(0, 2, 3, 1).reshape(len(candidates), -1)
+        scores = (features @ coef.reshape(len(coef), -1).T + self.intercept_).max(axis=1)
+        keep = scores >= threshold
+        return candidates[keep], scores[keep]
 
     def _window_features(self, levels, where):
         """HOG descriptors of the windows at ``where`` (rows of level, block row, block column)."""
@@ -304,7 +343,7 @@ class HOGFaceDetector(BaseEstimator):
         grays = [_gray8(p, f"photo {i}") for i, p in enumerate(photos)]
         faces = [_checked_boxes(b, f"boxes of photo {i}") for i, b in enumerate(boxes)]
         backgrounds = [_gray8(p, f"negative photo {i}") for i, p in enumerate(negative_photos)]
-        for attr in ("coef_", "intercept_"):
+        for attr in ("coef_", "intercept_", "root_coef_", "root_intercept_", "root_margin_"):
             self.__dict__.pop(attr, None)
         if poses is not None:
             poses = [np.asarray(p, dtype=int).reshape(-1) for p in poses]
@@ -330,8 +369,21 @@ class HOGFaceDetector(BaseEstimator):
                     break
                 negatives = np.concatenate([negatives, hard])
             self.mining_log_.append(entry)
+        self._fit_root(positives, negatives)
         self.n_positives_, self.n_negatives_ = len(positives), len(negatives)
         return self
+
+    def _fit_root(self, positives, negatives):
+        """The scan's cheap first stage: one linear SVM for all the faces, and how far below the full score
+        it may fall on a face (the 99.9th percentile of its shortfall over the training faces found)."""
+        svm = LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
+        svm.fit(np.concatenate([positives, negatives]), np.r_[np.ones(len(positives)), np.zeros(len(negatives))])
+        root = positives @ svm.coef_[0] + svm.intercept_[0]
+        final = self._score_features(positives)
+        found = final >= self.threshold
+        self.root_coef_ = svm.coef_[0].reshape(self.coef_.shape[1:])
+        self.root_intercept_ = float(svm.intercept_[0])
+        self.root_margin_ = float(np.percentile((final - root)[found if found.any() else slice(None)], 99.9))
 
     def _fit_linear(self, positives, components, negatives):
         """One linear SVM per component: its faces against all the negatives."""
