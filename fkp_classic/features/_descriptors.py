@@ -22,6 +22,9 @@ from ._hog import central_gradients
 
 __all__ = ["orientation_integrals", "box_integrals", "local_descriptors", "grid_descriptors"]
 
+_FEW = 4
+"""Up to this many images, whole-array operations replace the row-by-row loops meant for large batches."""
+
 
 def _pool(maps, pool, out, rows):
     """Sum ``(m, h, w)`` maps over ``pool x pool`` blocks into ``out`` (m, h // pool, w // pool).
@@ -186,7 +189,11 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16, o
                 weight -= position
             weight *= magnitude
             integral[1:, 1:, first : first + m, b] = weight.transpose(1, 2, 0)
-    for r in range(1, h):  # np.cumsum is several times slower than these slab additions
+    if n <= _FEW:  # the slab additions below cost a Python step per row, more than cumsum for a few images
+        np.cumsum(integral, axis=0, out=integral)
+        np.cumsum(integral, axis=1, out=integral)
+        return integral
+    for r in range(1, h):  # np.cumsum is several times slower than these slab additions on many images
         integral[r + 1] += integral[r]
     for c in range(1, w):
         integral[:, c + 1] += integral[:, c]
@@ -279,6 +286,9 @@ def box_integrals(integral, box, out=None):
     # Differences along the columns in one pass, then along the rows in place, slab by
     # slab from the bottom (a row is read before it is overwritten): two passes, not three.
     np.subtract(integral[:, box:], integral[:, :-box], out=out)
+    if n <= _FEW:  # a few images: one subtraction from a copy beats a Python step per row
+        out[box:] -= out[:-box].copy()
+        return out[box:]
     for r in range(rows - 1, box - 1, -1):
         out[r] -= out[r - box]
     return out[box:]
