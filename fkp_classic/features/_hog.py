@@ -56,10 +56,10 @@ def _magnitude_and_bins(g_row, g_col, orientations):
 
 @functools.lru_cache(maxsize=8)
 def _gradient_tables(orientations):
-    """Magnitude and bin of every integer gradient pair in [-255, 255]^2, flattened row-major."""
+    """Magnitude (float32) and bin (uint8) of every integer gradient pair in [-255, 255]^2, flattened row-major."""
     g_row, g_col = np.mgrid[-255:256, -255:256].astype(np.float64)
     magnitude, bins = _magnitude_and_bins(g_row, g_col, orientations)
-    return magnitude.ravel(), bins.ravel()
+    return magnitude.ravel().astype(np.float32), bins.ravel().astype(np.uint8)
 
 
 def _is_8bit(images):
@@ -94,15 +94,29 @@ def _cell_histograms(images, orientations, pixels_per_cell, transform_sqrt=False
     g_row, g_col = central_gradients(images)
     g_row, g_col = g_row[:, :h, :w], g_col[:, :h, :w]
     if integer_pixels:
-        table = (g_row.astype(np.intp) + 255) * 511 + (g_col + 255)
+        # One small table lookup per pixel (int32 indices, float32 magnitudes, uint8 bins: they stay in cache)
+        table = g_row.astype(np.int32)
+        table *= 511
+        table += g_col
+        table += 255 * 511 + 255
         magnitude_lut, bins_lut = _gradient_tables(orientations)
-        magnitude, bins = magnitude_lut[table], bins_lut[table]
+        magnitude, bins = magnitude_lut.take(table), bins_lut.take(table)
     else:
         magnitude, bins = _magnitude_and_bins(g_row, g_col, orientations)
-    cell = (np.arange(h)[:, None] // c_row) * n_cells_col + (np.arange(w)[None, :] // c_col)
-    index = (np.arange(n)[:, None, None] * (n_cells_row * n_cells_col) + cell) * orientations + bins
+    index = _cell_bin_base(h, w, c_row, c_col, orientations) + bins  # (n, h, w): the cell's first bin, plus the bin
+    if n > 1:
+        index += (np.arange(n, dtype=np.int32) * (n_cells_row * n_cells_col * orientations))[:, None, None]
     hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=n * n_cells_row * n_cells_col * orientations)
     return hist.reshape(n, n_cells_row, n_cells_col, orientations) / (c_row * c_col)
+
+
+@functools.lru_cache(maxsize=32)
+def _cell_bin_base(h, w, c_row, c_col, orientations):
+    """Index of the first histogram bin of each pixel's cell, ``(h, w)`` int32 (kept: pyramid levels repeat)."""
+    cell = (np.arange(h, dtype=np.int32)[:, None] // c_row) * (w // c_col) + (np.arange(w, dtype=np.int32)[None, :] // c_col)
+    cell *= orientations
+    cell.flags.writeable = False
+    return cell
 
 
 def _blocks(hist, cells_per_block, block_norm):
@@ -221,7 +235,9 @@ def hog_map(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2
             blocks[:, :, i, j] = hist[i : i + rows, j : j + cols]
     blocks = blocks.reshape(rows, cols, -1)
     if block_norm in ("L2", "L2-Hys"):  # in place: the dense map of a large photo is big
-        _scale_to_unit(blocks)
+        energy = np.einsum("...i,...i->...", hist, hist)  # per cell; a block's is the sum over its cells
+        block_energy = sum(energy[i : i + rows, j : j + cols] for i in range(b_row) for j in range(b_col))
+        blocks *= (1.0 / np.sqrt(block_energy + np.float32(1e-10)))[..., None]
         if block_norm == "L2-Hys":
             np.minimum(blocks, np.float32(0.2), out=blocks)
             _scale_to_unit(blocks)
