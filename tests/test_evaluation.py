@@ -74,3 +74,20 @@ def test_jittered_faces_move_pixels_and_keypoints_alike_and_repeat_on_every_pass
     for (a, b), (c, d) in zip(first, again):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
+
+
+def _edge_repeated(crops):
+    """Crops whose three outer rows or columns on some side are equal: a photo's edge repeated."""
+    images = crops.reshape(-1, 96, 96).astype(int)
+    found = np.zeros(len(images), dtype=bool)
+    for view in (images, images[:, ::-1], images.transpose(0, 2, 1), images.transpose(0, 2, 1)[:, ::-1]):
+        found |= (view[:, 0] == view[:, 1]).all(axis=1) & (view[:, 1] == view[:, 2]).all(axis=1)
+    return found
+
+
+def test_verifier_positives_include_faces_cut_by_the_photo_edge(synthetic):
+    plain, labels = framing_examples(synthetic.data[:40], edge_cut=0.0)
+    cut, cut_labels = framing_examples(synthetic.data[:40], edge_cut=1.0)
+    np.testing.assert_array_equal(labels, cut_labels)  # the same crops: one well framed, two part-faces each
+    assert _edge_repeated(cut[cut_labels == 1]).mean() > 0.5 > _edge_repeated(plain[labels == 1]).mean()
+    assert _edge_repeated(cut[cut_labels == 0]).mean() < 0.2  # part-face crops are not cut

@@ -10,11 +10,13 @@ from ._pasted import paste_faces
 __all__ = ["framing_examples", "detection_examples"]
 
 
-def framing_examples(images, n_negative=2, random_state=0):
+def framing_examples(images, n_negative=2, random_state=0, edge_cut=0.25):
     """Well and badly framed 96x96 crops cut from faces pasted into canvases.
 
-    Each face is pasted into a canvas (:func:`paste_faces`).
-    The positive is its own frame, jittered by 3% in place and size; each
+    Each face is pasted into a canvas (:func:`paste_faces`). The positive is
+    its own frame, jittered by 3% in place and size; a share ``edge_cut`` of
+    them have the canvas cut across the face's frame (up to a fifth of it)
+    on one side, as a face at a photo's edge is. Each
     negative is a square of 0.35-0.7 times the face's side centred on a
     random part of it, as the detector's partial-face false alarms are.
 
@@ -25,6 +27,8 @@ def framing_examples(images, n_negative=2, random_state=0):
     n_negative : int, default=2
         Badly framed crops per face.
     random_state : int, default=0
+    edge_cut : float, default=0.25
+        Share of the positives cut by the canvas's edge.
 
     Returns
     -------
@@ -37,23 +41,47 @@ def framing_examples(images, n_negative=2, random_state=0):
     chunks = []
     for start in range(0, len(images), 256):  # canvases are 1 MB each: a few hundred at a time
         canvases, frames = paste_faces(images[start : start + 256], rng)
-        chunks.append(_cut(canvases, frames, n_negative, rng))
+        chunks.append(_cut(canvases, frames, n_negative, rng, edge_cut))
     return np.concatenate([c for c, _ in chunks]), np.concatenate([l for _, l in chunks])
 
 
-def _cut(canvases, frames, n_negative, rng):
-    """The well framed crop, then ``n_negative`` part-face crops, of each canvas."""
+def _cut(canvases, frames, n_negative, rng, edge_cut):
+    """The well framed crop (on a canvas cut across it, for a share ``edge_cut``), then ``n_negative`` part-face
+    crops, of each canvas."""
     crops, labels = [], []
     for canvas, (x0, y0, side) in zip(canvases, frames):
         jitter = rng.normal(0.0, 0.03, 3)
-        wanted = [[x0 + jitter[0] * side, y0 + jitter[1] * side, side * (1 + jitter[2])]]
+        positive = np.array([x0 + jitter[0] * side, y0 + jitter[1] * side, side * (1 + jitter[2])])
+        wanted = []
         for _ in range(n_negative):
             part = rng.uniform(0.35, 0.7) * side
             cx, cy = x0 + side * rng.uniform(0.2, 0.8), y0 + side * rng.uniform(0.15, 0.7)
             wanted.append([cx - part / 2, cy - part / 2, part])
+        if rng.random() < edge_cut:
+            edged, positive = _edge_cut(canvas, positive, rng)
+            crops.append(crop_frames(edged, positive[None])[0])
+        else:
+            crops.append(crop_frames(canvas, positive[None])[0])
         crops.append(crop_frames(canvas, wanted)[0])
         labels.append([1] + [0] * n_negative)
     return np.concatenate(crops), np.concatenate(labels)
+
+
+def _edge_cut(canvas, frame, rng):
+    """The canvas cut on a random side at up to a fifth of ``frame`` inside it, and the frame in the cut canvas."""
+    x0, y0, side = frame
+    depth = rng.uniform(0.0, 0.2) * side
+    height, width = canvas.shape
+    edge = rng.integers(4)
+    if edge == 0:  # the top
+        top = int(np.clip(round(y0 + depth), 0, height - 1))
+        return canvas[top:], np.array([x0, y0 - top, side])
+    if edge == 1:  # the bottom
+        return canvas[: max(1, int(round(y0 + side - depth)))], frame
+    if edge == 2:  # the left
+        left = int(np.clip(round(x0 + depth), 0, width - 1))
+        return canvas[:, left:], np.array([x0 - left, y0, side])
+    return canvas[:, : max(1, int(round(x0 + side - depth)))], frame
 
 
 def detection_examples(model, face_detector, photos, squares):
