@@ -450,8 +450,9 @@ def build_parser():
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog",
                    help="hog: the packaged HOG detector (default); lbp: scikit-image's LBP cascade")
-    p.add_argument("--min-score", type=float, default=0.0,
-                   help="lowest face-verifier score kept (default 0; lower keeps more doubtful faces)")
+    p.add_argument("--min-score", type=float, default=0.25,
+                   help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
+                   "(default 0.25; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
     p.add_argument("--jsonl", help="stream one JSON line per photo to this file as it is done (for collections of "
                    "any size: bounded memory; an unreadable photo gets an \"error\" line)")
@@ -473,7 +474,9 @@ def build_parser():
                         "dlib's 68-point model)")
     p.add_argument("--min-size", type=int, default=40, help="smallest face searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog", help="face detector (default hog)")
-    p.add_argument("--min-score", type=float, default=0.0, help="lowest verifier score of a face kept (default 0)")
+    p.add_argument("--min-score", type=float, default=0.0,
+                   help="lowest face score of a new face (the verifier's plus half the HOG detector's above its "
+                   "threshold; default 0); a followed face is kept down to 0.5 below it")
     p.add_argument("--detect-every", type=int, default=60,
                    help="frames between face detector runs while faces are followed (default 60)")
     p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")

@@ -106,7 +106,7 @@ def test_packaged_model_on_astronaut(astronaut_faces):
     face = her(astronaut_faces)
     x, y, w, h = face.box
     assert abs(x + w / 2 - 228) < 20 and abs(y + h / 2 - 120) < 20
-    assert all(other.score < face.score - 1 for other in astronaut_faces if other is not face)
+    assert all(other.score < face.score - 0.5 for other in astronaut_faces if other is not face)
     k = face.keypoints
     x, y, w, h = face.box
     assert all(x - w / 2 < px < x + 1.5 * w and y - h / 2 < py < y + 1.5 * h for px, py in k.values())
@@ -134,6 +134,38 @@ def test_verifier_score_decides_which_faces_stay(astronaut_faces):
     assert len(plain) > len(astronaut_faces) and all(f.score is None for f in plain)
     same = [f for f in plain if np.allclose(f.box, her(astronaut_faces).box)]
     np.testing.assert_allclose(same[0].points, her(astronaut_faces).points)
+
+
+def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
+    photo = as_gray8(data.astronaut())
+    detector = KeypointDetector(min_score=-np.inf, detector_weight=0.5)
+    hog = detector.face_detector
+    boxes, margins = detector._boxes(photo)
+    _, scores = hog.detect(photo, return_scores=True)
+    np.testing.assert_allclose(margins, scores - hog.threshold)  # how far each box clears the threshold
+    frames = [box_frames(boxes, hog.framing)]
+    plain = detector._faces([photo], frames, 1, drop=False)[0]
+    scored = detector._faces([photo], frames, 1, drop=False, detector_scores=[margins])[0]
+    np.testing.assert_allclose([f.score for f in scored], [f.score for f in plain] + 0.5 * margins)
+    # what detect gives: the same faces and scores, duplicates merged, largest first
+    found = detector.detect(photo)
+    assert {round(f.score, 9) for f in found} <= {round(f.score, 9) for f in scored}
+    assert [f.box[2] for f in found] == sorted((f.box[2] for f in found), reverse=True)
+    # the verifier's part is its score of each face's final crop, from the fused verifier or the pipeline alike
+    crops, _ = crop_frames(photo, reframe(np.stack([f.points.ravel() for f in plain]), detector.mean_shape))
+    np.testing.assert_allclose([f.score for f in plain], detector.verifier.decision_function(crops), atol=1e-6)
+
+
+def test_a_face_found_twice_is_one_face_boxed_by_its_points():
+    photo = data.astronaut()
+    x, y, w, _ = her(KeypointDetector(min_score=-np.inf).detect(photo)).box
+    twice = CallableFaceDetector(lambda gray: [(x, y, w, w), (x + 0.06 * w, y - 0.05 * w, 1.05 * w, 1.05 * w)],
+                                 framing=(1.0, 0.0, 0.0))
+    faces = KeypointDetector(face_detector=twice, min_score=-np.inf).detect(photo)
+    assert len(faces) == 1
+    # the box is the square the final keypoints frame, not either detection
+    x0, y0, side = reframe(faces[0].points.reshape(1, -1), KeypointDetector().mean_shape)[0]
+    np.testing.assert_allclose(faces[0].box, [x0, y0, side, side])
 
 
 def test_packaged_parts_are_loaded_once():

@@ -68,7 +68,7 @@ def test_a_face_leaving_and_coming_back_is_detected_again():
     photo = data.astronaut()
     empty = np.full_like(photo, 128)
     frames = [photo] * 3 + [empty] * 3 + [photo] * 3
-    tracker = FaceTracker(min_score=1.0)
+    tracker = FaceTracker(min_score=1.75)
     found = [faces for _, _, faces in tracker.track(frames)]
     assert [len(f) for f in found] == [1, 1, 1, 0, 0, 0, 1, 1, 1]
     assert {f[0].track_id for f in found[:3]} == {0} and {f[0].track_id for f in found[6:]} == {1}
@@ -79,7 +79,7 @@ def test_two_faces_keep_distinct_ids():
     photo = data.astronaut()
     pair = np.concatenate([photo, photo[:, ::-1]], axis=1)  # her and her mirror image, side by side
     frames = [np.roll(pair, shift, axis=0) for shift in range(0, 12, 2)]
-    tracker = FaceTracker(min_score=1.0)
+    tracker = FaceTracker(min_score=1.75)
     tracked = [sorted(faces, key=lambda f: f.track_id) for _, _, faces in tracker.track(frames)]
     assert all(len(faces) == 2 for faces in tracked)
     assert {tuple(f.track_id for f in faces) for faces in tracked} == {(0, 1)}

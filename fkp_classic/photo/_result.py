@@ -20,8 +20,9 @@ class Face:
     names : tuple of str
         The model's keypoint names, one per row of ``points``.
     score : float or None, default=None
-        The verifier's score of the face's crop: positive for a whole,
-        well-framed face (None without a verifier).
+        How sure the photo path is that this is a whole, well-framed face:
+        the verifier's score of its crop plus a share of the HOG detector's
+        score (see :class:`KeypointDetector`); None without a verifier.
     point_std : ndarray of shape (K, 2) or None, default=None
         Predicted error scale of each coordinate, when the model gives one.
     track_id : int or None, default=None

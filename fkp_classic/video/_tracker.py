@@ -98,7 +98,7 @@ class FaceTracker:
     >>> from fkp_classic.video import FaceTracker
     >>> photo = data.astronaut()
     >>> frames = [np.roll(photo, shift, axis=1) for shift in range(0, 10, 2)]   # the camera pans
-    >>> tracker = FaceTracker(min_score=1.0)
+    >>> tracker = FaceTracker(min_score=1.75)
     >>> tracks = [faces for _, _, faces in tracker.track(frames)]
     >>> [len(faces) for faces in tracks], {face.track_id for faces in tracks for face in faces}
     ([1, 1, 1, 1, 1], {0})
@@ -219,8 +219,9 @@ class FaceTracker:
         kd = self.detector
         self._detected_at = self._index
         self.n_detections += 1
-        boxes = kd._boxes(gray)
-        found = kd._faces([gray], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes)[0]
+        boxes, scores = kd._boxes(gray)
+        found = kd._faces([gray], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes,
+                          detector_scores=[scores])[0]
         if not found:
             return
         new = np.stack([face.points.ravel() for face in found])
