@@ -1,12 +1,12 @@
 """The HOG face detector: dense HOG, window scoring, suppression, training, and the packaged detector."""
 
+import copy
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from skimage import data, io
 
 from conftest import FACES96
@@ -15,7 +15,7 @@ from fkp_classic.datasets import DataError, HELD_OUT_BACKGROUNDS, face_squares, 
 from fkp_classic.evaluation import match_faces, multi_face_canvas, turn_components
 from fkp_classic.features import hog_batch, hog_map
 from fkp_classic.metrics import nme
-from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, ModelVersionError, load_model, save_model
+from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, ModelVersionError, load_model
 from fkp_classic.photo import (
     HOGFaceDetector,
     KeypointDetector,
@@ -162,6 +162,15 @@ def test_fit_learns_faces_from_a_few_frames(frames):
     found = sum((match_faces(detector(image / 255.0), detector.framing, box[None]) >= 0).all()
                 for image, box in zip(frames.images[:30], frames.boxes[:30]))
     assert found >= 24  # its own training faces, at IoU >= 0.5
+    # The root filter only screens: the faces found and their scores are those of all the windows scored
+    assert detector.root_coef_.shape == (5, 5, 36) and np.isfinite(detector.root_margin_)
+    screened = [detector.detect(image, return_scores=True) for image in frames.images[:10]]
+    unscreened = copy.copy(detector)
+    del unscreened.root_coef_
+    for (boxes, scores), image in zip(screened, frames.images[:10]):
+        every_boxes, every_scores = unscreened.detect(image, return_scores=True)
+        np.testing.assert_allclose(boxes, every_boxes)
+        np.testing.assert_allclose(scores, every_scores, atol=1e-5)
 
 
 @needs_frames
