@@ -25,10 +25,12 @@ from fkp_classic.photo import (
     crop_frames,
     detect_keypoints,
     frame_boxes,
+    make_framing_verifier,
     reframe,
     to_crop,
     to_photo,
 )
+from fkp_classic.photo._verifier import fused_verifier
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +156,8 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     # the verifier's part is its score of each face's final crop, from the fused verifier or the pipeline alike
     crops, _ = crop_frames(photo, reframe(np.stack([f.points.ravel() for f in plain]), detector.mean_shape))
     np.testing.assert_allclose([f.score for f in plain], detector.verifier.decision_function(crops), atol=1e-6)
+    framing = make_framing_verifier()
+    assert fused_verifier(framing) is framing  # another kind of verifier runs as it is
 
 
 def test_a_face_found_twice_is_one_face_boxed_by_its_points():

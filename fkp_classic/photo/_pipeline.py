@@ -103,15 +103,16 @@ class KeypointDetector:
         Photos larger than this (a 12-megapixel phone photo, say) are
         searched for faces on a copy downscaled to this many pixels; the
         keypoints still come from crops of the full-resolution photo (every
-        photo is handled as 8-bit grayscale). Time and memory stay bounded whatever the
-        photo's size; the smallest face found is then ``min_size`` at the
-        downscaled size.
+        photo is handled as 8-bit grayscale). Time and memory stay bounded
+        whatever the photo's size; the smallest face found is then
+        ``min_size`` at the downscaled size.
     detector_weight : float, default=0.5
         Share of the HOG face detector's score (above its threshold) added to
         the verifier's; other detectors give no score. The default and
         ``min_score`` were chosen on the photo benchmark's fold-0 training
         people (split in two by person): together they kept false alarms
         under 0.01 per frame and every pasted face of the multi-face check.
+
     Attributes
     ----------
     layout : KeypointLayout
@@ -325,7 +326,7 @@ class KeypointDetector:
 
 
 def _kept(frames, scores, min_score, overlap=0.5):
-    """Indices of the faces kept, largest first: verifier score at least ``min_score`` (if scored), and no better
+    """Indices of the faces kept, largest first: face score at least ``min_score`` (if scored), and no better
     scored face whose final crop square overlaps theirs by more than ``overlap`` (two detections of one face)."""
     index = np.arange(len(frames))
     if scores is not None:

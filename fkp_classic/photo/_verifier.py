@@ -79,7 +79,7 @@ class _FusedFaceVerifier:
         if pca.whiten:
             components = components / np.sqrt(pca.explained_variance_)[:, None]
         self._weights = (components / scale).T  # (n_hog, n_components)
-        self._offset = (-(np.broadcast_to(shift / scale, pca.mean_.shape)) - pca.mean_) @ components.T
+        self._offset = -(shift / scale + pca.mean_) @ components.T
         self._support = np.asarray(svc.support_vectors_, dtype=float)
         self._support_sq = (self._support**2).sum(axis=1)
         self._dual = np.asarray(svc.dual_coef_, dtype=float)[0]
@@ -88,6 +88,7 @@ class _FusedFaceVerifier:
         self._hog, self._hog_params = hog, hog._hog_params()
 
     def decision_function(self, crops):
+        """The pipeline's ``decision_function`` of flattened crops ``(n, height * width)``."""
         images = np.asarray(crops).reshape(len(crops), *self._hog.image_shape_)
         z = hog_batch(images, **self._hog_params) @ self._weights + self._offset
         distance = np.maximum((z**2).sum(axis=1)[:, None] - 2 * z @ self._support.T + self._support_sq, 0.0)
