@@ -6,7 +6,6 @@ the same comparisons on one smaller split. Figures measured on it: mean shape 5.
 2.58, template search from the mean 4.37, template search from KeypointRegressor 2.41.
 """
 
-import numpy as np
 import pytest
 
 from fkp_classic import KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch

@@ -4,7 +4,6 @@ One test per mistake a new user made (issue 17); the messages are asserted.
 """
 
 import errno
-import io
 import os
 import re
 import zipfile

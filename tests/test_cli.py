@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
