@@ -255,11 +255,8 @@ class HOGFaceDetector(BaseEstimator):
         candidates = np.flatnonzero(root.ravel() >= threshold - self.root_margin_)
         if len(candidates) == 0:
             return candidates, np.zeros(0)
-        r, c = np.divmod(candidates, cols)
-        # Each candidate's n x n blocks, gathered in the filters' (row, column, depth) order in one copy
-        offsets = (np.arange(n)[:, None] * blocks.shape[1] + np.arange(n)[None, :]).ravel()
-        features = blocks.reshape(-1, blocks.shape[2])[(r * blocks.shape[1] + c)[:, None] + offsets]
-        scores = (features.reshape(len(candidates), -1) @ coef.reshape(len(coef), -1).T + self.intercept_).max(axis=1)
+        features = _gather_windows(blocks, *np.divmod(candidates, cols), n)
+        scores = (features @ coef.reshape(len(coef), -1).T + self.intercept_).max(axis=1)
         keep = scores >= threshold
         return candidates[keep], scores[keep]
 
@@ -267,8 +264,9 @@ class HOGFaceDetector(BaseEstimator):
         """HOG descriptors of the windows at ``where`` (rows of level, block row, block column)."""
         n = self.window // self.cell - 1
         out = np.empty((len(where), self._n_features()))
-        for i, (level, r, c) in enumerate(where):  # only the few windows trained on
-            out[i] = levels[level][r:r + n, c:c + n].ravel()
+        for level in np.unique(where[:, 0]):  # one gather per pyramid level
+            rows = where[:, 0] == level
+            out[rows] = _gather_windows(levels[level], where[rows, 1], where[rows, 2], n)
         return out
 
     def _n_features(self):
@@ -294,15 +292,11 @@ class HOGFaceDetector(BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         self._check_scan()
-        boxes, scores = self._candidates(_gray8(gray))
+        boxes, scores, _, _ = self._windows(_gray8(gray), self.threshold)
         keep = non_max_suppression(boxes, scores, self.overlap)
         boxes, scores = boxes[keep], scores[keep]
         order = np.argsort(-boxes[:, 2], kind="stable")
         return (boxes[order], scores[order]) if return_scores else boxes[order]
-
-    def _candidates(self, gray8):
-        boxes, scores, _, _ = self._windows(gray8, self.threshold)
-        return boxes, scores
 
     def __call__(self, gray):
         """Face squares ``(x, y, w, h)`` in a float grayscale photo, largest first (:meth:`detect`)."""
@@ -486,6 +480,14 @@ def _correlate(blocks, coef):
     for j in range(1, n):
         out += down[:, j : j + cols, j]
     return out
+
+
+def _gather_windows(blocks, r, c, n):
+    """Descriptors of the ``n x n``-block windows starting at block ``(r, c)`` of a HOG map: ``(m, n * n * depth)``,
+    in the filters' (row, column, depth) order, gathered in one copy."""
+    offsets = (np.arange(n)[:, None] * blocks.shape[1] + np.arange(n)[None, :]).ravel()
+    windows = blocks.reshape(-1, blocks.shape[2])[(np.asarray(r) * blocks.shape[1] + c)[:, None] + offsets]
+    return windows.reshape(len(windows), -1)
 
 
 def _gray8(photo, name="photo"):
