@@ -16,18 +16,30 @@ __all__ = ["hog_batch", "hog_map", "HOGFeatures", "central_gradients"]
 _BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 
 
-def _normalize_blocks(blocks, method, eps=1e-5):
-    """Normalise blocks over their last three axes (cell row, cell col, orientation)."""
+def _normalize_blocks(blocks, method, eps=1e-5, energy=None):
+    """Normalise contiguous blocks ``(..., b_row, b_col, orientations)`` over their last three axes, in place.
+
+    ``energy``, each block's sum of squares if already known, spares the L2 norms their first pass.
+    """
     axes = (-3, -2, -1)
     if method == "L1":
-        return blocks / (np.abs(blocks).sum(axis=axes, keepdims=True) + eps)
+        blocks /= np.abs(blocks).sum(axis=axes, keepdims=True) + eps
+        return blocks
     if method == "L1-sqrt":
-        return np.sqrt(blocks / (np.abs(blocks).sum(axis=axes, keepdims=True) + eps))
-    out = blocks / np.sqrt((blocks**2).sum(axis=axes, keepdims=True) + eps**2)
+        blocks /= np.abs(blocks).sum(axis=axes, keepdims=True) + eps
+        return np.sqrt(blocks, out=blocks)
+    _scale_to_unit(blocks, eps, energy)
     if method == "L2-Hys":
-        out = np.minimum(out, 0.2)
-        out = out / np.sqrt((out**2).sum(axis=axes, keepdims=True) + eps**2)
-    return out
+        np.minimum(blocks, 0.2, out=blocks)
+        _scale_to_unit(blocks, eps)
+    return blocks
+
+
+def _scale_to_unit(blocks, eps, energy=None):
+    """Divide each block (last three axes) by its L2 norm, in place."""
+    if energy is None:
+        energy = np.einsum("...ijk,...ijk->...", blocks, blocks)
+    blocks /= np.sqrt(energy + eps**2)[..., None, None, None]
 
 
 def central_gradients(images, out=None):
@@ -120,13 +132,23 @@ def _cell_bin_base(h, w, c_row, c_col, orientations):
 
 
 def _blocks(hist, cells_per_block, block_norm):
-    """Normalised overlapping blocks ``(n, n_blocks_row, n_blocks_col, b_row, b_col, orientations)`` of cell histograms."""
+    """Normalised overlapping blocks ``(n, n_blocks_row, n_blocks_col, b_row, b_col, orientations)`` of cell histograms.
+
+    One contiguous array in the histograms' dtype, normalised in place (a dense map of a large photo is big).
+    """
     b_row, b_col = cells_per_block
     if hist.shape[1] < b_row or hist.shape[2] < b_col:
         raise ValueError(f"{hist.shape[1]}x{hist.shape[2]} cells hold no whole block of {cells_per_block} cells")
-    windows = np.lib.stride_tricks.sliding_window_view(hist, (b_row, b_col), axis=(1, 2))
-    # windows: (n, n_blocks_row, n_blocks_col, orientations, b_row, b_col)
-    return _normalize_blocks(np.moveaxis(windows, 3, -1), block_norm)
+    n, rows, cols = len(hist), hist.shape[1] - b_row + 1, hist.shape[2] - b_col + 1
+    blocks = np.empty((n, rows, cols, b_row, b_col, hist.shape[3]), dtype=hist.dtype)
+    for i in range(b_row):
+        for j in range(b_col):
+            blocks[:, :, :, i, j] = hist[:, i : i + rows, j : j + cols]
+    energy = None
+    if block_norm in ("L2", "L2-Hys"):  # a block's sum of squares from its cells': a quarter of the work
+        cells = np.einsum("...i,...i->...", hist, hist)
+        energy = sum(cells[:, i : i + rows, j : j + cols] for i in range(b_row) for j in range(b_col))
+    return _normalize_blocks(blocks, block_norm, energy=energy)
 
 
 def _check_block_norm(block_norm):
@@ -223,32 +245,9 @@ def hog_map(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be (height, width), got shape {image.shape}")
-    hist = _cell_histograms(image[None], orientations, pixels_per_cell)[0].astype(np.float32)
-    b_row, b_col = cells_per_block
-    if hist.shape[0] < b_row or hist.shape[1] < b_col:
-        raise ValueError(f"{hist.shape[0]}x{hist.shape[1]} cells hold no whole block of {cells_per_block} cells")
-    rows, cols = hist.shape[0] - b_row + 1, hist.shape[1] - b_col + 1
-    # Each block's cells side by side in one contiguous array, in (cell row, cell col, orientation) order.
-    blocks = np.empty((rows, cols, b_row, b_col, orientations), dtype=np.float32)
-    for i in range(b_row):
-        for j in range(b_col):
-            blocks[:, :, i, j] = hist[i : i + rows, j : j + cols]
-    blocks = blocks.reshape(rows, cols, -1)
-    if block_norm in ("L2", "L2-Hys"):  # in place: the dense map of a large photo is big
-        energy = np.einsum("...i,...i->...", hist, hist)  # per cell; a block's is the sum over its cells
-        block_energy = sum(energy[i : i + rows, j : j + cols] for i in range(b_row) for j in range(b_col))
-        blocks *= (1.0 / np.sqrt(block_energy + np.float32(1e-10)))[..., None]
-        if block_norm == "L2-Hys":
-            np.minimum(blocks, np.float32(0.2), out=blocks)
-            _scale_to_unit(blocks)
-        return blocks
-    return _normalize_blocks(blocks[..., None, None, :], block_norm)[..., 0, 0, :].astype(np.float32)
-
-
-def _scale_to_unit(blocks, eps=1e-5):
-    """Divide each block (last axis) by its L2 norm, in place, as :func:`_normalize_blocks` does."""
-    energy = np.einsum("...i,...i->...", blocks, blocks)
-    blocks *= (1.0 / np.sqrt(energy + np.float32(eps**2)))[..., None]
+    hist = _cell_histograms(image[None], orientations, pixels_per_cell).astype(np.float32)
+    blocks = _blocks(hist, cells_per_block, block_norm)[0]
+    return blocks.reshape(*blocks.shape[:2], -1)
 
 
 class HOGFeatures(TransformerMixin, BaseEstimator):
