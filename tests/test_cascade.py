@@ -72,6 +72,18 @@ def test_each_stage_lowers_the_error(faces96, faces96_subset, subset_cascade):
         assert staged[-1] < 0.7 * staged[0], staged
 
 
+def test_staged_predict_can_stop_early(faces96, faces96_subset, subset_cascade):
+    rows = faces96_subset[1][:20]
+    every = subset_cascade.staged_predict(faces96.data[rows])
+    first = subset_cascade.staged_predict(faces96.data[rows], n_stages=2)
+    assert len(first) == 3
+    for a, b in zip(first, every):  # the same stages give the same predictions
+        np.testing.assert_array_equal(a, b)
+    assert len(subset_cascade.staged_predict(faces96.data[rows], n_stages=0)) == 1
+    with pytest.raises(ValueError, match="n_stages must be a whole number >= 0"):
+        subset_cascade.staged_predict(faces96.data[rows], n_stages=-1)
+
+
 def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_missing_mask):
     """Kaggle's real pattern (most rows label only 4 keypoints) on real faces: every row helps."""
     train, test = faces96_subset

@@ -172,6 +172,29 @@ def test_a_face_found_twice_is_one_face_boxed_by_its_points():
     np.testing.assert_allclose(faces[0].box, [x0, y0, side, side])
 
 
+def test_the_framing_pass_runs_the_first_stages_only():
+    photo = as_gray8(data.astronaut())
+    detector = KeypointDetector(min_score=-np.inf, framing_stages=3)
+    frames = [box_frames(detector._boxes(photo)[0], detector.face_detector.framing)]
+    # by hand: three stages frame the face, every stage predicts in the new crop
+    crops, rounded = crop_frames(photo, frames[0])
+    framed = to_photo(detector.model.staged_predict(crops, n_stages=3)[-1], rounded)
+    crops, rounded = crop_frames(photo, reframe(framed, detector.mean_shape))
+    expected = to_photo(detector.model.predict(crops), rounded)
+    faces = detector._faces([photo], frames, 1, drop=False)[0]
+    np.testing.assert_allclose([f.points.ravel() for f in faces], expected)
+    # None runs every stage on every pass; the last pass always runs every stage
+    every = KeypointDetector(min_score=-np.inf, framing_stages=None)._faces([photo], frames, 1, drop=False)[0]
+    assert not np.allclose([f.points.ravel() for f in every], expected)
+    assert her(faces).score > 1 and her(every).score > 1  # her face either way
+    one_pass = KeypointDetector(min_score=-np.inf, framing_stages=1, reframe_passes=0)
+    crops, rounded = crop_frames(photo, frames[0])
+    np.testing.assert_allclose([f.points.ravel() for f in one_pass._faces([photo], frames, 0, drop=False)[0]],
+                               to_photo(detector.model.predict(crops), rounded))
+    with pytest.raises(ValueError, match="framing_stages must be a whole number"):
+        KeypointDetector(framing_stages=1.5)
+
+
 def test_packaged_parts_are_loaded_once():
     assert KeypointDetector().model is KeypointDetector().model
     assert KeypointDetector().verifier is KeypointDetector().verifier

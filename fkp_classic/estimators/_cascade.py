@@ -462,9 +462,10 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             out.append(shape.reshape(len(X), -1))
         return out
 
-    def _staged(self, X):
+    def _staged(self, X, n_stages=None):
         blocks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]
-        weights = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in self.stages_]
+        stages = self.stages_[:n_stages]
+        weights = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in stages]
         n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
         threads = threading.local()  # vars(threads) is a dict of each thread's own
         # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
@@ -476,23 +477,29 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
                 results = [self._staged_block(block, weights, vars(threads)) for block in blocks]
         return [np.concatenate(parts) for parts in zip(*results)]
 
-    def staged_predict(self, X):
+    def staged_predict(self, X, n_stages=None):
         """Predictions after the initial estimate and after each stage.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, height * width)
+        n_stages : int or None, default=None
+            Run only the first ``n_stages`` stages (a coarse estimate at a
+            fraction of the cost); None runs them all.
 
         Returns
         -------
-        list of ndarray of shape (n_samples, 2K), ``len(cell_sizes) + 1`` long
+        list of ndarray of shape (n_samples, 2K)
+            ``n_stages + 1`` long (``len(cell_sizes) + 1`` by default).
         """
         check_is_fitted(self, "stages_")
+        if n_stages is not None and (int(n_stages) != n_stages or n_stages < 0):
+            raise ValueError(f"n_stages must be a whole number >= 0 or None, got {n_stages!r}")
         X = validate_images(self, X, reset=False)
-        out = self._staged(X)
+        out = self._staged(X, n_stages)
         if self.flip_test:
             width = self.image_shape_[1]
-            mirrored = self._staged(flip_images(X, self.image_shape_))
+            mirrored = self._staged(flip_images(X, self.image_shape_), n_stages)
             out = [(a + flip_keypoints(b, width, self.layout_)) / 2 for a, b in zip(out, mirrored)]
         return out
 

@@ -6,6 +6,7 @@ function over it.
 """
 
 import functools
+import inspect
 import os
 
 import numpy as np
@@ -99,6 +100,13 @@ class KeypointDetector:
     reframe_passes : int, default=1
         Re-crops around the predicted keypoints (a second pass changed
         neither the error nor the failures on the photo benchmark's frames).
+    framing_stages : int or None, default=3
+        Stages the model runs on every pass but the last (with
+        ``reframe_passes`` >= 1), when it can stop early (a
+        ``staged_predict(X, n_stages)`` such as
+        :class:`~fkp_classic.CascadeRegressor`'s): those passes only frame
+        the face for the next, and the cascade's first three stages frame it
+        as well as all five (photo benchmark). None runs every stage.
     max_detect_pixels : int, default=4_000_000
         Photos larger than this (a 12-megapixel phone photo, say) are
         searched for faces on a copy downscaled to this many pixels; the
@@ -133,7 +141,7 @@ class KeypointDetector:
 
     def __init__(
         self, model="default", face_detector="hog", verifier="default", min_score=0.25, reframe_passes=1,
-        max_detect_pixels=4_000_000, detector_weight=0.5,
+        max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3,
     ):
         if isinstance(model, str):
             if model != "default":
@@ -163,13 +171,17 @@ class KeypointDetector:
         if not np.isfinite(detector_weight) or detector_weight < 0:
             raise ValueError(f"detector_weight must be a number >= 0, got {detector_weight!r}")
         self.detector_weight = float(detector_weight)
+        if framing_stages is not None and (int(framing_stages) != framing_stages or framing_stages < 0):
+            raise ValueError(f"framing_stages must be a whole number >= 0 or None, got {framing_stages!r}")
+        self.framing_stages = None if framing_stages is None else int(framing_stages)
         self.layout, self.mean_shape, self._layout_recorded = model_layout(model)
 
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
                 f"min_score={self.min_score}, reframe_passes={self.reframe_passes}, "
-                f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight})")
+                f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
+                f"framing_stages={self.framing_stages})")
 
     def detect(self, image, name="photo"):
         """Faces in one photo, largest first.
@@ -279,15 +291,20 @@ class KeypointDetector:
             )
         return points
 
-    def _predict(self, grays, frames, return_crops=False):
-        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all (and the crops)."""
+    def _predict(self, grays, frames, return_crops=False, framing=False):
+        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all (and the crops);
+        with ``framing``, the model stops after ``framing_stages`` stages if it can."""
         cut = [crop_frames(gray, f) for gray, f in zip(grays, frames)]
         crops = np.concatenate([c for c, _ in cut])
         rounded = np.concatenate([r for _, r in cut])
         if len(crops) == 0:
             points = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
         else:
-            points = self._check_points(np.asarray(self.model.predict(crops), dtype=float))
+            if framing and self.framing_stages is not None and _stops_early(self.model):
+                predicted = self.model.staged_predict(crops, n_stages=self.framing_stages)[-1]
+            else:
+                predicted = self.model.predict(crops)
+            points = self._check_points(np.asarray(predicted, dtype=float))
             points = _per_photo(to_photo(points, rounded), frames)
         return (points, crops) if return_crops else points
 
@@ -301,9 +318,9 @@ class KeypointDetector:
         """Faces of crops ``frames`` (per photo): predicted, re-cropped ``passes`` times, verified (the verifier's
         score plus ``detector_weight`` times ``detector_scores``, per photo an array or None); with ``drop``,
         those below ``min_score`` and duplicates removed, largest first."""
-        points = self._predict(grays, frames)
-        for _ in range(passes):
-            points = self._predict(grays, [reframe(p, self.mean_shape) for p in points])
+        points = self._predict(grays, frames, framing=passes > 0)
+        for done in range(1, passes + 1):
+            points = self._predict(grays, [reframe(p, self.mean_shape) for p in points], framing=done < passes)
         final = [reframe(p, self.mean_shape) for p in points]  # where the faces now are: verified, boxed
         scores = [None] * len(grays)
         if self.verifier is not None:
@@ -323,6 +340,15 @@ class KeypointDetector:
                 faces = [faces[i] for i in _kept(f, s, self.min_score)]
             out.append(faces)
         return out
+
+
+def _stops_early(model):
+    """True if the model's ``staged_predict`` takes ``n_stages`` (as :class:`~fkp_classic.CascadeRegressor`'s)."""
+    staged = getattr(model, "staged_predict", None)
+    try:
+        return staged is not None and "n_stages" in inspect.signature(staged).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _kept(frames, scores, min_score, overlap=0.5):
