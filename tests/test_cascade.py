@@ -80,6 +80,8 @@ def test_staged_predict_can_stop_early(faces96, faces96_subset, subset_cascade):
     for a, b in zip(first, every):  # the same stages give the same predictions
         np.testing.assert_array_equal(a, b)
     assert len(subset_cascade.staged_predict(faces96.data[rows], n_stages=0)) == 1
+    unchecked = subset_cascade.staged_predict(faces96.data[rows], check_input=False)  # the photo path's own crops
+    np.testing.assert_array_equal(unchecked[-1], every[-1])
     with pytest.raises(ValueError, match="n_stages must be a whole number >= 0"):
         subset_cascade.staged_predict(faces96.data[rows], n_stages=-1)
 

@@ -468,16 +468,15 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         weights = [_weights(self.init_) if self.init is None else None] + [_weights(r) for r in stages]
         n_jobs = min(effective_n_jobs(self.n_jobs), len(blocks))
         threads = threading.local()  # vars(threads) is a dict of each thread's own
-        # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
-        with _one_blas_thread():
-            if n_jobs > 1:
-                with ThreadPoolExecutor(n_jobs) as pool:
-                    results = list(pool.map(lambda block: self._staged_block(block, weights, vars(threads)), blocks))
-            else:
-                results = [self._staged_block(block, weights, vars(threads)) for block in blocks]
+        if n_jobs > 1:
+            # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
+            with _one_blas_thread(), ThreadPoolExecutor(n_jobs) as pool:
+                results = list(pool.map(lambda block: self._staged_block(block, weights, vars(threads)), blocks))
+        else:
+            results = [self._staged_block(block, weights, vars(threads)) for block in blocks]
         return [np.concatenate(parts) for parts in zip(*results)]
 
-    def staged_predict(self, X, n_stages=None):
+    def staged_predict(self, X, n_stages=None, check_input=True):
         """Predictions after the initial estimate and after each stage.
 
         Parameters
@@ -486,6 +485,11 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         n_stages : int or None, default=None
             Run only the first ``n_stages`` stages (a coarse estimate at a
             fraction of the cost); None runs them all.
+        check_input : bool, default=True
+            False skips validating ``X``, which must then be a numeric
+            ndarray of shape (n_samples, height * width), as the photo path's
+            crops are (as ``check_input`` of scikit-learn's trees: only for
+            callers that made ``X`` themselves).
 
         Returns
         -------
@@ -495,7 +499,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "stages_")
         if n_stages is not None and (int(n_stages) != n_stages or n_stages < 0):
             raise ValueError(f"n_stages must be a whole number >= 0 or None, got {n_stages!r}")
-        X = validate_images(self, X, reset=False)
+        if check_input:
+            X = validate_images(self, X, reset=False)
         out = self._staged(X, n_stages)
         if self.flip_test:
             width = self.image_shape_[1]

@@ -103,7 +103,7 @@ class KeypointDetector:
     framing_stages : int or None, default=3
         Stages the model runs on every pass but the last (with
         ``reframe_passes`` >= 1), when it can stop early (a
-        ``staged_predict(X, n_stages)`` such as
+        ``staged_predict(X, n_stages, check_input)`` such as
         :class:`~fkp_classic.CascadeRegressor`'s): those passes only frame
         the face for the next, and the cascade's first three stages frame it
         as well as all five (photo benchmark). None runs every stage.
@@ -300,8 +300,9 @@ class KeypointDetector:
         if len(crops) == 0:
             points = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
         else:
-            if framing and self.framing_stages is not None and _stops_early(self.model):
-                predicted = self.model.staged_predict(crops, n_stages=self.framing_stages)[-1]
+            if _stops_early(self.model):  # the crops are ours: valid by construction
+                n_stages = self.framing_stages if framing else None
+                predicted = self.model.staged_predict(crops, n_stages=n_stages, check_input=False)[-1]
             else:
                 predicted = self.model.predict(crops)
             points = self._check_points(np.asarray(predicted, dtype=float))
@@ -343,10 +344,11 @@ class KeypointDetector:
 
 
 def _stops_early(model):
-    """True if the model's ``staged_predict`` takes ``n_stages`` (as :class:`~fkp_classic.CascadeRegressor`'s)."""
+    """True if the model's ``staged_predict`` takes ``n_stages`` and ``check_input`` (as
+    :class:`~fkp_classic.CascadeRegressor`'s)."""
     staged = getattr(model, "staged_predict", None)
     try:
-        return staged is not None and "n_stages" in inspect.signature(staged).parameters
+        return staged is not None and {"n_stages", "check_input"} <= set(inspect.signature(staged).parameters)
     except (TypeError, ValueError):
         return False
 
