@@ -91,8 +91,10 @@ def main():
             raise RuntimeError("a test person is in the keypoint model's training set")
         model = CascadeRegressor(random_state=0).fit(crops.data[crop_train], crops.target[crop_train])
         start = time.perf_counter()
-        detector, verifier, n_false = train_photo_parts([grays[i] for i in train], frames.boxes[train], frames.keypoints[train],
-                                            crops.data[crop_train], model, backgrounds)
+        detector, verifier, n_false = train_photo_parts(
+            [grays[i] for i in train], frames.boxes[train], frames.keypoints[train], crops.data[crop_train],
+            crops.target[crop_train], model, backgrounds, random_state=k,
+        )
         print(f"fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s on {len(train)} "
               f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
               f"{len(set(frames.groups[test]))} people", flush=True)

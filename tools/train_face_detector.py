@@ -7,8 +7,10 @@ keypoint model's crops). The detector's positives are the faces of frames/ (each
 square, from its 15 annotated keypoints; grouped by how far they turn), mirrored and jittered; its
 negatives are mined over rounds from the rest of every frame and from scikit-image's face-free samples
 (also mirrored, turned and halved; coffee, rocket and chelsea are kept out for the tests). The
-verifier learns from faces96's crops, well and badly framed, and from the detector's own false alarms
-on the frames and the face-free samples, found at a lowered threshold. Writes fkp_classic/models/face_detector.joblib and face_verifier.joblib.
+verifier learns from faces96's crops, well and badly framed, and from the photo path's final crops on
+the frames, on collages (frames with 2-5 faces96 crops pasted in, as pictures in pictures) and on the
+face-free samples, with the detector at a lowered threshold to collect more false alarms. Writes
+fkp_classic/models/face_detector.joblib and face_verifier.joblib.
 """
 
 import argparse
@@ -20,13 +22,16 @@ import numpy as np
 from PIL import Image
 
 from fkp_classic import load_default_model, save_model
-from fkp_classic.datasets import load_backgrounds, load_frames, load_kaggle
-from fkp_classic.evaluation import detection_examples, framing_examples, turn_components
+from fkp_classic.datasets import face_squares, load_backgrounds, load_frames, load_kaggle
+from fkp_classic.evaluation import detection_examples, framing_examples, multi_face_canvas, turn_components
 from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, DEFAULT_VERIFIER, widen_verifier
-from fkp_classic.photo import HOGFaceDetector, make_face_verifier
+from fkp_classic.photo import HOGFaceDetector, make_face_verifier, to_photo
 
 MINING_THRESHOLD = -0.5
 """Detector threshold at which false alarms are collected for the verifier."""
+
+COLLAGES = 300
+"""Collages of frames and faces96 crops added to the training photos (:func:`collages`)."""
 
 
 def varied(photos):
@@ -38,18 +43,56 @@ def varied(photos):
     return out
 
 
-def train(grays, boxes, keypoints, crops, model, backgrounds):
-    """The detector and the verifier for the given frames and faces96 crops (shared with benchmarks/photos.py)."""
+def train(grays, boxes, keypoints, crops, crop_keypoints, model, backgrounds, n_collages=COLLAGES, random_state=0):
+    """The detector and the verifier for the given uint8 gray frames and faces96 crops (shared with
+    benchmarks/photos.py): the detector learns from the frames, the verifier also from ``n_collages``
+    :func:`collages` of frames and crops."""
     backgrounds = varied(backgrounds)
     detector = HOGFaceDetector().fit(grays, boxes[:, None], backgrounds, poses=turn_components(keypoints)[:, None])
+    verifier, n_false = train_verifier(detector, grays, boxes, crops, crop_keypoints, model, backgrounds, n_collages,
+                                       random_state)
+    return detector, verifier, n_false
+
+
+def train_verifier(detector, grays, boxes, crops, crop_keypoints, model, backgrounds, n_collages=COLLAGES,
+                   random_state=0):
+    """The face verifier, from faces96's crops well and badly framed, and from the photo path's final crops
+    (the detector at a lowered threshold) on the frames, on collages and on the face-free photos; and how many
+    of those crops are false alarms."""
+    images, squares = collages(grays, boxes, crops, crop_keypoints, n_collages, random_state)
+    photos = list(grays) + images + list(backgrounds)
+    truth = list(boxes[:, None]) + squares + [np.zeros((0, 4))] * len(backgrounds)
     low = copy.copy(detector).set_params(threshold=MINING_THRESHOLD)  # shares the weights
-    found_crops, found_labels = detection_examples(model, low, grays + backgrounds,
-                                                   list(boxes[:, None]) + [np.zeros((0, 4))] * len(backgrounds))
+    found_crops, found_labels = detection_examples(model, low, photos, truth)
     framed_crops, framed_labels = framing_examples(crops, random_state=0)
     verifier = make_face_verifier().fit(
         np.concatenate([framed_crops, found_crops]), np.r_[framed_labels, found_labels]
     )
-    return detector, verifier, int((found_labels == 0).sum())
+    return verifier, int((found_labels == 0).sum())
+
+
+def collages(grays, boxes, crops, crop_keypoints, n, random_state=0):
+    """Frames enlarged to 640x480 with 2-5 faces96 crops of 40-200 px pasted in (as in collages, pictures in
+    pictures and photos of photos): the photos and every face's crop square.
+
+    A pasted face's square frames its keypoints as the frames' squares do (:func:`face_squares`), so a face
+    small in its crop gets a square larger than the pasted one.
+    """
+    rng = np.random.default_rng(random_state)
+    images, squares = [], []
+    while len(images) < n:
+        frame = int(rng.integers(len(grays)))
+        count = int(rng.integers(2, 6))
+        sizes = np.sort(rng.integers(40, 201, size=count))[::-1]  # the largest placed first
+        chosen = rng.choice(len(crops), count, replace=False)
+        try:
+            image, pasted, own = multi_face_canvas(grays[frame], crops[chosen], sizes, rng, canvas=(640, 480),
+                                                   avoid=boxes[frame])
+        except ValueError:  # the frame's own face leaves too little room
+            continue
+        images.append(image)
+        squares.append(np.vstack([face_squares(to_photo(crop_keypoints[chosen], pasted[:, :3])), own[None]]))
+    return images, squares
 
 
 def shrink(verifier, crops):
@@ -78,9 +121,9 @@ def main():
     crops = load_kaggle(Path(args.data) / "faces96")
     start = time.perf_counter()
     detector, verifier, n_false = train(
-        frames.images, frames.boxes, frames.keypoints, crops.data, load_default_model(), load_backgrounds()
+        frames.images, frames.boxes, frames.keypoints, crops.data, crops.target, load_default_model(), load_backgrounds()
     )
-    print(f"trained on {len(frames.images)} frames in {time.perf_counter() - start:.0f} s: "
+    print(f"trained on {len(frames.images)} frames and {COLLAGES} collages in {time.perf_counter() - start:.0f} s: "
           f"{detector.n_positives_} face windows, {detector.n_negatives_} negative windows, "
           f"{n_false} false alarms for the verifier")
     for entry in detector.mining_log_:
