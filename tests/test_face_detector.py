@@ -219,3 +219,27 @@ def test_faces_match_their_detection_once_and_nme_scales_with_the_eyes():
     assert nme(small, small + 3)[0] == pytest.approx(nme(small * 2, small * 2 + 6)[0])
     with pytest.raises(ValueError, match="coincide"):
         nme(np.zeros((1, 4)), np.zeros((1, 4)))
+
+
+@needs_frames
+def test_training_collages_box_every_face(faces96):
+    """tools/train_face_detector.py's collages: each pasted face's square frames its keypoints, in the photo."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_face_detector import collages
+
+    frames = load_frames(FRAMES, limit=4)
+    images, squares = collages(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3, random_state=1)
+    assert len(images) == len(squares) == 3
+    for image, boxes in zip(images, squares):
+        assert image.shape == (480, 640) and image.dtype == np.uint8
+        assert 3 <= len(boxes) <= 6  # 2-5 pasted faces and the frame's own
+        assert (boxes[:-1, 2] == boxes[:-1, 3]).all() and (boxes[:-1, 2] > 30).all()  # pasted faces: squares
+        # the frame's own face last, stretched with its frame to the canvas
+        assert any(np.allclose(boxes[-1], box * np.tile([640 / im.shape[1], 480 / im.shape[0]], 2))
+                   for box, im in zip(frames.boxes, frames.images))
+        iou, _ = box_overlaps(boxes, boxes)
+        assert (iou[~np.eye(len(boxes), dtype=bool)] < 0.3).all()  # the faces do not overlap
+    again, _ = collages(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3, random_state=1)
+    assert all((a == b).all() for a, b in zip(images, again))  # seeded
