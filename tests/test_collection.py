@@ -45,7 +45,8 @@ def test_two_processes_give_the_one_process_results_in_order(collection):
     expected = json.loads(json.dumps(KeypointDetector(min_score=1.75).detect(paths[1])[0].to_dict()))
     got = two[1]["faces"][0]
     assert got["box"] == expected["box"] and got["keypoints"] == expected["keypoints"]
-    assert got["score"] == pytest.approx(expected["score"], rel=1e-12)  # BLAS threads here: another summing order
+    # BLAS threads here, one per worker: another summing order of the detector's float32 scores
+    assert got["score"] == pytest.approx(expected["score"], rel=1e-6)
 
 
 def test_fkp_detect_streams_json_lines_and_resumes_with_one_record_per_photo(collection, tmp_path, capsys):
