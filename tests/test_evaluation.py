@@ -38,8 +38,8 @@ def test_photo_pipeline_on_pasted_faces(faces96, faces96_folds):
     model = KeypointRegressor().fit(faces96.data[train], faces96.target[train])
     crops, labels = framing_examples(faces96.data[train[:300]], random_state=0)
     verifier = make_framing_verifier().fit(crops, labels)
-    photo, direct, found = pasted_face_errors(faces96.data[test[:60]], faces96.target[test[:60]], model, verifier=verifier)
-    assert found > 45
+    photo, direct, found = pasted_face_errors(faces96.data[test[:40]], faces96.target[test[:40]], model, verifier=verifier)
+    assert found > 30  # 36 of these 40
     # Measured on all 682 faces of fold 0 (verifier fitted on fold 0's training faces, canvases of
     # random_state 11 and 12): 2.53 px through the photo pipeline against 2.37 on the crops (1.07x);
     # 1.93 against 1.58 (1.22x) with the CascadeRegressor, 2.51x without the verifier.
