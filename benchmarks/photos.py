@@ -40,12 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 from fkp_classic import CascadeRegressor  # noqa: E402
-from fkp_classic.datasets import face_squares, load_backgrounds, load_frames, load_kaggle  # noqa: E402
-from fkp_classic.evaluation import framing_examples, match_faces, multi_face_canvas  # noqa: E402
+from fkp_classic.datasets import load_backgrounds, load_frames, load_kaggle  # noqa: E402
+from fkp_classic.evaluation import framing_examples, match_faces, multi_face_canvases  # noqa: E402
 from fkp_classic.keypoints import ibug68_to_kaggle15  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
 from fkp_classic.photo import (  # noqa: E402
-    DLIB_FRAMING, CallableFaceDetector, KeypointDetector, LBPFaceDetector, as_gray, make_framing_verifier, to_photo,
+    DLIB_FRAMING, CallableFaceDetector, KeypointDetector, LBPFaceDetector, as_gray, make_framing_verifier,
 )
 from fkp_classic.utils import atomic_write  # noqa: E402
 from train_face_detector import train as train_photo_parts  # noqa: E402
@@ -201,24 +201,9 @@ def _summary(result):
 
 def _canvases(grays, squares, test, test_people, crops, n, seed):
     """``n`` enlarged test frames with 3-6 faces96 faces of the test people, 40-200 px, pasted in."""
-    rng = np.random.default_rng(1000 + seed)
     held_out = np.flatnonzero(np.isin(crops.groups, list(test_people)))
-    out = []
-    while len(out) < n:
-        frame = int(rng.choice(test))
-        count = int(rng.integers(3, 7))
-        sizes = np.sort(rng.integers(40, 201, size=count))[::-1]  # the largest placed first
-        chosen = rng.choice(held_out, count, replace=False)
-        try:
-            image, pasted, own = multi_face_canvas(grays[frame], crops.data[chosen], sizes, rng, canvas=(960, 720),
-                                                   avoid=squares[frame])
-        except ValueError:  # this frame's own face leaves too little room: take another frame
-            continue
-        # Each pasted face's true square frames its keypoints as the training crops are, like the frames' own
-        # squares (face_squares); a face small in its crop gets a square larger than the pasted one.
-        truth = face_squares(to_photo(crops.target[chosen], pasted[:, :3]))
-        out.append((image, np.vstack([truth, own[None]]), len(pasted)))
-    return out
+    return multi_face_canvases([grays[i] for i in test], squares[test], crops.data[held_out], crops.target[held_out],
+                               n, random_state=1000 + seed)
 
 
 def _score_canvases(boxes, framing, canvases):

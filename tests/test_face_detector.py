@@ -12,7 +12,7 @@ from skimage import data, io
 from conftest import FACES96
 from fkp_classic.cli import main
 from fkp_classic.datasets import DataError, HELD_OUT_BACKGROUNDS, face_squares, load_frames
-from fkp_classic.evaluation import match_faces, multi_face_canvas, turn_components
+from fkp_classic.evaluation import match_faces, multi_face_canvas, multi_face_canvases, turn_components
 from fkp_classic.features import hog_batch, hog_map
 from fkp_classic.metrics import nme
 from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, ModelVersionError, load_model
@@ -222,24 +222,22 @@ def test_faces_match_their_detection_once_and_nme_scales_with_the_eyes():
 
 
 @needs_frames
-def test_training_collages_box_every_face(faces96):
-    """tools/train_face_detector.py's collages: each pasted face's square frames its keypoints, in the photo."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from train_face_detector import collages
-
+def test_multi_face_canvases_box_every_face(faces96):
+    """The canvases of the photo benchmark and the verifier's training collages: each pasted face's square frames
+    its keypoints, in the photo; the photo's own face last."""
     frames = load_frames(FRAMES, limit=4)
-    images, squares = collages(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3, random_state=1)
-    assert len(images) == len(squares) == 3
-    for image, boxes in zip(images, squares):
+    made = multi_face_canvases(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3, n_faces=(2, 5),
+                               canvas=(640, 480), random_state=1)
+    assert len(made) == 3
+    for image, boxes, n_pasted in made:
         assert image.shape == (480, 640) and image.dtype == np.uint8
-        assert 3 <= len(boxes) <= 6  # 2-5 pasted faces and the frame's own
+        assert 2 <= n_pasted <= 5 and len(boxes) == n_pasted + 1  # the pasted faces and the frame's own
         assert (boxes[:-1, 2] == boxes[:-1, 3]).all() and (boxes[:-1, 2] > 30).all()  # pasted faces: squares
+        iou, _ = box_overlaps(boxes, boxes)
+        assert (iou[~np.eye(len(boxes), dtype=bool)] < 0.3).all()  # the faces do not overlap
         # the frame's own face last, stretched with its frame to the canvas
         assert any(np.allclose(boxes[-1], box * np.tile([640 / im.shape[1], 480 / im.shape[0]], 2))
                    for box, im in zip(frames.boxes, frames.images))
-        iou, _ = box_overlaps(boxes, boxes)
-        assert (iou[~np.eye(len(boxes), dtype=bool)] < 0.3).all()  # the faces do not overlap
-    again, _ = collages(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3, random_state=1)
-    assert all((a == b).all() for a, b in zip(images, again))  # seeded
+    again = multi_face_canvases(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3,
+                                n_faces=(2, 5), canvas=(640, 480), random_state=1)
+    assert all((a[0] == b[0]).all() for a, b in zip(made, again))  # seeded

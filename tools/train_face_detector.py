@@ -22,10 +22,10 @@ import numpy as np
 from PIL import Image
 
 from fkp_classic import load_default_model, save_model
-from fkp_classic.datasets import face_squares, load_backgrounds, load_frames, load_kaggle
-from fkp_classic.evaluation import detection_examples, framing_examples, multi_face_canvas, turn_components
+from fkp_classic.datasets import load_backgrounds, load_frames, load_kaggle
+from fkp_classic.evaluation import detection_examples, framing_examples, multi_face_canvases, turn_components
 from fkp_classic.persistence import DEFAULT_FACE_DETECTOR, DEFAULT_VERIFIER, widen_verifier
-from fkp_classic.photo import HOGFaceDetector, make_face_verifier, to_photo
+from fkp_classic.photo import HOGFaceDetector, make_face_verifier
 
 MINING_THRESHOLD = -0.5
 """Detector threshold at which false alarms are collected for the verifier."""
@@ -73,26 +73,11 @@ def train_verifier(detector, grays, boxes, crops, crop_keypoints, model, backgro
 
 def collages(grays, boxes, crops, crop_keypoints, n, random_state=0):
     """Frames enlarged to 640x480 with 2-5 faces96 crops of 40-200 px pasted in (as in collages, pictures in
-    pictures and photos of photos): the photos and every face's crop square.
-
-    A pasted face's square frames its keypoints as the frames' squares do (:func:`face_squares`), so a face
-    small in its crop gets a square larger than the pasted one.
-    """
-    rng = np.random.default_rng(random_state)
-    images, squares = [], []
-    while len(images) < n:
-        frame = int(rng.integers(len(grays)))
-        count = int(rng.integers(2, 6))
-        sizes = np.sort(rng.integers(40, 201, size=count))[::-1]  # the largest placed first
-        chosen = rng.choice(len(crops), count, replace=False)
-        try:
-            image, pasted, own = multi_face_canvas(grays[frame], crops[chosen], sizes, rng, canvas=(640, 480),
-                                                   avoid=boxes[frame])
-        except ValueError:  # the frame's own face leaves too little room
-            continue
-        images.append(image)
-        squares.append(np.vstack([face_squares(to_photo(crop_keypoints[chosen], pasted[:, :3])), own[None]]))
-    return images, squares
+    pictures and photos of photos): the photos and every face's crop square (the pasted faces' framed from their
+    keypoints, then the frame's own; :func:`fkp_classic.evaluation.multi_face_canvases`)."""
+    made = multi_face_canvases(grays, boxes, crops, crop_keypoints, n, n_faces=(2, 5), canvas=(640, 480),
+                               random_state=random_state)
+    return [image for image, _, _ in made], [squares for _, squares, _ in made]
 
 
 def shrink(verifier, crops):

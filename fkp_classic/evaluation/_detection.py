@@ -3,10 +3,10 @@
 import numpy as np
 from PIL import Image
 
-from ..photo import CROP_SIZE, box_frames
-from ..photo import box_overlaps
+from ..datasets import face_squares
+from ..photo import CROP_SIZE, box_frames, box_overlaps, to_photo
 
-__all__ = ["match_faces", "multi_face_canvas"]
+__all__ = ["match_faces", "multi_face_canvas", "multi_face_canvases"]
 
 
 def match_faces(boxes, framing, truth, min_iou=0.5):
@@ -104,3 +104,50 @@ def multi_face_canvas(photo, faces, sizes, random_state=0, canvas=(640, 480), av
         placed.append(box)
         squares.append(box)
     return image, np.array(squares).reshape(-1, 4), kept
+
+
+def multi_face_canvases(photos, squares, faces, keypoints, n, n_faces=(3, 6), canvas=(960, 720), random_state=0):
+    """``n`` canvases of :func:`multi_face_canvas`: random photos, each with ``n_faces`` random faces of 40-200 px.
+
+    Parameters
+    ----------
+    photos : sequence of ndarray of shape (h, w), uint8
+        Grayscale photos, each with one known face.
+    squares : array-like of shape (n_photos, 4)
+        Each photo's own face square ``(x, y, w, h)``, kept free.
+    faces : ndarray of shape (n_crops, 9216), uint8
+        96x96 face crops to paste.
+    keypoints : ndarray of shape (n_crops, 2K)
+        The crops' keypoints, which frame each pasted face's true square.
+    n : int
+        Canvases made.
+    n_faces : (int, int), default=(3, 6)
+        Fewest and most faces pasted into a canvas.
+    canvas : (int, int), default=(960, 720)
+        Width and height.
+    random_state : int or Generator, default=0
+
+    Returns
+    -------
+    list of (image, squares, n_pasted)
+        Each canvas, its faces' squares and how many were pasted: first the
+        pasted faces' squares, framed from their keypoints as the photos'
+        faces are (:func:`fkp_classic.datasets.face_squares`: a face small in
+        its crop gets a square larger than the pasted one), then the photo's
+        own face in canvas pixels.
+    """
+    rng = np.random.default_rng(random_state)
+    out = []
+    while len(out) < n:
+        photo = int(rng.integers(len(photos)))
+        count = int(rng.integers(n_faces[0], n_faces[1] + 1))
+        sizes = np.sort(rng.integers(40, 201, size=count))[::-1]  # the largest placed first
+        chosen = rng.choice(len(faces), count, replace=False)
+        try:
+            image, pasted, own = multi_face_canvas(photos[photo], faces[chosen], sizes, rng, canvas=canvas,
+                                                   avoid=squares[photo])
+        except ValueError:  # this photo's own face leaves too little room: take another photo
+            continue
+        truth = face_squares(to_photo(keypoints[chosen], pasted[:, :3]))
+        out.append((image, np.vstack([truth, own[None]]), len(pasted)))
+    return out
