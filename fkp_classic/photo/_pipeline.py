@@ -346,7 +346,13 @@ class KeypointDetector:
 def _stops_early(model):
     """True if the model's ``staged_predict`` takes ``n_stages`` and ``check_input`` (as
     :class:`~fkp_classic.CascadeRegressor`'s)."""
-    staged = getattr(model, "staged_predict", None)
+    return _staged_predict_stops(type(model))
+
+
+@functools.lru_cache(maxsize=None)
+def _staged_predict_stops(model_type):
+    """:func:`_stops_early` of a model class: its signature is read once, not on every prediction."""
+    staged = getattr(model_type, "staged_predict", None)
     try:
         return staged is not None and {"n_stages", "check_input"} <= set(inspect.signature(staged).parameters)
     except (TypeError, ValueError):
