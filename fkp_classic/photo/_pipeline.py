@@ -217,7 +217,10 @@ class KeypointDetector:
             One list per photo, largest face first.
         """
         names = [f"photo {i}" for i in range(len(images))] if names is None else list(names)
-        grays = [self._gray(image, name) for image, name in zip(images, names)]
+        return self._detect_grays([self._gray(image, name) for image, name in zip(images, names)])
+
+    def _detect_grays(self, grays):
+        """:meth:`detect_batch` of photos already made 8-bit gray (:meth:`_gray`)."""
         found = [self._boxes(gray) for gray in grays]
         frames = [box_frames(boxes, self.face_detector.framing) for boxes, _ in found]
         return self._faces(grays, frames, self.reframe_passes, detector_scores=[scores for _, scores in found])

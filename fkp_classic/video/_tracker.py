@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ..photo._boxes import box_overlaps
-from ..photo._crop import box_frames, crop_frames, frame_boxes, point_spread, reframe
+from ..photo._crop import crop_frames, frame_boxes, point_spread, reframe
 from ..photo._face_detectors import as_face_detector
 from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
@@ -219,9 +219,7 @@ class FaceTracker:
         kd = self.detector
         self._detected_at = self._index
         self.n_detections += 1
-        boxes, scores = kd._boxes(gray)
-        found = kd._faces([gray], [box_frames(boxes, kd.face_detector.framing)], kd.reframe_passes,
-                          detector_scores=[scores])[0]
+        found = kd._detect_grays([gray])[0]
         if not found:
             return
         new = np.stack([face.points.ravel() for face in found])
