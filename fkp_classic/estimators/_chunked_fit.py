@@ -26,7 +26,8 @@ from ..utils._validation import (
     set_keypoint_layout,
     validate_images,
 )
-from ._cascade import _as_complex, _as_points, _held_out, _solve
+from ._cascade import _as_complex, _as_points
+from ._cross_fitting import _held_out, _solve
 from ._ridge_sums import RidgeSums
 
 __all__ = ["fit_chunked"]
