@@ -1,0 +1,95 @@
+"""Predicted error of each keypoint coordinate: a ridge on the log squared residual, calibrated held out.
+
+A keypoint regressor's error on a face is larger where the face is
+blurred, turned, occluded or unlike the training faces, and the
+descriptors the regressor reads show it. So a second ridge, on the same
+descriptors, learns ``log(residual**2)`` from the residuals the regressor
+leaves on training faces it did not see (cross-fitted). Its held-out
+predictions are then calibrated per coordinate (a line, plus how far the
+regressor's last step moved the point), and scaled so that the squared
+standardised error averages one on held-out rows: ``exp`` of the result is
+the predicted variance.
+"""
+
+import numpy as np
+
+from ._cross_fitting import _fit_cross, _linear, _weights
+
+__all__ = []
+
+ERROR_ALPHA = 4.0  # the error ridge's penalty, times the regressor's (its target is noisier)
+_FLOOR = 1e-2  # squared pixels added to each residual**2 (and step**2), so that logs stay finite at zero
+
+
+class ErrorModel:
+    """A fitted error model: predicted variance of each coordinate's error from descriptors.
+
+    Attributes
+    ----------
+    ridge : KeypointRidge
+        From descriptors to ``log(residual**2 + floor)`` per coordinate.
+    coef : ndarray of shape (3, 2K)
+        Per coordinate, the calibration ``log variance = c0 + c1 * ridge
+        prediction + c2 * log(step**2 + floor)``, ``c0`` including the
+        scale that makes held-out squared standardised errors average one.
+    """
+
+    def __init__(self, ridge, coef):
+        self.ridge = ridge
+        self.coef = coef
+
+    def log_variance(self, F, step=None):
+        """Predicted log variance of each coordinate's error, shape (n, 2K), from descriptors ``F`` (n, d)
+        and the regressor's last move of each coordinate ``step`` (n, 2K; None for none)."""
+        raw = _linear(_weights(self.ridge), F)
+        out = self.coef[0] + self.coef[1] * raw
+        if step is not None:
+            out += self.coef[2] * np.log(step**2 + _FLOOR)
+        return out
+
+
+def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=None):
+    """Fit an :class:`ErrorModel` on the regressor's held-out residuals.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n, d)
+        Descriptors the regressor read on each row.
+    residual : ndarray of shape (n, 2K)
+        Truth minus the regressor's held-out prediction (NaN where missing).
+    fold : ndarray of shape (n,) or None
+        Cross-fitting fold of each row (None: no cross-fitting; the
+        calibration then sees in-sample predictions and is optimistic).
+    n_folds : int
+    alpha : float
+        Ridge penalty.
+    step : ndarray of shape (n, 2K) or None
+        How far the regressor's last step moved each coordinate.
+    scale_rows : slice, ndarray or None
+        Rows like the ones to be predicted (say, not the perturbed training
+        starts, which end further off) that the final scale is set on; None
+        for all.
+
+    Returns
+    -------
+    ErrorModel
+    """
+    target = np.log(residual**2 + _FLOOR)
+    ridge, held = _fit_cross(F, target, alpha, fold, n_folds)
+    columns = [np.ones_like(held), held]
+    if step is not None:
+        columns.append(np.log(step**2 + _FLOOR))
+    design = np.stack(columns)  # (p, n, 2K)
+    labelled = ~np.isnan(target)
+    y = np.where(labelled, target, 0.0)
+    design = design * labelled
+    # One least-squares line per coordinate, all at once: (p, p, 2K) normal equations.
+    gram = np.einsum("inc,jnc->cij", design, design) + 1e-9 * np.eye(len(columns))
+    coef = np.linalg.solve(gram, np.einsum("inc,nc->ci", design, y)[..., None])[..., 0].T  # (p, 2K)
+    if step is None:
+        coef = np.vstack([coef, np.zeros(coef.shape[1])])
+    model = ErrorModel(ridge, coef)
+    fitted = coef[0] + coef[1] * held + (0.0 if step is None else coef[2] * design[2])
+    ratio = np.where(labelled, residual**2 / np.exp(fitted), np.nan)
+    model.coef[0] += np.log(np.nanmean(ratio[slice(None) if scale_rows is None else scale_rows], axis=0))
+    return model
