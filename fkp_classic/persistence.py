@@ -161,7 +161,9 @@ def widen_model(model):
     ``tools/train_default.py`` narrows them to keep the file small; predict works in float64 (so that a
     face's keypoints do not depend on its batch), and would otherwise widen them on every call.
     """
-    for ridge in [getattr(model, "init_", None), *getattr(model, "stages_", [])]:
+    error = getattr(model, "error_model_", None)
+    ridges = [getattr(model, "init_", None), *getattr(model, "stages_", []), getattr(error, "ridge", None)]
+    for ridge in ridges:
         if ridge is not None and getattr(ridge, "coef_", None) is not None and ridge.coef_.dtype != np.float64:
             ridge.coef_ = np.ascontiguousarray(ridge.coef_, dtype=np.float64)
     return model
