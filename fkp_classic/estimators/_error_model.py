@@ -17,7 +17,7 @@ from ._cross_fitting import _fit_cross, _linear, _weights
 
 __all__ = []
 
-ERROR_ALPHA = 4.0  # the error ridge's penalty, times the regressor's (its target is noisier)
+ERROR_ALPHA = 1.0  # the error ridge's penalty, times the regressor's
 _FLOOR = 1e-2  # squared pixels added to each residual**2 (and step**2), so that logs stay finite at zero
 
 
