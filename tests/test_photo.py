@@ -118,14 +118,31 @@ def test_packaged_model_on_astronaut(astronaut_faces):
     assert face.names == KAGGLE_NAMES and face["keypoints"] == k  # 0.2's dict access still works
 
 
-def test_face_serialises_to_json_with_its_score(astronaut_faces):
+def test_face_serialises_to_json_with_its_score_and_error_scales(astronaut_faces):
     face = her(astronaut_faces)
     assert face.score > 0  # the verifier's score, kept
     record = json.loads(json.dumps(face.to_dict()))
-    assert sorted(record) == ["box", "keypoints", "score"]
+    assert sorted(record) == ["box", "expected_nme", "keypoints", "point_std", "score"]
     assert record["keypoints"]["nose_tip"] == list(face.keypoints["nose_tip"])
+    assert record["point_std"]["nose_tip"] == list(face.point_std[face.names.index("nose_tip")])
+    assert Face.from_dict(record).to_dict() == record
     tracked = Face(face.box, face.points, face.names, point_std=np.ones((15, 2)), track_id=3).to_dict()
     assert tracked["track_id"] == 3 and tracked["point_std"]["nose_tip"] == [1.0, 1.0]
+    eyes = np.linalg.norm(face.points[0] - face.points[1])
+    assert tracked["expected_nme"] == pytest.approx(np.sqrt(np.pi / 2) / eyes)  # sqrt(pi/4 * (1 + 1)) / eyes
+    plain = Face(face.box, face.points, face.names).to_dict()
+    assert "point_std" not in plain and "expected_nme" not in plain
+
+
+def test_photo_error_scales_are_in_photo_pixels(astronaut_faces):
+    face = her(astronaut_faces)
+    assert face.point_std.shape == (15, 2) and (face.point_std > 0).all()
+    assert 0.02 < face.expected_nme < 0.15  # a clean frontal face: near the usual 0.05
+    photo = data.astronaut()
+    twice = np.asarray(Image.fromarray(photo).resize((1024, 1024), Image.BICUBIC))
+    bigger = her(detect_keypoints(twice))
+    assert 1.6 < np.median(bigger.point_std / face.point_std) < 2.4  # the same face twice the size
+    assert bigger.expected_nme == pytest.approx(face.expected_nme, rel=0.25)  # scale-free
 
 
 def test_verifier_score_decides_which_faces_stay(astronaut_faces):

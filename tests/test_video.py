@@ -59,6 +59,8 @@ def test_a_synthetic_sequence_is_tracked_within_tolerance():
         assert tracker.n_detections == 1  # the detector ran on the first frame only
         pred = np.array([faces[0].points.ravel() for faces in tracked])
         results[smooth] = tracking_errors(truth, pred)
+        expected = np.array([faces[0].expected_nme for faces in tracked])  # every frame's error scales, followed too
+        assert (expected > 0.01).all() and (expected < 0.2).all()
     nme, jitter = results[True]
     assert nme.max() < 0.10 and nme.mean() < 0.07
     assert jitter < 0.7 * results[False][1]

@@ -493,7 +493,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             out = [(a + flip_keypoints(b, width, self.layout_)) / 2 for a, b in zip(out, mirrored)]
         return out
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, check_input=True):
         """Predict keypoints, and how far off each coordinate may be.
 
         Parameters
@@ -504,6 +504,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             coordinate's error, in pixels (see ``uncertainty``): calibrated
             on held-out training faces, so that ``(error / y_std)**2``
             averages about one on new faces of the same kind.
+        check_input : bool, default=True
+            False skips validating ``X`` (see :meth:`staged_predict`).
 
         Returns
         -------
@@ -512,9 +514,10 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         if not return_std:
-            return self.staged_predict(X)[-1]
+            return self.staged_predict(X, check_input=check_input)[-1]
         check_is_fitted(self, "stages_")
-        X = validate_images(self, X, reset=False)
+        if check_input:
+            X = validate_images(self, X, reset=False)
         *_, y_pred, y_std = self._staged(X, return_std=True)
         if self.flip_test:
             width = self.image_shape_[1]

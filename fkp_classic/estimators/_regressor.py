@@ -169,7 +169,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
                                                     scale_rows=slice(0, n))
         return self
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, check_input=True):
         """Predict keypoints for each image, and how far off each coordinate may be.
 
         Parameters
@@ -178,6 +178,9 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         return_std : bool, default=False
             Also return the predicted standard deviation of each
             coordinate's error, in pixels (see ``uncertainty``).
+        check_input : bool, default=True
+            False skips validating ``X``, which must then be a numeric
+            ndarray of shape (n_samples, height * width).
 
         Returns
         -------
@@ -186,7 +189,8 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
             Only with ``return_std=True``.
         """
         check_is_fitted(self, "ridge_")
-        X = validate_images(self, X, reset=False)
+        if check_input:
+            X = validate_images(self, X, reset=False)
         F = self.features_.transform(X)
         y_pred = self.ridge_.predict(F)
         if not return_std:

@@ -294,23 +294,31 @@ class KeypointDetector:
             )
         return points
 
-    def _predict(self, grays, frames, return_crops=False, framing=False):
+    def _predict(self, grays, frames, return_crops=False, framing=False, return_std=False):
         """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all (and the crops);
-        with ``framing``, the model stops after ``framing_stages`` stages if it can."""
+        with ``framing``, the model stops after ``framing_stages`` stages if it can. With ``return_std``, also
+        each coordinate's predicted error scale in photo pixels (per photo; None if the model gives none)."""
         cut = [crop_frames(gray, f) for gray, f in zip(grays, frames)]
         crops = np.concatenate([c for c, _ in cut])
         rounded = np.concatenate([r for _, r in cut])
+        std = [None] * len(grays)
         if len(crops) == 0:
             points = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
+            if return_std and _gives_std(self.model):
+                std = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
         else:
-            if _stops_early(self.model):  # the crops are ours: valid by construction
+            if return_std and _gives_std(self.model):
+                predicted, predicted_std = self.model.predict(crops, return_std=True, check_input=False)
+                std = _per_photo(predicted_std * (rounded[:, 2] / CROP_SIZE)[:, None], frames)
+            elif _stops_early(self.model):  # the crops are ours: valid by construction
                 n_stages = self.framing_stages if framing else None
                 predicted = self.model.staged_predict(crops, n_stages=n_stages, check_input=False)[-1]
             else:
                 predicted = self.model.predict(crops)
             points = self._check_points(np.asarray(predicted, dtype=float))
             points = _per_photo(to_photo(points, rounded), frames)
-        return (points, crops) if return_crops else points
+        out = (points,) + ((crops,) if return_crops else ()) + ((std,) if return_std else ())
+        return out if len(out) > 1 else points
 
     def _verifier_scores(self, crops):
         """The verifier's scores of crops; the packaged kind of verifier runs fused (same scores, a fifth the time)."""
@@ -322,9 +330,16 @@ class KeypointDetector:
         """Faces of crops ``frames`` (per photo): predicted, re-cropped ``passes`` times, verified (the verifier's
         score plus ``detector_weight`` times ``detector_scores``, per photo an array or None); with ``drop``,
         those below ``min_score`` and duplicates removed, largest first."""
-        points = self._predict(grays, frames, framing=passes > 0)
+        if passes == 0:
+            points, std = self._predict(grays, frames, return_std=True)
+        else:
+            points = self._predict(grays, frames, framing=True)
         for done in range(1, passes + 1):
-            points = self._predict(grays, [reframe(p, self.mean_shape) for p in points], framing=done < passes)
+            frames = [reframe(p, self.mean_shape) for p in points]
+            if done < passes:
+                points = self._predict(grays, frames, framing=True)
+            else:
+                points, std = self._predict(grays, frames, return_std=True)
         final = [reframe(p, self.mean_shape) for p in points]  # where the faces now are: verified, boxed
         scores = [None] * len(grays)
         if self.verifier is not None:
@@ -335,15 +350,30 @@ class KeypointDetector:
                     if extra is not None and self.detector_weight:
                         score += self.detector_weight * np.asarray(extra, dtype=float)
         out = []
-        for p, f, s in zip(points, final, scores):
+        for p, f, s, e in zip(points, final, scores, std):
             faces = [
-                Face(box, pts.reshape(-1, 2), self.layout.names, None if s is None else s[i])
+                Face(box, pts.reshape(-1, 2), self.layout.names, None if s is None else s[i],
+                     None if e is None else e[i].reshape(-1, 2))
                 for i, (box, pts) in enumerate(zip(frame_boxes(f, self.face_detector.framing), p))
             ]
             if drop:
                 faces = [faces[i] for i in _kept(f, s, self.min_score)]
             out.append(faces)
         return out
+
+
+def _gives_std(model):
+    """True if the model predicts each coordinate's error scale (``predict(X, return_std=True,
+    check_input=False)``): a cascade or keypoint regressor fitted with its error model."""
+    return getattr(model, "error_model_", None) is not None and _predict_takes_check_input(type(model))
+
+
+@functools.lru_cache(maxsize=None)
+def _predict_takes_check_input(model_type):
+    try:
+        return {"return_std", "check_input"} <= set(inspect.signature(model_type.predict).parameters)
+    except (TypeError, ValueError):
+        return False
 
 
 def _stops_early(model):

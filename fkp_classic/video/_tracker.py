@@ -16,11 +16,12 @@ __all__ = ["FaceTracker", "track_video"]
 
 
 class _Track:
-    """One followed face: its id, last raw points, smoothing state, last verifier score."""
+    """One followed face: its id, last raw points and their error scales, smoothing state, last verifier score."""
 
-    def __init__(self, track_id, points, score, checked_at, smoother):
+    def __init__(self, track_id, points, score, checked_at, smoother, std=None):
         self.id = track_id
         self.points = points
+        self.std = std
         self.score = score
         self.checked_at = checked_at
         self.smoother = smoother
@@ -173,7 +174,8 @@ class FaceTracker:
         -------
         faces : list of Face
             Each with ``track_id``, ``box`` and ``points`` in frame pixels,
-            and the verifier's last ``score`` of that face.
+            the raw points' ``point_std`` (when the model gives it) and the
+            verifier's last ``score`` of that face.
         """
         time_s = self._index / self.fps if time_s is None else float(time_s)
         kd = self.detector
@@ -192,7 +194,7 @@ class FaceTracker:
             return False
         kd = self.detector
         before = np.stack([t.points for t in self._tracks])
-        [after], crops = kd._predict([gray], [reframe(before, kd.mean_shape)], return_crops=True)
+        [after], crops, [std] = kd._predict([gray], [reframe(before, kd.mean_shape)], return_crops=True, return_std=True)
         looks = _looks(crops)
         alike = np.array([1.0 if t.look is None else float(t.look @ look) for t, look in zip(self._tracks, looks)])
         ratio = point_spread(after) / np.maximum(point_spread(before), 1e-9)
@@ -208,8 +210,8 @@ class FaceTracker:
             for i, score in zip(np.flatnonzero(due), scores):
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
                 keep[i] = score >= self.keep_score
-        for track, points, look in zip(self._tracks, after, looks):
-            track.points, track.look = points, look
+        for i, (track, points, look) in enumerate(zip(self._tracks, after, looks)):
+            track.points, track.look, track.std = points, look, None if std is None else std[i]
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
         self._drop_duplicates()
         return not keep.all()
@@ -234,7 +236,8 @@ class FaceTracker:
                 break
             smoother = FaceSmoother(kd.mean_shape, self.min_cutoff, self.beta, self.pose_alpha, self.pose_beta) \
                 if self.smooth else None
-            self._tracks.append(_Track(self._next_id, face.points.ravel(), face.score, self._index, smoother))
+            self._tracks.append(_Track(self._next_id, face.points.ravel(), face.score, self._index, smoother,
+                                       None if face.point_std is None else face.point_std.ravel()))
             self._next_id += 1
 
     def _drop_duplicates(self):
@@ -256,7 +259,8 @@ class FaceTracker:
         if track.smoother is not None:
             points = track.smoother(time_s, points)
         box = self._boxes(points.ravel()[None])[0]
-        return Face(box, points, self.layout.names, track.score, track_id=track.id)
+        std = None if track.std is None else track.std.reshape(-1, 2)
+        return Face(box, points, self.layout.names, track.score, std, track_id=track.id)
 
 
 def track_video(path, **params):
