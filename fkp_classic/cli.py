@@ -103,11 +103,24 @@ def cmd_fit(args):
     print(f"saved {args.estimator} fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s to {args.output}")
 
 
-def _keypoints(model, X, source):
-    """``model.predict(X)``, refused unless it gives one row of keypoint pairs per face in the model's layout."""
+def _keypoints(model, X, source, return_std=False):
+    """``model.predict(X)``, refused unless it gives one row of keypoint pairs per face in the model's layout;
+    with ``return_std``, the predicted error scales of the coordinates follow them in each row."""
+    if not return_std:
+        return _checked_keypoints(model.predict(X), model, X, source)
+    if getattr(model, "error_model_", None) is None:
+        raise UserError(
+            f"the model in {source} ({type(model).__name__}) has no error model for --std (fitted with "
+            "uncertainty=False, by fit_chunked or by an older version): refit it with fkp fit, or drop --std"
+        )
+    pred, std = model.predict(X, return_std=True)
+    return np.hstack([_checked_keypoints(pred, model, X, source), _checked_keypoints(std, model, X, source)])
+
+
+def _checked_keypoints(pred, model, X, source):
     from .photo import model_layout
 
-    pred = np.asarray(model.predict(X))
+    pred = np.asarray(pred)
     layout = model_layout(model)[0]
     if pred.ndim != 2 or len(pred) != len(X) or pred.shape[1] != 2 * layout.n_keypoints:
         raise UserError(
@@ -147,7 +160,8 @@ def cmd_predict(args):
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists: add --resume to continue it, or remove it to start over")
     model = _model(args.model)
-    header = ["ImageId", *model_layout(model)[0].columns]
+    columns = model_layout(model)[0].columns
+    header = ["ImageId", *columns, *([f"{c}_std" for c in columns] if args.std else [])]
     try:
         done = read_done_ids(out, header) if args.resume else np.empty(0, np.int64)
     except ValueError as exc:
@@ -159,7 +173,7 @@ def cmd_predict(args):
             new = ~np.isin(chunk.image_ids, done)
             skipped += int((~new).sum())
             if new.any():
-                rows.write(chunk.image_ids[new], _keypoints(model, chunk.data[new], args.model))
+                rows.write(chunk.image_ids[new], _keypoints(model, chunk.data[new], args.model, args.std))
                 n += int(new.sum())
             _status(f"{n} faces predicted and written to {out}" + (f", {skipped} already there" if skipped else ""))
     _done()
@@ -299,7 +313,8 @@ def cmd_detect(args):
                 print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
             if args.output:  # the photo was read where it was processed (maybe another process): read it again
                 faces = [Face.from_dict(face) for face in record["faces"]]
-                save_annotated(read_photo(path)[0], faces, args.output if single else _numbered(args.output, path))
+                save_annotated(read_photo(path)[0], faces, args.output if single else _numbered(args.output, path),
+                               error_circles=not args.no_error_circles)
     _done()
     if args.json:
         with atomic_write(args.json, "w") as fh:
@@ -371,7 +386,7 @@ def cmd_track(args):
                     table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
                                    + [f"{v:.2f}" for v in face.points.ravel()])
             if writer:
-                writer.write(np.asarray(draw_faces(frame, faces, legend=False)))
+                writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
     _done()
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
@@ -416,6 +431,8 @@ def build_parser():
                    "(rows are written as they are predicted)")
     p.add_argument("--resume", action="store_true", help="continue an output a stopped run left: skip the faces in it")
     p.add_argument("--chunk-size", type=int, default=1000, help="faces read and predicted at a time (default 1000)")
+    p.add_argument("--std", action="store_true", help="also write each coordinate's predicted error scale (standard "
+                   "deviation, pixels) as <name>_x_std, <name>_y_std columns after the keypoints")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("submit", help="write a Kaggle submission (RowId,Location)")
     p.add_argument("model", help=_MODEL)
@@ -446,7 +463,10 @@ def build_parser():
                         "dlib's 68-point model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
                    "photos, one per photo named <stem>_<photo stem><suffix>")
-    p.add_argument("--json", help="write each photo's faces (box, named points, verifier score) as JSON")
+    p.add_argument("--json", help="write each photo's faces as JSON: box, named points, verifier score, each "
+                   "coordinate's predicted error scale (point_std, pixels) and the face's expected_nme")
+    p.add_argument("--no-error-circles", action="store_true",
+                   help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog",
                    help="hog: the packaged HOG detector (default); lbp: scikit-image's LBP cascade")
@@ -466,6 +486,8 @@ def build_parser():
                                    "detector run only now and then, points smoothed over time.")
     p.add_argument("video", help="video file (any format FFmpeg reads)")
     p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
+    p.add_argument("--no-error-circles", action="store_true",
+                   help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
     p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
                    "per keypoint; one row per frame and face")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")

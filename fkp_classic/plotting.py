@@ -26,7 +26,7 @@ _BOX = (255, 230, 0)
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 
 
-def draw_faces(image, faces, legend=True, radius=None):
+def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
     """Draw each face's box, keypoints (and error circles, track id) on a copy of the photo.
 
     Parameters
@@ -38,6 +38,8 @@ def draw_faces(image, faces, legend=True, radius=None):
         Write the colour of each face region in the top-left corner.
     radius : int, optional
         Point radius in pixels; by default 1.5% of the face's box side (at least 2).
+    error_circles : bool, default=True
+        Draw the circles of faces with ``point_std`` (below).
 
     Returns
     -------
@@ -64,7 +66,7 @@ def draw_faces(image, faces, legend=True, radius=None):
             colour = REGION_COLOURS[region]
             if region not in used:
                 used.append(region)
-            if face.point_std is not None:
+            if error_circles and face.point_std is not None:
                 e = 1.645 * float(np.mean(face.point_std[k]))
                 draw.ellipse([px - e, py - e, px + e, py + e], outline=colour)
             draw.ellipse([px - r, py - r, px + r, py + r], fill=colour)
@@ -92,10 +94,10 @@ def image_format(path):
     return fmt
 
 
-def save_annotated(image, faces, path, legend=True):
+def save_annotated(image, faces, path, legend=True, error_circles=True):
     """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (:func:`image_format`)."""
     fmt = image_format(path)
-    annotated = draw_faces(image, faces, legend)
+    annotated = draw_faces(image, faces, legend, error_circles=error_circles)
     with atomic_write(path, "wb") as fh:
         annotated.save(fh, format=fmt)
 

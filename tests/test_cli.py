@@ -74,6 +74,7 @@ def test_fkp_detect_command_draws_and_writes_json(tmp_path):
     faces = json.loads((tmp_path / "points.json").read_text())[str(photo)]
     assert f"{len(faces)} face(s)" in result.stdout and all(len(f["keypoints"]) == 15 for f in faces)
     assert max(f["score"] for f in faces) > 1  # her face; the detector's doubtful others score lower
+    assert all(len(f["point_std"]) == 15 and 0 < f["expected_nme"] < 1 for f in faces)
     sure = subprocess.run([sys.executable, "-m", "fkp_classic", "detect", str(photo), "--min-score", "1.75"],
                           capture_output=True, text=True, check=True)
     assert "1 face(s)" in sure.stdout
@@ -183,6 +184,18 @@ def test_predict_streams_in_chunks_and_resumes_a_stopped_run(tmp_path, capsys):
     other.write_text("ImageId,a,b\n1,2,3\n")
     assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(other), "--resume"]) == 2
     assert "has the columns 'ImageId,a,b'" in capsys.readouterr().err
+    # --std: each coordinate's predicted error scale after the keypoints.
+    with_std = tmp_path / "std.csv"
+    assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(with_std), "--std"]) == 0
+    written = pd.read_csv(with_std)
+    assert list(written.columns) == ["ImageId", *KAGGLE_COLUMNS, *(f"{c}_std" for c in KAGGLE_COLUMNS)]
+    pred, std = model.predict(pixels, return_std=True)
+    np.testing.assert_allclose(written.to_numpy()[:, 1:], np.hstack([pred, std]), atol=1e-9)
+    plain = tmp_path / "plain.joblib"
+    fkp_classic.save_model(fkp_classic.KeypointRegressor(uncertainty=False).fit(pixels, pred), plain)
+    assert main(["predict", str(plain), str(tmp_path / "test.csv"), "-o", str(tmp_path / "none.csv"), "--std"]) == 2
+    assert "has no error model for --std" in capsys.readouterr().err
+    assert not (tmp_path / "none.csv").exists()
 
 
 @needs_faces96

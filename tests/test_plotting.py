@@ -42,3 +42,15 @@ def test_face_grid_draws_true_and_predicted_points():
     y = np.tile(np.linspace(10, 80, 30), (3, 1))
     fig = face_grid(images, y, y + 1, n_cols=2)
     assert len(fig.axes) == 4 and len(fig.axes[0].collections) == 2 and not fig.axes[3].collections
+
+
+def test_error_circles_are_drawn_at_the_90_percent_radius_on_request():
+    photo = np.zeros((120, 200, 3), np.uint8)
+    face = _face()  # point_std 2 px: a circle of radius 1.645 * 2 = 3.3 px around each point
+    with_circles = np.asarray(draw_faces(photo, [face], legend=False, radius=1))
+    without = np.asarray(draw_faces(photo, [face], legend=False, radius=1, error_circles=False))
+    nose = (30, 132)  # keypoint 10
+    ring = with_circles[nose[0] - 5 : nose[0] + 6, nose[1] - 5 : nose[1] + 6].any(axis=2)
+    assert ring.sum() > (without[nose[0] - 5 : nose[0] + 6, nose[1] - 5 : nose[1] + 6].any(axis=2)).sum() + 8
+    assert not with_circles[nose[0], nose[1] + 5].any()  # nothing beyond the circle
+    assert (with_circles[nose[0], nose[1] + 3] == REGION_COLOURS["nose"]).all()  # on the circle
