@@ -6,9 +6,9 @@ descriptors the regressor reads show it. So a second ridge, on the same
 descriptors, learns ``log(residual**2)`` from the residuals the regressor
 leaves on training faces it did not see (cross-fitted). Its held-out
 predictions are then calibrated per coordinate (a line, plus how far the
-regressor's last step moved the point), and scaled so that the squared
-standardised error averages one on held-out rows: ``exp`` of the result is
-the predicted variance.
+regressor's last step moved the point), and scaled so that 90% of the
+held-out errors lie within 1.645 predicted standard deviations, as for a
+Gaussian: ``exp`` of the result is the predicted variance.
 """
 
 import numpy as np
@@ -31,7 +31,7 @@ class ErrorModel:
     coef : ndarray of shape (3, 2K)
         Per coordinate, the calibration ``log variance = c0 + c1 * ridge
         prediction + c2 * log(step**2 + floor)``, ``c0`` including the
-        scale that makes held-out squared standardised errors average one.
+        scale that puts 90% of held-out errors within 1.645 standard deviations.
     """
 
     def __init__(self, ridge, coef):
@@ -90,6 +90,8 @@ def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=Non
         coef = np.vstack([coef, np.zeros(coef.shape[1])])
     model = ErrorModel(ridge, coef)
     fitted = coef[0] + coef[1] * held + (0.0 if step is None else coef[2] * design[2])
-    ratio = np.where(labelled, residual**2 / np.exp(fitted), np.nan)
-    model.coef[0] += np.log(np.nanmean(ratio[slice(None) if scale_rows is None else scale_rows], axis=0))
+    # The scale: 90% of held-out errors within 1.645 predicted standard deviations, as for a Gaussian (a
+    # quantile, not the mean square, which the few gross failures would inflate for every face).
+    ratio = np.where(labelled, np.abs(residual) / np.exp(fitted / 2), np.nan)
+    model.coef[0] += 2 * np.log(np.nanquantile(ratio[slice(None) if scale_rows is None else scale_rows], 0.9, axis=0) / 1.645)
     return model

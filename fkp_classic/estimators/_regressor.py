@@ -54,7 +54,8 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
     uncertainty : bool, default=True
         Also fit the error model behind ``predict(X, return_std=True)``: a
         ridge from the same features to the log squared error the ridge
-        leaves on held-out training faces (5 folds), calibrated on them.
+        leaves on held-out training faces (5 folds), calibrated on them
+        (the cross-fitting makes the fit about 4 times as long).
 
     Attributes
     ----------
