@@ -23,6 +23,8 @@ def in_memory(small_faces):
 def _assert_same_model(a, b, X):
     for before, after in zip(a.staged_predict(X), b.staged_predict(X)):
         np.testing.assert_allclose(after, before, rtol=1e-6, atol=1e-6 * np.abs(before).max())
+    if a.uncertainty:  # the error model too: its ridge, calibration lines and scale
+        np.testing.assert_allclose(b.predict(X, return_std=True)[1], a.predict(X, return_std=True)[1], rtol=1e-6)
 
 
 def test_ridge_sums_of_chunks_equal_the_ridge_of_all_rows_with_missing_labels_and_folds():
@@ -72,6 +74,9 @@ def test_chunked_fit_reads_a_source_that_opens_afresh_and_refuses_one_off_iterat
 
     chunked = CascadeRegressor(**PARAMS).fit_chunked(Files())
     _assert_same_model(in_memory, chunked, X[150:])
+    assert Files.passes == len(PARAMS["cell_sizes"]) + 4  # the start, each stage, the error model's two
+    Files.passes = 0
+    CascadeRegressor(**PARAMS, uncertainty=False).fit_chunked(Files())
     assert Files.passes == len(PARAMS["cell_sizes"]) + 2
     with pytest.raises(ValueError, match="not a one-off iterator or generator"):
         CascadeRegressor(**PARAMS).fit_chunked(iter(chunks_of(X, y, 64)))

@@ -81,6 +81,8 @@ def test_chunked_fit_on_the_cluster_equals_the_in_memory_fit(client, small_faces
     arrays = da.from_array(X[:150], chunks=(50, -1)), da.from_array(y[:150], chunks=(64, -1))
     from_arrays = CascadeRegressor(**PARAMS).fit_chunked(*arrays, client=client)
     here = CascadeRegressor(**PARAMS).fit_chunked(*arrays)
-    expected = whole.predict(X[150:])
+    expected, expected_std = whole.predict(X[150:], return_std=True)
     for model in (from_list, from_arrays, here):
-        np.testing.assert_allclose(model.predict(X[150:]), expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+        pred, std = model.predict(X[150:], return_std=True)
+        np.testing.assert_allclose(pred, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
+        np.testing.assert_allclose(std, expected_std, rtol=1e-6)

@@ -138,8 +138,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         Also fit the error model behind ``predict(X, return_std=True)``: a
         ridge from the last stage's descriptors to the log squared error
         each coordinate is left with on held-out training faces, calibrated
-        on them (needs ``cv >= 2`` to be honest; about a tenth more fit time;
-        not fitted by :meth:`fit_chunked`).
+        on them (needs ``cv >= 2`` to be honest; about a tenth more fit time,
+        two more passes over the chunks of :meth:`fit_chunked`).
     n_jobs : int or None, default=None
         Threads for predicting blocks of faces (None means 1, -1 all cores).
     random_state : int, RandomState or None, default=0
@@ -380,8 +380,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         memory for one chunk, the ridge sums (per fold, a few hundred MB at
         the defaults, whatever the number of faces) and a few hundred bytes
         per face. The chunks are read once per stage (``len(cell_sizes) + 2``
-        passes); each pass adds up every chunk's ridge sums
-        (:class:`RidgeSums`), and the stage is solved once from them.
+        passes, and two more for the error model with ``uncertainty``);
+        each pass adds up every chunk's ridge sums (:class:`RidgeSums`), and
+        the stage is solved once from them.
 
         Parameters
         ----------
@@ -455,7 +456,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         error = getattr(self, "error_model_", None)
         if error is None:
             why = ("it was fitted with uncertainty=False" if getattr(self, "uncertainty", False) is False
-                   else "it was fitted by a version without one, or by fit_chunked")
+                   else "it was fitted by a version without one")
             raise ValueError(f"this CascadeRegressor has no error model for return_std=True: {why}; refit it "
                              "with uncertainty=True")
         if not self.stages_:

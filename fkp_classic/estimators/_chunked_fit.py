@@ -28,6 +28,7 @@ from ..utils._validation import (
 )
 from ._cascade import _as_complex, _as_points
 from ._cross_fitting import _held_out, _solve
+from ._error_model import ERROR_ALPHA, ErrorModel, LineSums, calibration_line, error_target, scaled
 from ._ridge_sums import RidgeSums
 
 __all__ = ["fit_chunked"]
@@ -87,6 +88,40 @@ def _stage_task(X, y, index, fold, draws, shapes, plan):
     return RidgeSums.of(F, residual, folds, into=plan.get("into")), shapes
 
 
+def _last_stage(model, X, y, index, fold, shapes, plan):
+    """A chunk at the last stage: its descriptors there, the last stage's held-out step (in the shapes' frames)
+    and the residual it leaves, the rows' folds."""
+    X, y = _chunk_faces(model, X, y, index)
+    n, k = len(X), y.shape[1] // 2
+    rep = len(shapes)
+    folds = None if fold is None else np.tile(fold, rep)
+    F, frames = model._describe_starts(model._integrals(X), shapes, len(model.cell_sizes) - 1)
+    step = _held_out(plan["last"], F, folds)
+    target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
+    residual = _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(F), 2 * k) - step
+    return F, step, residual, folds, n
+
+
+def _error_task(X, y, index, fold, draws, shapes, plan):
+    """Sums of the error ridge on one chunk (its shapes: where the last stage described them)."""
+    if plan.get("worker"):
+        keep_freed_memory()
+    F, _, residual, folds, _ = _last_stage(plan["model"], X, y, index, fold, shapes, plan)
+    return RidgeSums.of(F, error_target(residual), folds, into=plan.get("into")), shapes
+
+
+def _calibration_task(X, y, index, fold, draws, shapes, plan):
+    """The calibration lines' sums of one chunk, and what its unperturbed starts need for the scale."""
+    if plan.get("worker"):
+        keep_freed_memory()
+    F, step, residual, folds, n = _last_stage(plan["model"], X, y, index, fold, shapes, plan)
+    held = _held_out(plan["error"], F, folds)
+    sums = LineSums.of(held, residual, step)
+    if plan.get("into") is not None:
+        plan["into"] += sums
+    return sums, (held[:n], residual[:n], step[:n])
+
+
 def _add(a, b):
     a += b
     return a
@@ -105,13 +140,16 @@ class _Here:
         else:
             yield from self.X
 
+    def gather(self, states):
+        return states
+
     def first_pass(self):
         """Each chunk's keypoints (the images are only looked at)."""
         for index, chunk in enumerate(self.chunks()):
             yield _pair(chunk, index)
 
-    def run(self, task, per_chunk, plan):
-        total, states, index = RidgeSums(), [], -1
+    def run(self, task, per_chunk, plan, total=None):
+        total, states, index = RidgeSums() if total is None else total, [], -1
         plan = dict(plan, into=total)  # each chunk's sums are added in place
         for index, chunk in enumerate(self.chunks()):
             if index >= len(per_chunk):
@@ -150,7 +188,7 @@ class _OnCluster:
             self.blocks.append((self.client.scatter(X, hash=False), y))
             yield X, y
 
-    def run(self, task, per_chunk, plan):
+    def run(self, task, per_chunk, plan, total=None):
         import dask
 
         plan = dict(plan, worker=True)
@@ -163,6 +201,9 @@ class _OnCluster:
             sums = [add(a, b) for a, b in zip(sums[::2], sums[1::2])] + sums[len(sums) - len(sums) % 2 :]
         futures = self.client.compute([sums[0]] + [out[1] for out in outs])
         return futures[0].result(), futures[1:]
+
+    def gather(self, states):
+        return self.client.gather(states)
 
 
 def _pair(chunk, index):
@@ -248,5 +289,17 @@ def fit_chunked(model, X, y=None, client=None):
         ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv)
         model.stages_.append(ridge)
         model._log(f"stage {stage + 1}/{len(model.cell_sizes)} fitted", clock)
+    model.error_model_ = None
+    if model.uncertainty and model.stages_:
+        # Two more passes, as fit's error model: the error ridge's sums, then its held-out calibration.
+        n_folds = None if fold_of is None else model.cv
+        plan = {"model": model, "last": previous}
+        sums, _ = runner.run(_error_task, per_chunk(states), plan)
+        error, held_out = _solve(sums, ERROR_ALPHA * model._alphas()[-1], n_folds)
+        lines, parts = runner.run(_calibration_task, per_chunk(states), dict(plan, error=held_out),
+                                  total=LineSums(0.0, 0.0))
+        held, residual, step = (np.concatenate(part) for part in zip(*runner.gather(parts)))
+        model.error_model_ = scaled(ErrorModel(error, calibration_line(lines)), held, residual, step)
+        model._log("error model fitted", clock)
     return model
 

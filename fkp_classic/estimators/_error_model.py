@@ -74,24 +74,57 @@ def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=Non
     -------
     ErrorModel
     """
-    target = np.log(residual**2 + _FLOOR)
-    ridge, held = _fit_cross(F, target, alpha, fold, n_folds)
-    columns = [np.ones_like(held), held]
+    ridge, held = _fit_cross(F, error_target(residual), alpha, fold, n_folds)
+    rows = slice(None) if scale_rows is None else scale_rows
+    model = ErrorModel(ridge, calibration_line(LineSums.of(held, residual, step)))
+    return scaled(model, held[rows], residual[rows], None if step is None else step[rows])
+
+
+def error_target(residual):
+    """What the error ridge learns: ``log(residual**2 + floor)`` (NaN where missing)."""
+    return np.log(residual**2 + _FLOOR)
+
+
+class LineSums:
+    """Normal equations of the per-coordinate calibration lines, added up over chunks of rows.
+
+    ``gram`` (2K, p, p) and ``rhs`` (2K, p) of ``target ~ c0 + c1 * held + c2 * log(step**2 + floor)``
+    over the labelled rows of each coordinate (``p`` is 2 without steps, 3 with).
+    """
+
+    def __init__(self, gram, rhs):
+        self.gram, self.rhs = gram, rhs
+
+    @classmethod
+    def of(cls, held, residual, step=None):
+        """The sums of one chunk: the error ridge's held-out predictions ``held``, the residuals, the steps."""
+        target = error_target(residual)
+        columns = [np.ones_like(held), held] + ([] if step is None else [np.log(step**2 + _FLOOR)])
+        labelled = ~np.isnan(target)
+        design = np.stack(columns) * labelled  # (p, n, 2K)
+        y = np.where(labelled, target, 0.0)
+        return cls(np.einsum("inc,jnc->cij", design, design), np.einsum("inc,nc->ci", design, y))
+
+    def __iadd__(self, other):
+        self.gram += other.gram
+        self.rhs += other.rhs
+        return self
+
+
+def calibration_line(sums):
+    """The per-coordinate lines (3, 2K) of :class:`LineSums` (a zero third row without steps)."""
+    p = sums.rhs.shape[1]
+    coef = np.linalg.solve(sums.gram + 1e-9 * np.eye(p), sums.rhs[..., None])[..., 0].T  # (p, 2K)
+    return coef if p == 3 else np.vstack([coef, np.zeros(coef.shape[1])])
+
+
+def scaled(model, held, residual, step=None):
+    """``model`` with its scale set so that 90% of the held-out ``residual`` lie within 1.645 predicted
+    standard deviations, as for a Gaussian (a quantile, not the mean square, which a few gross failures
+    would inflate for every face). ``held``: the error ridge's held-out predictions on those rows."""
+    fitted = model.coef[0] + model.coef[1] * held
     if step is not None:
-        columns.append(np.log(step**2 + _FLOOR))
-    design = np.stack(columns)  # (p, n, 2K)
-    labelled = ~np.isnan(target)
-    y = np.where(labelled, target, 0.0)
-    design = design * labelled
-    # One least-squares line per coordinate, all at once: (p, p, 2K) normal equations.
-    gram = np.einsum("inc,jnc->cij", design, design) + 1e-9 * np.eye(len(columns))
-    coef = np.linalg.solve(gram, np.einsum("inc,nc->ci", design, y)[..., None])[..., 0].T  # (p, 2K)
-    if step is None:
-        coef = np.vstack([coef, np.zeros(coef.shape[1])])
-    model = ErrorModel(ridge, coef)
-    fitted = coef[0] + coef[1] * held + (0.0 if step is None else coef[2] * design[2])
-    # The scale: 90% of held-out errors within 1.645 predicted standard deviations, as for a Gaussian (a
-    # quantile, not the mean square, which the few gross failures would inflate for every face).
-    ratio = np.where(labelled, np.abs(residual) / np.exp(fitted / 2), np.nan)
-    model.coef[0] += 2 * np.log(np.nanquantile(ratio[slice(None) if scale_rows is None else scale_rows], 0.9, axis=0) / 1.645)
+        fitted = fitted + model.coef[2] * np.log(step**2 + _FLOOR)
+    ratio = np.abs(residual) / np.exp(fitted / 2)  # NaN where missing
+    model.coef[0] += 2 * np.log(np.nanquantile(ratio, 0.9, axis=0) / 1.645)
     return model
