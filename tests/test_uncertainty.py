@@ -104,3 +104,12 @@ def test_flip_test_std_is_mirror_symmetric(small_data):
     np.testing.assert_allclose(flip_keypoints(mirrored, 96), y_pred, atol=1e-6)
     perm = model.layout_.flip_permutation
     np.testing.assert_allclose(mirrored_std.reshape(10, -1, 2)[:, perm].reshape(10, -1), y_std, rtol=1e-6)
+
+
+def test_a_model_saved_before_error_models_says_so(small_data):
+    X, y = small_data
+    model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1).fit(X, y)
+    del model.error_model_, model.uncertainty  # as a pickle of an earlier version loads
+    with pytest.raises(ValueError, match="fitted by a version without one"):
+        model.predict(X, return_std=True)
+    assert model.predict(X).shape == y.shape

@@ -354,12 +354,12 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
         alphas = self._alphas()
         self.stages_ = []
+        self.error_model_ = None
         for stage in range(len(self.cell_sizes)):
             F, frames = self._describe_starts(integrals, shapes, stage)
             residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
             ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv)
             if stage == len(self.cell_sizes) - 1:
-                self.error_model_ = None
                 if self.uncertainty:
                     self.error_model_ = fit_error_model(
                         F, residual - held_out, row_fold, self.cv, ERROR_ALPHA * alphas[stage], step=held_out,
@@ -454,13 +454,13 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     def _error_model(self):
         """The fitted error model, or a clear error if there is none."""
         error = getattr(self, "error_model_", None)
+        if error is None and not self.stages_:
+            raise ValueError("return_std=True needs at least one stage (cell_sizes is empty)")
         if error is None:
-            why = ("it was fitted with uncertainty=False" if getattr(self, "uncertainty", False) is False
+            why = ("it was fitted with uncertainty=False" if getattr(self, "uncertainty", None) is False
                    else "it was fitted by a version without one")
             raise ValueError(f"this CascadeRegressor has no error model for return_std=True: {why}; refit it "
                              "with uncertainty=True")
-        if not self.stages_:
-            raise ValueError("return_std=True needs at least one stage (cell_sizes is empty)")
         return error
 
     def staged_predict(self, X, n_stages=None, check_input=True):
