@@ -176,7 +176,7 @@ def frame_part(data, crops, n_folds):
                 expected.append(face.expected_nme)
                 actual.append(nme(frames.keypoints[i][None], face.points.reshape(1, -1))[0])
                 fold_of.append(k)
-        print(f"frames fold {k}: {_flag_line(_flag_summary((expected, actual, fold_of)))}", flush=True)
+        print(f"frames folds 0-{k}: {_flag_line(_flag_summary((expected, actual, fold_of)))}", flush=True)
     return np.array(expected), np.array(actual), np.array(fold_of)
 
 
