@@ -3,7 +3,7 @@
     python benchmarks/uncertainty.py --data ../shared/data [--publish] [--frame-folds 3]
 
 Crops: faces96 in the benchmark's 5 GroupKFold folds by person. Each fold's CascadeRegressor() and
-KeypointRegressor() (defaults) are fitted on the other people and predict the fold's faces with
+KeypointRegressor(uncertainty=True) (otherwise defaults) are fitted on the other people and predict the fold's faces with
 ``return_std=True``. Reported per estimator, pooled over the folds: the mean of ``(error / y_std)**2``
 overall and for each keypoint (1 is calibrated), the share of coordinates with ``|error| <= 1.645 * y_std``
 (a 90% interval) overall and per keypoint, the Spearman correlation of ``y_std`` and ``|error|`` over all
@@ -48,7 +48,7 @@ from fkp_classic.utils import atomic_write  # noqa: E402
 from train_face_detector import train as train_photo_parts  # noqa: E402
 from report import add_output_arguments, output_folder  # noqa: E402
 
-ESTIMATORS = {"CascadeRegressor": CascadeRegressor(), "KeypointRegressor": KeypointRegressor()}
+ESTIMATORS = {"CascadeRegressor": CascadeRegressor(), "KeypointRegressor": KeypointRegressor(uncertainty=True)}
 FAILURE_NME = 0.10
 FLAG_THRESHOLDS = (0.07, 0.08, 0.10)
 TARGETS = {"mean_z2": (0.8, 1.25), "coverage": (0.87, 0.93), "spearman": 0.35, "auc": 0.90, "cost": 1.3}

@@ -111,7 +111,8 @@ def _keypoints(model, X, source, return_std=False):
     if getattr(model, "error_model_", None) is None:
         raise UserError(
             f"the model in {source} ({type(model).__name__}) has no error model for --std (fitted with "
-            "uncertainty=False or by an older version): refit it with fkp fit, or drop --std"
+            "uncertainty=False, the KeypointRegressor default, or by an older version): refit it with fkp fit "
+            "(--param uncertainty=True for a KeypointRegressor), or drop --std"
         )
     pred, std = model.predict(X, return_std=True)
     return np.hstack([_checked_keypoints(pred, model, X, source), _checked_keypoints(std, model, X, source)])
