@@ -9,7 +9,7 @@ from fkp_classic import CascadeRegressor
 from fkp_classic.flip import flip_images, flip_keypoints
 from fkp_classic.metrics import rmse
 
-SMALL = dict(cell_sizes=(10, 6), n_perturbations=1)
+SMALL = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False)  # the error model: tests/test_uncertainty.py
 
 
 def test_predictions_are_deterministic_for_a_seed(synthetic):
@@ -95,7 +95,7 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_
     y.reshape(len(y), -1, 2)[~mask] = np.nan
     complete = ~np.isnan(y).any(axis=1)
     assert 0.15 < complete.mean() < 0.5
-    small = dict(cell_sizes=(10, 6), n_perturbations=1)  # two stages show it as well as five, at a third of the cost
+    small = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False)  # two stages show it as well as five
     partial = CascadeRegressor(**small).fit(X, y)
     only_complete = CascadeRegressor(**small).fit(X[complete], y[complete])
     truth = faces96.target[test]
