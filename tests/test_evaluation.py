@@ -24,9 +24,9 @@ def test_pasted_faces_keep_their_pixels(synthetic):
 def test_detector_framing_matches_training_crops(faces96):
     rng = np.random.default_rng(7)
     pick = rng.choice(len(faces96.data), 60, replace=False)
-    offset, found = framed_mean_offset(faces96.data[pick], faces96.target[pick])
-    assert found > 40
-    assert np.abs(offset).max() < 2.0
+    offset, found = framed_mean_offset(faces96.data[pick[:40]], faces96.target[pick[:40]])
+    assert found > 30  # 38 of these 40 (56 of the 60: a third of the test's time for the same check)
+    assert np.abs(offset).max() < 2.0  # 1.74 px here
     framing, n = fit_framing(faces96.data[pick[:30]], faces96.target[pick[:30]])
     assert n > 20 and 1.0 < framing[0] < 1.5
     assert np.allclose(framing, LBPFaceDetector.framing, atol=0.1)  # fitted on 300 faces; 30 are noisier
