@@ -487,14 +487,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "stages_")
         if n_stages is not None and (int(n_stages) != n_stages or n_stages < 0):
             raise ValueError(f"n_stages must be a whole number >= 0 or None, got {n_stages!r}")
-        if check_input:
-            X = validate_images(self, X, reset=False)
-        out = self._staged(X, n_stages)
-        if self.flip_test:
-            width = self.image_shape_[1]
-            mirrored = self._staged(flip_images(X, self.image_shape_), n_stages)
-            out = [(a + flip_keypoints(b, width, self.layout_)) / 2 for a, b in zip(out, mirrored)]
-        return out
+        return self._predicted(X, n_stages, check_input)[0]
 
     def predict(self, X, return_std=False, check_input=True):
         """Predict keypoints, and how far off each coordinate may be.
@@ -517,21 +510,28 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         y_std : ndarray of shape (n_samples, 2K)
             Only with ``return_std=True``.
         """
-        if not return_std:
-            return self.staged_predict(X, check_input=check_input)[-1]
         check_is_fitted(self, "stages_")
+        staged, y_std = self._predicted(X, None, check_input, return_std)
+        return (staged[-1], y_std) if return_std else staged[-1]
+
+    def _predicted(self, X, n_stages, check_input, return_std=False):
+        """The staged predictions of :meth:`staged_predict`, averaged with the mirrored face's under
+        ``flip_test``; and with ``return_std`` the last stage's standard deviations (else None)."""
         if check_input:
             X = validate_images(self, X, reset=False)
-        *_, y_pred, y_std = self._staged(X, return_std=True)
+        out = self._staged(X, n_stages, return_std)
+        std = out.pop() if return_std else None
         if self.flip_test:
+            mirrored = self._staged(flip_images(X, self.image_shape_), n_stages, return_std)
+            mirrored_std = mirrored.pop() if return_std else None
             width = self.image_shape_[1]
-            *_, mirrored, mirrored_std = self._staged(flip_images(X, self.image_shape_), return_std=True)
-            y_pred = (y_pred + flip_keypoints(mirrored, width, self.layout_)) / 2
-            # the mean of two estimates with these errors: taken as independent at worst, no better than either
-            perm = self.layout_.flip_permutation
-            mirrored_std = mirrored_std.reshape(len(X), -1, 2)[:, perm].reshape(y_std.shape)
-            y_std = np.sqrt((y_std**2 + mirrored_std**2) / 2)
-        return y_pred, y_std
+            out = [(a + flip_keypoints(b, width, self.layout_)) / 2 for a, b in zip(out, mirrored)]
+            if return_std:
+                # the mean of two estimates with these errors: taken as independent at worst, no better than either
+                perm = self.layout_.flip_permutation
+                mirrored_std = mirrored_std.reshape(len(X), -1, 2)[:, perm].reshape(std.shape)
+                std = np.sqrt((std**2 + mirrored_std**2) / 2)
+        return out, std
 
     def __sklearn_tags__(self):
         tags = set_keypoint_tags(super().__sklearn_tags__())
