@@ -330,16 +330,9 @@ class KeypointDetector:
         """Faces of crops ``frames`` (per photo): predicted, re-cropped ``passes`` times, verified (the verifier's
         score plus ``detector_weight`` times ``detector_scores``, per photo an array or None); with ``drop``,
         those below ``min_score`` and duplicates removed, largest first."""
-        if passes == 0:
-            points, std = self._predict(grays, frames, return_std=True)
-        else:
-            points = self._predict(grays, frames, framing=True)
-        for done in range(1, passes + 1):
-            frames = [reframe(p, self.mean_shape) for p in points]
-            if done < passes:
-                points = self._predict(grays, frames, framing=True)
-            else:
-                points, std = self._predict(grays, frames, return_std=True)
+        for _ in range(passes):  # each pass but the last only frames the face for the next
+            frames = [reframe(p, self.mean_shape) for p in self._predict(grays, frames, framing=True)]
+        points, std = self._predict(grays, frames, return_std=True)
         final = [reframe(p, self.mean_shape) for p in points]  # where the faces now are: verified, boxed
         scores = [None] * len(grays)
         if self.verifier is not None:
@@ -365,29 +358,22 @@ class KeypointDetector:
 def _gives_std(model):
     """True if the model predicts each coordinate's error scale (``predict(X, return_std=True,
     check_input=False)``): a cascade or keypoint regressor fitted with its error model."""
-    return getattr(model, "error_model_", None) is not None and _predict_takes_check_input(type(model))
-
-
-@functools.lru_cache(maxsize=None)
-def _predict_takes_check_input(model_type):
-    try:
-        return {"return_std", "check_input"} <= set(inspect.signature(model_type.predict).parameters)
-    except (TypeError, ValueError):
-        return False
+    return getattr(model, "error_model_", None) is not None and _takes(type(model), "predict", "return_std", "check_input")
 
 
 def _stops_early(model):
     """True if the model's ``staged_predict`` takes ``n_stages`` and ``check_input`` (as
     :class:`~fkp_classic.CascadeRegressor`'s)."""
-    return _staged_predict_stops(type(model))
+    return _takes(type(model), "staged_predict", "n_stages", "check_input")
 
 
 @functools.lru_cache(maxsize=None)
-def _staged_predict_stops(model_type):
-    """:func:`_stops_early` of a model class: its signature is read once, not on every prediction."""
-    staged = getattr(model_type, "staged_predict", None)
+def _takes(model_type, method, *names):
+    """Whether the class's ``method`` exists and takes all of ``names``: its signature is read once per class,
+    not on every prediction."""
+    function = getattr(model_type, method, None)
     try:
-        return staged is not None and {"n_stages", "check_input"} <= set(inspect.signature(staged).parameters)
+        return function is not None and set(names) <= set(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         return False
 
