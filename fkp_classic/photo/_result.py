@@ -67,7 +67,7 @@ class Face:
             return None
         left, right = (self.points[list(side)].mean(axis=0) for side in _eye_points(len(self.points), "inter-ocular"))
         eyes = float(np.linalg.norm(left - right))
-        spread = np.sqrt(np.pi / 4 * (np.asarray(self.point_std, dtype=float) ** 2).sum(axis=1)).mean()
+        spread = np.sqrt(np.pi / 4 * (self.point_std**2).sum(axis=1)).mean()
         return float(spread / eyes) if eyes > 0 else float("inf")
 
     @classmethod

@@ -237,7 +237,7 @@ class FaceTracker:
             smoother = FaceSmoother(kd.mean_shape, self.min_cutoff, self.beta, self.pose_alpha, self.pose_beta) \
                 if self.smooth else None
             self._tracks.append(_Track(self._next_id, face.points.ravel(), face.score, self._index, smoother,
-                                       None if face.point_std is None else face.point_std.ravel()))
+                                       face.point_std))
             self._next_id += 1
 
     def _drop_duplicates(self):
@@ -259,8 +259,7 @@ class FaceTracker:
         if track.smoother is not None:
             points = track.smoother(time_s, points)
         box = self._boxes(points.ravel()[None])[0]
-        std = None if track.std is None else track.std.reshape(-1, 2)
-        return Face(box, points, self.layout.names, track.score, std, track_id=track.id)
+        return Face(box, points, self.layout.names, track.score, track.std, track_id=track.id)  # std: Face reshapes
 
 
 def track_video(path, **params):
