@@ -83,23 +83,25 @@ def _stage_task(X, y, index, fold, draws, shapes, plan):
         step = _as_points(frames * _as_complex(_held_out(previous, F, folds).reshape(len(F), k, 2)))
         shapes = shapes + step.reshape(shapes.shape)
     F, frames = model._describe_starts(integrals, shapes, stage)
-    target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
-    residual = _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(F), 2 * k)
-    return RidgeSums.of(F, residual, folds, into=plan.get("into")), shapes
+    return RidgeSums.of(F, _residual(y, shapes, frames), folds, into=plan.get("into")), shapes
+
+
+def _residual(y, shapes, frames):
+    """Each start's offset to the truth ``y`` (rows start after start, as the descriptors), in the frame of its
+    shape: what a stage learns."""
+    n, k = len(y), y.shape[1] // 2
+    target = np.tile(_as_complex(y.reshape(n, k, 2)), (len(shapes), 1))
+    return _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(target), 2 * k)
 
 
 def _last_stage(model, X, y, index, fold, shapes, plan):
     """A chunk at the last stage: its descriptors there, the last stage's held-out step (in the shapes' frames)
     and the residual it leaves, the rows' folds."""
     X, y = _chunk_faces(model, X, y, index)
-    n, k = len(X), y.shape[1] // 2
-    rep = len(shapes)
-    folds = None if fold is None else np.tile(fold, rep)
+    folds = None if fold is None else np.tile(fold, len(shapes))
     F, frames = model._describe_starts(model._integrals(X), shapes, len(model.cell_sizes) - 1)
     step = _held_out(plan["last"], F, folds)
-    target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
-    residual = _as_points((target - _as_complex(shapes.reshape(-1, k, 2))) / frames).reshape(len(F), 2 * k) - step
-    return F, step, residual, folds, n
+    return F, step, _residual(y, shapes, frames) - step, folds, len(X)
 
 
 def _error_task(X, y, index, fold, draws, shapes, plan):
