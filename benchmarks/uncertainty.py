@@ -230,7 +230,7 @@ def _report(crop_results, frame_result, names):
     z2_low, z2_high = min(s["per_keypoint_mean_z2"]), max(s["per_keypoint_mean_z2"])
     lines += ["", f"Targets ({first}):",
               f"- calibration: mean (error/std)^2 {s['mean_z2']:.3f} overall, {z2_low:.2f}-{z2_high:.2f} per keypoint "
-              f"(0.8-1.25): {_met(s['mean_z2'], TARGETS['mean_z2']) if _met(z2_low, TARGETS['mean_z2']) == 'met' and _met(z2_high, TARGETS['mean_z2']) == 'met' else 'missed'};",
+              f"(0.8-1.25): {'met' if all(_met(v, TARGETS['mean_z2']) == 'met' for v in (s['mean_z2'], z2_low, z2_high)) else 'missed'};",
               f"- within 1.645 std: {s['coverage']:.3f} of coordinates (0.87-0.93): {_met(s['coverage'], TARGETS['coverage'])};",
               f"- ranking: Spearman {s['spearman']:.3f} (at least 0.35): {_met(s['spearman'], TARGETS['spearman'])};",
               f"- cost: predict with std {s['predict_cost']:.2f}x plain (at most 1.3x): "
