@@ -38,6 +38,7 @@ from sklearn.model_selection import GroupKFold, KFold
 
 import fkp_classic
 from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, MeanPatchTemplateSearch
+from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
 from fkp_classic.features import HOGFeatures
 from fkp_classic.keypoints import ibug68_to_kaggle15
@@ -53,17 +54,21 @@ RUNS = Path(__file__).resolve().parent / "runs"  # every other run, one folder e
 PREDICT_REPEATS = 3  # predict is timed this many times per fold and the fastest call counts
 
 
-def library_estimators(quick):
-    """Name -> unfitted estimator, weakest first."""
+def library_estimators(quick, points=15):
+    """Name -> unfitted estimator, weakest first (the cascade in its dense-layout settings at 68 points)."""
+    if quick:
+        cascade = CascadeRegressor(n_perturbations=1, cell_sizes=(10, 8), n_jobs=-1)
+    elif points == 68:
+        cascade = CascadeRegressor(**DENSE_LAYOUT_PARAMS, n_jobs=-1)
+    else:
+        cascade = CascadeRegressor(n_jobs=-1)
     return {
         "mean shape": MeanKeypoints(),
         "patch ridge": KeypointRegressor(features="patch", alpha=10.0),
         "HOG ridge (KeypointRegressor)": KeypointRegressor(),
         "template search from mean": MeanPatchTemplateSearch(search_radius=4 if quick else 6),
         "HOG ridge + template search": MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2),
-        "cascade (CascadeRegressor)": (
-            CascadeRegressor(n_perturbations=1, cell_sizes=(10, 8), n_jobs=-1) if quick else CascadeRegressor(n_jobs=-1)
-        ),
+        "cascade (CascadeRegressor)": cascade,
     }
 
 
@@ -314,7 +319,7 @@ def main(argv=None):
     folds, cv_description = make_folds(X, y, groups, args.folds, args.seed)
     print(f"Data: {description}: {len(X)} faces, {np.isnan(y).any(axis=1).sum()} with missing keypoints. "
           f"Cross-validation: {cv_description}.")
-    candidates = dict(library_estimators(args.quick))
+    candidates = dict(library_estimators(args.quick, args.points))
     dlib_ok, dlib_reason = peers.dlib_status()
     if args.quick:
         dlib_ok, dlib_reason = False, "skipped with --quick (a dlib fit takes minutes)"

@@ -3,7 +3,7 @@
 All follow scikit-learn's conventions and learn from partially labelled rows (NaN).
 """
 
-from ._cascade import CascadeRegressor
+from ._cascade import DENSE_LAYOUT_PARAMS, CascadeRegressor
 from ._mean import MeanKeypoints
 from ._regressor import KeypointRegressor
 from ._ridge import KeypointRidge
@@ -12,6 +12,7 @@ from ._template import MeanPatchTemplateSearch, ncc_search
 
 __all__ = [
     "CascadeRegressor",
+    "DENSE_LAYOUT_PARAMS",
     "KeypointRegressor",
     "KeypointRidge",
     "MeanKeypoints",

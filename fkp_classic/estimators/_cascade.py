@@ -24,7 +24,19 @@ from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
 from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags, validate_images
 
-__all__ = ["CascadeRegressor"]
+__all__ = ["CascadeRegressor", "DENSE_LAYOUT_PARAMS"]
+
+DENSE_LAYOUT_PARAMS = {"grid": 3, "cell_sizes": (12, 10, 8, 6, 5), "alpha": 120.0}
+"""CascadeRegressor settings for layouts of many close points, such as iBUG's 68.
+
+``CascadeRegressor(**DENSE_LAYOUT_PARAMS, layout=IBUG_68)``. Neighbouring
+points share most of their image: 3x3-cell descriptors instead of 4x4
+(4284 features instead of 7616 at 68 points) fit about 3.5x faster and
+predict about 1.5x faster, and a 4x ridge penalty keeps the later stages
+from overfitting (on faces96 at 68 points the fifth default stage made
+the cascade worse). Measured on one grouped fold of faces96 at 68 points:
+NME 0.0485 against 0.0509 for the defaults.
+"""
 
 _CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
 
@@ -164,6 +176,13 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         Names and flip pairs of the fitted keypoints.
     image_shape_ : (int, int)
     n_features_in_ : int
+
+    Notes
+    -----
+    The defaults are tuned for a few keypoints (Kaggle's 15). For many
+    close ones, such as iBUG's 68, use :data:`DENSE_LAYOUT_PARAMS`
+    (coarser descriptors, more regularisation): more accurate there, and
+    about 3.5x faster to fit.
 
     Examples
     --------
