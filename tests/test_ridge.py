@@ -1,9 +1,12 @@
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
 from conftest import needs_faces96
 from fkp_classic import KeypointRidge
+from fkp_classic.estimators import RidgeSums
 from fkp_classic.features import hog_batch
 from fkp_classic.metrics import per_keypoint_rmse, rmse
 
@@ -70,3 +73,54 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_
     core = [0, 1, 10, 14]
     gain = per_keypoint_rmse(truth, complete_only) - per_keypoint_rmse(truth, per_keypoint)
     assert (gain[core] > 0.15).all(), gain
+
+
+def _projected_by_hand(X, y, alpha, rank):
+    """A plain ridge's predictions, their deviations from the mean projected on the leading principal
+    directions of its fitted values: reduced-rank ridge written out from its definition."""
+    full = KeypointRidge(alpha=alpha).fit(X, y)
+    fitted = full.predict(X)
+    mean = fitted.mean(axis=0)
+    _, _, vt = np.linalg.svd(fitted - mean, full_matrices=False)
+    P = vt[:rank].T @ vt[:rank]
+    return lambda Z: mean + (full.predict(Z) - mean) @ P
+
+
+@pytest.mark.parametrize("n, d", [(400, 30), (60, 90)])  # primal and dual solves
+def test_reduced_rank_ridge_projects_the_fit_on_its_leading_output_directions(n, d):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=(d, 3)) @ rng.normal(size=(3, 16)) + rng.normal(size=(n, 16))  # 3 real modes
+    model = KeypointRidge(alpha=2.0, rank=3).fit(X, y)
+    by_hand = _projected_by_hand(X, y, 2.0, 3)
+    Z = rng.normal(size=(50, d))
+    np.testing.assert_allclose(model.predict(Z), by_hand(Z), rtol=1e-8, atol=1e-8)
+    assert np.linalg.matrix_rank(model.coef_) == 3 and model.output_basis_.shape == (16, 3)
+    np.testing.assert_allclose(model.output_basis_.T @ model.output_basis_, np.eye(3), atol=1e-12)
+    same = KeypointRidge(alpha=2.0, rank=16).fit(X, y)  # every direction kept: the plain ridge
+    assert same.output_basis_ is None
+    np.testing.assert_allclose(same.predict(Z), KeypointRidge(alpha=2.0).fit(X, y).predict(Z))
+
+
+def test_reduced_rank_ridge_from_sums_equals_the_in_memory_fit_with_missing_labels():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 12))
+    y = X @ rng.normal(size=(12, 10)) + rng.normal(size=(300, 10))
+    for missing in (False, True):  # one label pattern (normal equations) and several (the rows' Gram)
+        target = y.copy()
+        if missing:
+            target[::3, 4:8] = np.nan
+        sums = RidgeSums.of(X[:110], target[:110]) + RidgeSums.of(X[110:], target[110:])
+        whole = KeypointRidge(alpha=3.0, rank=4).fit(X, target)
+        np.testing.assert_allclose(sums.ridge(3.0, rank=4).predict(X), whole.predict(X), rtol=1e-10, atol=1e-10)
+
+
+def test_reduced_rank_ridge_pickles_as_its_factors():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(500, 200)), rng.normal(size=(500, 40))
+    full, reduced = KeypointRidge().fit(X, y), KeypointRidge(rank=4).fit(X, y)
+    copy = pickle.loads(pickle.dumps(reduced))
+    np.testing.assert_allclose(copy.predict(X), reduced.predict(X), rtol=1e-12, atol=1e-12)
+    assert copy.coef_.shape == (40, 200) and "_coef_scores" not in vars(copy)
+    assert len(pickle.dumps(reduced)) < len(pickle.dumps(full)) / 5  # 4 rows of scores instead of 40 of weights
+    assert hasattr(reduced, "coef_")  # pickling left the model itself whole

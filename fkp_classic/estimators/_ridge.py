@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..keypoints import KeypointLayout
+from ._reduced_rank import reduce_rank
 from ..utils._constraints import NumberSequence
 from ..utils._validation import check_keypoints, set_keypoint_layout, set_keypoint_tags
 
@@ -137,6 +138,14 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
     max_update_rank : int, default=256
         Largest row difference from a shared base solved by low-rank update;
         larger differences are solved directly.
+    rank : int or None, default=None
+        Reduced-rank ridge: keep the predictions to the ``rank`` leading
+        principal directions of the fitted values on the training rows
+        (all of them, labelled or not), so that the outputs move only
+        along the few modes the features really predict (for many
+        keypoints: the shape's main modes). None keeps every output
+        direction. The weights are then stored as ``rank`` rows of
+        scores, a fraction of the full matrix.
     layout : KeypointLayout or None, default=None
         Names of the keypoints; None means Kaggle's for 15 keypoints.
 
@@ -148,6 +157,10 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         Penalty used for each coordinate.
     n_labelled_ : ndarray of shape (K,)
         Rows each keypoint was fitted on.
+    output_basis_ : ndarray of shape (2K, rank) or None
+        Orthonormal output directions that ``coef_`` and the predictions'
+        deviations from their training mean lie in (None without ``rank``,
+        or with ``rank >= 2K``).
     layout_ : KeypointLayout
     mean_shape_ : ndarray of shape (K, 2)
         Mean training keypoints.
@@ -174,12 +187,14 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
             NumberSequence(Interval(numbers.Real, 0, None, closed="neither")),
         ],
         "max_update_rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "layout": [KeypointLayout, None],
     }
 
-    def __init__(self, alpha=1.0, max_update_rank=256, layout=None):
+    def __init__(self, alpha=1.0, max_update_rank=256, rank=None, layout=None):
         self.alpha = alpha
         self.max_update_rank = max_update_rank
+        self.rank = rank
         self.layout = layout
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -211,6 +226,11 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
             self._fit_cv(X, y, groups, alphas)
         else:
             self._fit_fixed(X, y, groups, alphas[0])
+        self.output_basis_ = None
+        if self.rank is not None:
+            fitted = X @ self.coef_.T + self.intercept_
+            moments = np.vstack([X.T @ fitted, fitted.sum(axis=0)])
+            reduce_rank(self, moments, len(X), self.rank)
         return self
 
     def _fit_fixed(self, X, y, groups, alpha):
@@ -258,6 +278,22 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_.T + self.intercept_
+
+    def __getstate__(self):
+        # A reduced-rank ridge is stored as its output basis and rank rows of scores, not the full weights.
+        state = dict(super().__getstate__())  # object.__getstate__ may hand back __dict__ itself
+        state.pop("_factored", None)  # the predict path's cached factors (_cross_fitting._weights)
+        basis = state.get("output_basis_")
+        if basis is not None and state.get("coef_") is not None:
+            coef = state.pop("coef_")
+            state["_coef_scores"] = (basis.T @ coef).astype(coef.dtype)
+        return state
+
+    def __setstate__(self, state):
+        scores = state.pop("_coef_scores", None)
+        if scores is not None:
+            state["coef_"] = (state["output_basis_"] @ scores).astype(scores.dtype)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = set_keypoint_tags(super().__sklearn_tags__())

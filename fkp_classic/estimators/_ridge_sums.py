@@ -12,6 +12,7 @@ the fold).
 import numpy as np
 from scipy import linalg
 
+from ._reduced_rank import reduce_rank
 from ._ridge import KeypointRidge, _coordinate_columns
 from ..utils._validation import resolve_layout
 
@@ -100,7 +101,7 @@ class RidgeSums:
         """The folds seen, sorted."""
         return sorted({fold for fold, _ in self.parts})
 
-    def ridge(self, alpha, layout=None, without=None):
+    def ridge(self, alpha, layout=None, without=None, rank=None):
         """The :class:`KeypointRidge` fitted on these rows (those of fold ``without`` left out).
 
         Parameters
@@ -109,6 +110,8 @@ class RidgeSums:
         layout : KeypointLayout or None
         without : int or None
             A fold whose rows are left out (its held-out model).
+        rank : int or None
+            Reduced-rank ridge, as ``KeypointRidge(rank=...)`` on the same rows.
 
         Returns
         -------
@@ -133,7 +136,7 @@ class RidgeSums:
         labelled = np.array([np.frombuffer(p, dtype=bool) for p in patterns])  # (n_patterns, K)
         n_keypoints = labelled.shape[1]
         d = next(iter(by_pattern.values()))[0].shape[0] - 1
-        model = KeypointRidge(alpha=alpha, layout=layout)
+        model = KeypointRidge(alpha=alpha, rank=rank, layout=layout)
         model.coef_ = np.zeros((self.n_outputs, d))
         model.intercept_ = np.zeros(self.n_outputs)
         model.alpha_ = np.full(self.n_outputs, float(alpha))
@@ -168,4 +171,14 @@ class RidgeSums:
         counts = np.repeat(model.n_labelled_, 2)
         model.mean_shape_ = (sums / counts).reshape(n_keypoints, 2)
         model.n_features_in_ = d
+        model.output_basis_ = None
+        if rank is not None:
+            weights = np.vstack([model.coef_.T, model.intercept_])
+            if len(patterns) == 1:
+                # Every row labels every point: the normal equations (Z'Z + P) W = Z'y give Z'Z W directly.
+                (zy,) = (part[1] for part in by_pattern.values())
+                moments = zy - penalty[:, None] * weights
+            else:  # the fitted values of all rows, whichever points they label
+                moments = sum(part[0] for part in by_pattern.values()) @ weights
+            reduce_rank(model, moments, int(rows.sum()), rank)
         return model
