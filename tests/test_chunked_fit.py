@@ -62,6 +62,15 @@ def test_chunked_fit_with_mirrors_and_without_cross_fitting(small_faces):
         _assert_same_model(whole, chunked, X[150:])
 
 
+def test_chunked_fit_of_reduced_rank_stages_equals_the_in_memory_fit(small_faces):
+    X, y = small_faces
+    whole = CascadeRegressor(**PARAMS, rank=4).fit(X[:150], y[:150])
+    chunked = CascadeRegressor(**PARAMS, rank=4).fit_chunked(chunks_of(X[:150], y[:150], 41))
+    _assert_same_model(whole, chunked, X[150:])
+    for ridge in [chunked.init_, *chunked.stages_]:
+        assert ridge.output_basis_.shape == (30, 4) and np.linalg.matrix_rank(ridge.coef_) == 4
+
+
 def test_chunked_fit_reads_a_source_that_opens_afresh_and_refuses_one_off_iterators(small_faces, in_memory):
     X, y = small_faces
 

@@ -131,6 +131,13 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         are regularised harder.
     init_alpha : float, default=100.0
         Ridge penalty of the default initial estimate.
+    rank : int or None, default=None
+        Reduced-rank ridges (:class:`KeypointRidge`'s ``rank``) for the
+        default initial estimate and every stage: each moves the shape only
+        along its ``rank`` leading modes. None keeps every direction (at
+        Kaggle's 15 points the outputs are few); for many points, as
+        :data:`DENSE_LAYOUT_PARAMS` sets, it is both more accurate and
+        smaller (the weights are stored and applied as ``rank`` rows).
     n_perturbations : int, default=3
         Extra perturbed starts per training face.
     perturbation : (float, float, float), default=(2.0, 0.04, 4.0)
@@ -207,6 +214,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         ],
         "alpha_growth": [Interval(numbers.Real, 0, None, closed="neither")],
         "init_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_perturbations": [Interval(numbers.Integral, 0, None, closed="left")],
         "perturbation": [NumberSequence(Interval(numbers.Real, 0, None, closed="left"), length=3)],
         "cv": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -231,6 +239,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         alpha=30.0,
         alpha_growth=2.0,
         init_alpha=100.0,
+        rank=None,
         n_perturbations=3,
         perturbation=(2.0, 0.04, 4.0),
         cv=5,
@@ -252,6 +261,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.alpha = alpha
         self.alpha_growth = alpha_growth
         self.init_alpha = init_alpha
+        self.rank = rank
         self.n_perturbations = n_perturbations
         self.perturbation = perturbation
         self.cv = cv
@@ -339,7 +349,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             folds = self._folds(fold_of)
             return cross_val_predict(clone(self.init), X, y, cv=folds) if folds else self.init_.predict(X)
         G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
-        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv)
+        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv, self.rank)
         return starts
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -378,7 +388,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         for stage in range(len(self.cell_sizes)):
             F, frames = self._describe_starts(integrals, shapes, stage)
             residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
-            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv)
+            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv, self.rank)
             if stage == len(self.cell_sizes) - 1:
                 if self.uncertainty:
                     self.error_model_ = fit_error_model(

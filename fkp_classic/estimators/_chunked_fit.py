@@ -282,13 +282,13 @@ def fit_chunked(model, X, y=None, client=None):
 
     states = [None] * len(sizes)
     sums, _ = runner.run(_start_task, per_chunk(states), {"model": model})
-    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv)
+    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv, model.rank)
     model._log(f"start fitted on {len(origin)} faces", clock)
     model.stages_ = []
     for stage, alpha in enumerate(model._alphas()):
         plan = {"model": model, "stage": stage, "previous": previous}
         sums, states = runner.run(_stage_task, per_chunk(states), plan)
-        ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv)
+        ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv, model.rank)
         model.stages_.append(ridge)
         model._log(f"stage {stage + 1}/{len(model.cell_sizes)} fitted", clock)
     model.error_model_ = None

@@ -23,39 +23,48 @@ def _held_out(weights, F, fold):
     """``F``'s predictions, each row by the model of its fold (``weights[f]``), or by ``weights[0]`` without folds."""
     if fold is None:
         return _linear(weights[0], F)
-    out = np.empty((len(F), weights[0][0].shape[1]))
+    out = np.empty((len(F), len(weights[0][1])))  # one column per intercept
     for f, w in enumerate(weights):
         rows = fold == f
         out[rows] = _linear(w, F[rows])
     return out
 
 
-def _solve(sums, alpha, n_folds):
+def _solve(sums, alpha, n_folds, rank=None):
     """The ridge of all the rows in ``sums``, and the :func:`_weights` of each fold's held-out ridge (or its own)."""
-    full = sums.ridge(alpha)
-    held = [full] if n_folds is None else [sums.ridge(alpha, without=f) for f in range(n_folds)]
+    full = sums.ridge(alpha, rank=rank)
+    held = [full] if n_folds is None else [sums.ridge(alpha, without=f, rank=rank) for f in range(n_folds)]
     return full, [_weights(model) for model in held]
 
 
-def _fit_cross(F, y, alpha, fold, n_folds):
+def _fit_cross(F, y, alpha, fold, n_folds, rank=None):
     """A :class:`KeypointRidge` on all rows, and each row's prediction by the ridge fitted without its fold.
 
     With more rows than features, from the rows' :class:`RidgeSums`: each
     fold's ridge is the total minus the fold, one solve each instead of a
     refit. Otherwise by refitting (the dual solves of few rows are cheaper).
+    Each held-out ridge of a reduced-rank fit (``rank``) takes the output
+    basis of its own rows.
     """
     if fold is not None and len(F) > F.shape[1]:
-        ridge, weights = _solve(RidgeSums.of(F, y, fold), alpha, n_folds)
+        ridge, weights = _solve(RidgeSums.of(F, y, fold), alpha, n_folds, rank)
         return ridge, _held_out(weights, F, fold)
-    ridge = KeypointRidge(alpha=alpha).fit(F, y)
+    ridge = KeypointRidge(alpha=alpha, rank=rank).fit(F, y)
     folds = None if fold is None else [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(n_folds)]
     return ridge, _cross_fit(ridge, F, y, folds)
 
 
 def _weights(ridge):
     """A fitted ridge's ``(coef.T, intercept)``: views, not copies (a copy per predict call costs more than
-    the product for one face)."""
-    return ridge.coef_.T, ridge.intercept_
+    the product for one face). A reduced-rank ridge gives ``((scores.T, basis.T), intercept)`` instead: two
+    thin products in place of one wide one."""
+    basis = getattr(ridge, "output_basis_", None)
+    if basis is None:
+        return ridge.coef_.T, ridge.intercept_
+    cached = getattr(ridge, "_factored", None)  # (the coef_ it was made from, its factors)
+    if cached is None or cached[0] is not ridge.coef_:
+        cached = ridge._factored = ridge.coef_, ((basis.T @ ridge.coef_).T.astype(np.float64), basis.T.copy())
+    return cached[1], ridge.intercept_
 
 
 def _linear(weights, F):
@@ -65,4 +74,7 @@ def _linear(weights, F):
     sizes, and a face's keypoints must not depend on its batch.
     """
     coef_t, intercept = weights
+    if isinstance(coef_t, tuple):
+        scores_t, basis_t = coef_t
+        return (F.astype(np.float64) @ scores_t) @ basis_t + intercept
     return F.astype(np.float64) @ coef_t + intercept
