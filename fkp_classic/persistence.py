@@ -142,8 +142,9 @@ def load_default_model(return_info=False, layout="kaggle15"):
         ``shape_predictor_68_face_landmarks``, 0-based: jaw 0-16, brows
         17-26, nose 27-35, eyes 36-47, mouth 48-67).
 
-    Built by ``tools/train_default.py``; the 68-point one (10 MB) is not shipped: build it with
-    ``tools/train_default.py --points 68`` (the error says so when it is missing).
+    Both are built by ``tools/train_default.py`` (``--points 68`` for the 68-point one, a
+    reduced-rank cascade of :data:`~fkp_classic.estimators.DENSE_LAYOUT_PARAMS`, 1.8 MB); should a
+    copy of the package lack one, the error says how to build it.
     """
     if layout not in ("kaggle15", "ibug68"):
         raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")

@@ -199,20 +199,12 @@ def test_predict_streams_in_chunks_and_resumes_a_stopped_run(tmp_path, capsys):
 
 
 @needs_faces96
-def test_detect_and_evaluate_with_a_68_point_model(tmp_path, capsys):
+def test_detect_and_evaluate_with_the_packaged_68_point_model(tmp_path, capsys):
     import zipfile
 
-    from fkp_classic import CascadeRegressor, save_model
-    from fkp_classic.datasets import load_kaggle
-    from fkp_classic.keypoints import IBUG_68
-
-    # The packaged 68-point model (10 MB) is built, not shipped: a small one stands in for it here.
-    faces = load_kaggle(FACES96, layout="ibug68")
-    model = CascadeRegressor(cell_sizes=(10, 6), grid=2, n_perturbations=1, layout=IBUG_68)
-    save_model(model.fit(faces.data[:600], faces.target[:600]), tmp_path / "m68.joblib")
     photo = tmp_path / "astronaut.png"
     io.imsave(photo, data.astronaut())
-    assert main(["detect", str(photo), "--model", str(tmp_path / "m68.joblib"), "--min-score", "1.75",
+    assert main(["detect", str(photo), "--points", "68", "--min-score", "1.75",
                  "--json", str(tmp_path / "p.json"), "-o", str(tmp_path / "annotated.png")]) == 0
     face = max(json.loads((tmp_path / "p.json").read_text())[str(photo)], key=lambda f: f["score"])  # hers
     points = face["keypoints"]
@@ -221,16 +213,20 @@ def test_detect_and_evaluate_with_a_68_point_model(tmp_path, capsys):
     assert chin[1] > lower_lip[1] > nose[1]  # the jaw below the mouth, the mouth below the nose
     left, right = points["p36"], points["p45"]  # the outer eye corners, either side of the nose
     assert left[0] < nose[0] < right[0]
+    jaw = np.array([points[f"p{i}"] for i in range(17)])
+    assert np.all(np.diff(jaw[:9, 1]) > 0) and np.all(np.diff(jaw[8:, 1]) < 0)  # down to the chin, then up
     capsys.readouterr()
-    assert main(["detect", str(photo), "--points", "68", "--model", str(tmp_path / "m68.joblib")]) == 2
+    assert main(["detect", str(photo), "--points", "68", "--model", "default68"]) == 2
     assert "--points picks a packaged model and --model names another" in capsys.readouterr().err
     small = tmp_path / "small"  # 40 faces with their 68 points beside them, as in faces96
     small.mkdir()
     with zipfile.ZipFile(FACES96 / "training.zip") as zf:
         pd.read_csv(zf.open(zf.namelist()[0]), nrows=40).to_csv(small / "training.csv", index=False)
     pd.read_csv(FACES96 / "training_meta.csv", nrows=40).to_csv(small / "training_meta.csv", index=False)
-    assert main(["evaluate", str(tmp_path / "m68.joblib"), str(small)]) == 0
-    assert "NME (over the outer eye corners distance) over 40 faces" in capsys.readouterr().out
+    assert main(["evaluate", "default68", str(small)]) == 0
+    out, err = capsys.readouterr()
+    assert "NME (over the outer eye corners distance) over 40 faces" in out
+    assert "40 of 40 faces were in the model's training set" in err  # the packaged model was fitted on them
     with pytest.raises(ValueError, match="layout must be"):
         fkp_classic.load_default_model(layout="68")
 

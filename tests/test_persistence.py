@@ -1,6 +1,7 @@
 """Model files: the version check, old class paths, the packaged model and verifier."""
 
 import joblib
+import numpy as np
 import pytest
 
 from fkp_classic import KeypointRegressor, load_default_model, load_model, save_model
@@ -37,3 +38,7 @@ def test_packaged_parts_record_their_layout():
     assert model.layout_.n_keypoints == 15 and model.mean_shape_.shape == (15, 2)
     assert model.image_shape_ == (96, 96)
     assert hasattr(load_default_verifier(), "decision_function")
+    dense = load_default_model(layout="ibug68")
+    assert dense.layout_.n_keypoints == 68 and dense.mean_shape_.shape == (68, 2)
+    assert all(ridge.output_basis_.shape == (136, 12) for ridge in [dense.init_, *dense.stages_])  # reduced rank
+    assert all(ridge.coef_.dtype == np.float64 for ridge in [dense.init_, *dense.stages_])  # widened on load
