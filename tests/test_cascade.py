@@ -126,7 +126,7 @@ def test_verbose_fit_reports_each_stage(synthetic, capsys):
 
 
 @needs_faces96
-def test_dense_layout_params_fit_68_points_with_3x3_cell_reduced_rank_stages():
+def test_dense_layout_params_fit_68_points_with_4_bin_reduced_rank_stages():
     from fkp_classic.datasets import load_kaggle
     from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
     from fkp_classic.keypoints import IBUG_68
@@ -135,11 +135,11 @@ def test_dense_layout_params_fit_68_points_with_3x3_cell_reduced_rank_stages():
     faces = load_kaggle(FACES96, layout="ibug68")
     X, y = faces.data[:340], faces.target[:340]
     # The dense settings' first two stages, one perturbation: the test's budget, the settings' descriptors.
-    settings = dict(DENSE_LAYOUT_PARAMS, cell_sizes=DENSE_LAYOUT_PARAMS["cell_sizes"][:2])
-    model = CascadeRegressor(**settings, n_perturbations=1, cv=3, uncertainty=False, layout=IBUG_68)
+    settings = dict(DENSE_LAYOUT_PARAMS, cell_sizes=DENSE_LAYOUT_PARAMS["cell_sizes"][:2], n_perturbations=1)
+    model = CascadeRegressor(**settings, cv=3, uncertainty=False, layout=IBUG_68)
     pred = model.fit(X[:240], y[:240]).predict(X[240:])
     n_bins = model.n_bins + model.intensity
-    assert all(stage.n_features_in_ == 68 * 3 * 3 * n_bins for stage in model.stages_)  # 4284, not 7616
+    assert n_bins == 5 and all(stage.n_features_in_ == 68 * 4 * 4 * n_bins for stage in model.stages_)  # 5440, not 7616
     assert all(ridge.output_basis_.shape == (136, 12) for ridge in [model.init_, *model.stages_])  # reduced rank
     errors = [np.nanmean(nme(y[240:], p)) for p in model.staged_predict(X[240:])]
     assert errors[-1] < errors[0] < 0.16  # each stage helps; the mean shape alone scores 0.16 here
