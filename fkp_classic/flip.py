@@ -28,12 +28,13 @@ def _mirror(X, height, width):
     return X.reshape(len(X), height, width)[:, :, ::-1].reshape(X.shape).copy()
 
 
-def flip_keypoints(y, width, layout=None):
+def flip_keypoints(y, width, layout=None, axis=None):
     """Mirror keypoints to match :func:`flip_images`.
 
-    ``x' = width - 1 - x`` and each keypoint of a flip pair takes the place of
-    its partner (the mirrored left eye is the new right eye). Flipping twice is
-    the identity. NaN (missing) keypoints stay missing.
+    ``x' = 2 * axis - x`` (``width - 1 - x`` about the image's centre) and
+    each keypoint of a flip pair takes the place of its partner (the
+    mirrored left eye is the new right eye). Flipping twice is the
+    identity. NaN (missing) keypoints stay missing.
 
     Parameters
     ----------
@@ -42,6 +43,13 @@ def flip_keypoints(y, width, layout=None):
         Image width in pixels.
     layout : KeypointLayout, optional
         Defaults to the Kaggle layout for 15 keypoints.
+    axis : float, optional
+        The x coordinate that the annotations mirror about. None is the
+        image's centre, ``(width - 1) / 2``, right for points placed on
+        the pixels they mark (pixel centres at whole numbers). Annotations
+        made in another convention, or marked a little to one side of the
+        feature, mirror about another line (faces96's, about 1.4 px to the
+        right: see ``flip_axis`` of :class:`~fkp_classic.CascadeRegressor`).
 
     Returns
     -------
@@ -51,12 +59,12 @@ def flip_keypoints(y, width, layout=None):
     n_keypoints = y.shape[1] // 2
     perm = resolve_layout(layout, n_keypoints).flip_permutation
     pts = y.reshape(len(y), n_keypoints, 2)[:, perm].copy()
-    pts[:, :, 0] = (width - 1) - pts[:, :, 0]
+    pts[:, :, 0] = ((width - 1) if axis is None else 2 * float(axis)) - pts[:, :, 0]
     return pts.reshape(y.shape)
 
 
-def flip_augment(X, y, image_shape=None, layout=None):
-    """Append the mirror image of every face (and its keypoints).
+def flip_augment(X, y, image_shape=None, layout=None, axis=None):
+    """Append the mirror image of every face (and its keypoints, mirrored about ``axis``: :func:`flip_keypoints`).
 
     Returns
     -------
@@ -67,5 +75,5 @@ def flip_augment(X, y, image_shape=None, layout=None):
     X = np.asarray(X)
     height, width = resolve_image_shape(X.shape[1], image_shape)
     X_aug = np.concatenate([X, _mirror(X, height, width)])
-    y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width, layout)])
+    y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width, layout, axis)])
     return X_aug, y_aug

@@ -32,16 +32,45 @@ def test_flip_test_is_exactly_mirror_equivariant(synthetic):
     X, y = synthetic.data, synthetic.target
     model = CascadeRegressor(**SMALL, flip_test=True).fit(X[:200], y[:200])
     mirrored = model.predict(flip_images(X[200:]))
-    np.testing.assert_allclose(mirrored, flip_keypoints(model.predict(X[200:]), 96), atol=1e-6)
+    back = flip_keypoints(model.predict(X[200:]), 96, axis=model.flip_axis_)  # about the measured axis
+    np.testing.assert_allclose(mirrored, back, atol=1e-6)
 
 
 def test_flip_training_makes_it_nearly_mirror_equivariant(synthetic):
     X, y = synthetic.data, synthetic.target
     model = CascadeRegressor(**SMALL, flip=True).fit(X[:200], y[:200])
     pred = model.predict(X[200:])
-    from_mirror = flip_keypoints(model.predict(flip_images(X[200:])), 96)
+    from_mirror = flip_keypoints(model.predict(flip_images(X[200:])), 96, axis=model.flip_axis_)
     gap = rmse(pred, from_mirror)
     assert gap < 0.5 * rmse(y[200:], pred), gap  # far below its own error: no side is favoured
+
+
+def test_flip_axis_is_measured_where_the_annotations_mirror(synthetic):
+    X, y = synthetic.data[:200], synthetic.target[:200]
+    quick = dict(SMALL, cell_sizes=(8,), n_perturbations=0, cv=0)
+    assert CascadeRegressor(**quick).fit(X, y).flip_axis_ is None  # nothing mirrored
+    # Synthetic points sit on the pixels they mark: the image's centre. Annotations drawn 1.5 px to the right
+    # of what they mark mirror about a line 1.5 px right of it.
+    centred = CascadeRegressor(**quick, flip=True).fit(X, y).flip_axis_
+    shifted = y.copy()
+    shifted[:, 0::2] += 1.5
+    moved = CascadeRegressor(**quick, flip_test=True).fit(X, shifted).flip_axis_
+    assert abs(centred - 47.5) < 0.3 and abs(moved - 49.0) < 0.3, (centred, moved)
+    assert CascadeRegressor(**quick, flip=True, flip_axis=None).fit(X, y).flip_axis_ == 47.5
+    assert CascadeRegressor(**quick, flip=True, flip_axis=48.25).fit(X, y).flip_axis_ == 48.25
+
+
+@needs_faces96
+def test_mirrored_training_faces_help_about_the_measured_axis_and_hurt_about_the_centre(faces96, faces96_subset):
+    train, test = faces96_subset
+    X, y = faces96.data, faces96.target
+    plain, measured, centre = (
+        CascadeRegressor(**SMALL, **flip).fit(X[train], y[train])
+        for flip in ({}, {"flip": True}, {"flip": True, "flip_axis": None})
+    )
+    assert 48.5 < measured.flip_axis_ < 49.4  # faces96's points mirror about a line 1.4 px right of the centre
+    errors = [rmse(y[test], model.predict(X[test])) for model in (plain, measured, centre)]
+    assert errors[1] < errors[0] < errors[2], errors
 
 
 def test_alpha_per_stage(synthetic):
@@ -160,7 +189,7 @@ def test_68_points_fit_predict_and_flip_with_the_ibug_pairs():
     assert pred.shape == (100, 136) and model.layout_ == IBUG_68
     assert np.nanmean(nme(y[240:], pred)) < 0.12  # the mean shape alone scores 0.16 here
     # The mirrored face's prediction, mirrored back with iBUG's pairs, lands on the face's own prediction.
-    mirrored = flip_keypoints(model.predict(flip_images(X[240:])), 96, IBUG_68)
+    mirrored = flip_keypoints(model.predict(flip_images(X[240:])), 96, IBUG_68, model.flip_axis_)
     assert np.median(np.abs(mirrored - pred)) < 1.5
     points = pred.reshape(-1, 68, 2)
     assert (points[:, 8, 1] > points[:, 57, 1]).mean() > 0.95  # the chin (8) below the lower lip (57)

@@ -56,10 +56,14 @@ def test_chunked_fit_equals_the_in_memory_fit(small_faces, in_memory):
 
 def test_chunked_fit_with_mirrors_and_without_cross_fitting(small_faces):
     X, y = small_faces
-    for params in (dict(PARAMS, flip=True), dict(PARAMS, cv=0)):
+    for params in (dict(PARAMS, flip=True, flip_axis=23.8), dict(PARAMS, cv=0)):
         whole = CascadeRegressor(**params).fit(X[:90], y[:90])
         chunked = CascadeRegressor(**params).fit_chunked(chunks_of(X[:90], y[:90], 25))
         _assert_same_model(whole, chunked, X[150:])
+    # flip_axis="auto": measured on the first chunk, as fit measures it on all the faces it is given
+    chunked = CascadeRegressor(**PARAMS, flip=True).fit_chunked(chunks_of(X[:90], y[:90], 25))
+    first = CascadeRegressor(**PARAMS, flip=True).fit(X[:25], y[:25])
+    assert chunked.flip_axis_ == first.flip_axis_
 
 
 def test_chunked_fit_of_reduced_rank_stages_equals_the_in_memory_fit(small_faces):

@@ -53,6 +53,18 @@ def test_flip_moves_points_with_pixels():
     assert tuple(yf[0, :2]) == (95 - 50.0, 50.0)
 
 
+def test_flip_about_another_axis():
+    y = np.array([[40.0, 10.0] * 15])
+    y[0, 0] = 60.0  # the left eye centre, which becomes the right eye centre
+    about_centre, about_axis = flip_keypoints(y, 96), flip_keypoints(y, 96, axis=49.0)
+    assert about_centre[0, 2] == 95 - 60.0 and about_axis[0, 2] == 98 - 60.0  # x' = 2 * axis - x
+    np.testing.assert_array_equal(about_axis[:, 1::2], about_centre[:, 1::2])  # y untouched
+    np.testing.assert_array_equal(flip_keypoints(about_axis, 96, axis=49.0), y)
+    np.testing.assert_array_equal(flip_keypoints(y, 96, axis=47.5), about_centre)
+    X_aug, y_aug = flip_augment(np.zeros((1, 96 * 96)), y, axis=49.0)
+    np.testing.assert_array_equal(y_aug, np.vstack([y, about_axis]))
+
+
 def test_flip_keeps_missing_labels_missing(synthetic):
     y = synthetic.target[:5].copy()
     y[0, :2] = np.nan  # left eye missing -> right eye missing after flip

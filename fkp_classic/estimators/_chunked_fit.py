@@ -48,7 +48,7 @@ def _chunk_faces(model, X, y, index):
     except ValueError as error:
         raise ValueError(f"chunk {index}: {error}") from None
     if model.flip:
-        X, y = flip_augment(X, y, model.image_shape_, model.layout_)
+        X, y = flip_augment(X, y, model.image_shape_, model.layout_, model.flip_axis_)
     return X, y
 
 
@@ -236,7 +236,7 @@ def fit_chunked(model, X, y=None, client=None):
             f"__iter__ starts afresh each time, or dask arrays, not a one-off iterator or generator ({type(X).__name__})"
         )
     runner = _Here(X, y) if client is None else _OnCluster(client, X, y)
-    sizes, ys = [], []
+    sizes, ys, first_images = [], [], None
     for index, (Xc, yc, *size) in enumerate(runner.first_pass()):
         try:
             yc = check_keypoints(yc)
@@ -254,14 +254,21 @@ def fit_chunked(model, X, y=None, client=None):
             raise ValueError(f"chunk {index}: {error}") from None
         sizes.append(len(yc) if Xc is None else len(Xc))
         ys.append(yc)
+        if index == 0:
+            first_images = Xc
     if not ys:
         raise ValueError("no chunks to fit on")
     y_all = np.concatenate(ys)
     n = len(y_all)
     origin = np.arange(n)
     model.layout_ = resolve_layout(model.layout, y_all.shape[1] // 2)
+    model.flip_axis_ = None
+    if model.flip or model.flip_test:  # measured on the first chunk ("auto")
+        if first_images is None and model.flip_axis == "auto":  # a dask array's first block
+            first_images = validate_images(model, X.to_delayed().ravel()[0].compute(), reset=False)
+        model.flip_axis_ = model._fit_flip_axis(first_images, ys[0])
     if model.flip:  # the mirrors follow the originals, as in fit
-        y_all = np.concatenate([y_all, flip_keypoints(y_all, model.image_shape_[1], model.layout_)])
+        y_all = np.concatenate([y_all, flip_keypoints(y_all, model.image_shape_[1], model.layout_, model.flip_axis_)])
         origin = np.tile(origin, 2)
     set_keypoint_layout(model, y_all)
     rng = check_random_state(model.random_state)
