@@ -102,7 +102,7 @@ def test_flip_test_std_is_mirror_symmetric(small_data):
     from fkp_classic.flip import flip_images, flip_keypoints
 
     mirrored, mirrored_std = model.predict(flip_images(X[:10]), return_std=True)
-    np.testing.assert_allclose(flip_keypoints(mirrored, 96), y_pred, atol=1e-6)
+    np.testing.assert_allclose(flip_keypoints(mirrored, 96, axis=model.flip_axis_), y_pred, atol=1e-6)
     perm = model.layout_.flip_permutation
     np.testing.assert_allclose(mirrored_std.reshape(10, -1, 2)[:, perm].reshape(10, -1), y_std, rtol=1e-6)
 

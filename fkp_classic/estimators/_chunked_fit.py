@@ -304,7 +304,7 @@ def fit_chunked(model, X, y=None, client=None):
         n_folds = None if fold_of is None else model.cv
         plan = {"model": model, "last": previous}
         sums, _ = runner.run(_error_task, per_chunk(states), plan)
-        error, held_out = _solve(sums, ERROR_ALPHA * model._alphas()[-1], n_folds)
+        error, held_out = _solve(sums, ERROR_ALPHA * model._alphas()[-1], n_folds, model.rank)
         lines, parts = runner.run(_calibration_task, per_chunk(states), dict(plan, error=held_out),
                                   total=LineSums(0.0, 0.0))
         held, residual, step = (np.concatenate(part) for part in zip(*runner.gather(parts)))

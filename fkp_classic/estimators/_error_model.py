@@ -48,7 +48,7 @@ class ErrorModel:
         return out
 
 
-def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=None):
+def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=None, rank=None):
     """Fit an :class:`ErrorModel` on the regressor's held-out residuals.
 
     Parameters
@@ -69,12 +69,16 @@ def fit_error_model(F, residual, fold, n_folds, alpha, step=None, scale_rows=Non
         Rows like the ones to be predicted (say, not the perturbed training
         starts, which end further off) that the final scale is set on; None
         for all.
+    rank : int or None
+        A reduced-rank error ridge (:class:`KeypointRidge`'s ``rank``): the
+        log variances of many close points rise and fall together, along a
+        few modes (a blurred face, a turned one, an open mouth).
 
     Returns
     -------
     ErrorModel
     """
-    ridge, held = _fit_cross(F, error_target(residual), alpha, fold, n_folds)
+    ridge, held = _fit_cross(F, error_target(residual), alpha, fold, n_folds, rank)
     rows = slice(None) if scale_rows is None else scale_rows
     model = ErrorModel(ridge, calibration_line(LineSums.of(held, residual, step)))
     return scaled(model, held[rows], residual[rows], None if step is None else step[rows])
