@@ -143,7 +143,7 @@ def load_default_model(return_info=False, layout="kaggle15"):
         17-26, nose 27-35, eyes 36-47, mouth 48-67).
 
     Both are built by ``tools/train_default.py`` (``--points 68`` for the 68-point one, a
-    reduced-rank cascade of :data:`~fkp_classic.estimators.DENSE_LAYOUT_PARAMS`, 1.8 MB); should a
+    reduced-rank cascade of :data:`~fkp_classic.estimators.DENSE_LAYOUT_PARAMS`, 1.0 MB); should a
     copy of the package lack one, the error says how to build it.
     """
     if layout not in ("kaggle15", "ibug68"):

@@ -44,9 +44,11 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
     alpha : float or list of float, default=100.0
         Ridge penalty (a list selects per coordinate by leave-one-out).
     flip : bool, default=False
-        Train on the mirrored faces too. Off by default: the faces96 crops
-        are not centred on the image's mirror axis, and mirroring them costs
-        about 0.1 px there.
+        Train on the mirrored faces too, their points mirrored about the
+        image's centre. Off by default: faces96's points mirror about a line
+        1.4 px right of it, and mirroring them about the centre costs about
+        0.1 px there (:class:`CascadeRegressor` measures the axis:
+        ``flip_axis``).
     image_shape : (int, int) or None, default=None
         Image ``(height, width)``; None infers a square.
     layout : KeypointLayout or None, default=None
