@@ -86,3 +86,18 @@ def test_results_go_to_a_run_folder_unless_published(tmp_path, monkeypatch, caps
     assert not (tmp_path / "published").exists()
     out = capsys.readouterr().out
     assert f"Results will be written to {written[0]}" in out and out.count("Data:") == 1
+
+
+def test_uncertainty_ceiling_recovers_a_known_spread_of_error_scales():
+    import uncertainty_ceiling
+
+    rng = np.random.default_rng(0)
+    sigma = np.exp(rng.normal(0.0, 0.5, (4000, 30)))  # each coordinate's true error scale
+    error = sigma * rng.normal(size=sigma.shape)
+    error[::7, :4] = np.nan  # missing labels are left out
+    result = uncertainty_ceiling.ceiling(error, sigma)
+    assert abs(result["log_sigma_sd_at_most"] - 0.5) < 0.05  # sqrt(var(log|e|) - pi^2/8)
+    assert abs(result["model_spearman"] - result["oracle_spearman"]) < 0.02  # the true sigma reaches the ceiling
+    # errors of one spread only: nothing to rank, so no ceiling and no oracle above chance
+    flat = uncertainty_ceiling.ceiling(rng.normal(size=(4000, 30)), np.ones((4000, 30)))
+    assert flat["log_sigma_sd_at_most"] < 0.05 and abs(flat["other_coordinates_oracle_spearman"]) < 0.03
