@@ -100,4 +100,4 @@ def test_uncertainty_ceiling_recovers_a_known_spread_of_error_scales():
     assert abs(result["model_spearman"] - result["oracle_spearman"]) < 0.02  # the true sigma reaches the ceiling
     # errors of one spread only: nothing to rank, so no ceiling and no oracle above chance
     flat = uncertainty_ceiling.ceiling(rng.normal(size=(4000, 30)), np.ones((4000, 30)))
-    assert flat["log_sigma_sd_at_most"] < 0.05 and abs(flat["other_coordinates_oracle_spearman"]) < 0.03
+    assert abs(flat["var_log_abs_error"] - np.pi**2 / 8) < 0.03 and abs(flat["other_coordinates_oracle_spearman"]) < 0.03
