@@ -117,6 +117,16 @@ def write_json(result, path):
         fh.write("\n")
 
 
+def publish(out, name, text, payload):
+    """Print a benchmark's report and write it to ``out/<name>.md``, its figures to ``out/<name>.json``
+    (each atomically: a failed run leaves the last published files whole)."""
+    print(text)
+    with atomic_write(out / f"{name}.md", "w") as fh:
+        fh.write(text)
+    write_json(payload, out / f"{name}.json")
+    print(f"wrote {out / name}.md and {name}.json")
+
+
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()

@@ -30,8 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fkp_classic.utils import atomic_write  # noqa: E402
-from report import add_output_arguments, output_folder  # noqa: E402
+from report import add_output_arguments, output_folder, publish  # noqa: E402
 
 
 def _fkp_detect(inputs, out, jobs, scheduler=None):
@@ -195,13 +194,7 @@ def main():
     if args.part in ("fit", "all"):
         more, summary["fit"] = fit_part(args.data)
         lines += more
-    text = "\n".join(lines)
-    print(text)
-    with atomic_write(out / "scale.md", "w") as fh:
-        fh.write(text)
-    with atomic_write(out / "scale.json", "w") as fh:
-        json.dump(summary, fh, indent=1)
-    print(f"wrote {out / 'scale.md'} and scale.json")
+    publish(out, "scale", "\n".join(lines), summary)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ errors on all its other coordinates. Writes uncertainty_ceiling.md and .json to 
 """
 
 import argparse
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,8 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fkp_classic import CascadeRegressor  # noqa: E402
 from fkp_classic.datasets import load_kaggle  # noqa: E402
-from fkp_classic.utils import atomic_write  # noqa: E402
-from report import add_output_arguments, output_folder  # noqa: E402
+from report import add_output_arguments, output_folder, publish  # noqa: E402
 
 LOG_ABS_NORMAL_VARIANCE = np.pi**2 / 8
 """``var(log|z|)`` for a standard normal ``z``."""
@@ -110,13 +108,7 @@ def main():
     error, std = held_out_errors(faces.data, faces.target, faces.groups, args.folds)
     result = dict(ceiling(error, std), folds=args.folds,
                   when=datetime.now(timezone.utc).isoformat(timespec="minutes"))
-    text = report(result)
-    print(text)
-    with atomic_write(out / "uncertainty_ceiling.md", "w") as fh:
-        fh.write(text)
-    with atomic_write(out / "uncertainty_ceiling.json", "w") as fh:
-        json.dump(result, fh, indent=1)
-    print(f"wrote {out / 'uncertainty_ceiling.md'} and {out / 'uncertainty_ceiling.json'}")
+    publish(out, "uncertainty_ceiling", report(result), result)
 
 
 if __name__ == "__main__":
