@@ -86,3 +86,16 @@ def test_chunked_fit_on_the_cluster_equals_the_in_memory_fit(client, small_faces
         pred, std = model.predict(X[150:], return_std=True)
         np.testing.assert_allclose(pred, expected, rtol=1e-6, atol=1e-6 * np.abs(expected).max())
         np.testing.assert_allclose(std, expected_std, rtol=1e-6)
+
+
+def test_chunked_fit_on_the_cluster_measures_the_flip_axis_on_the_first_block(client, small_faces):
+    import dask.array as da
+
+    from fkp_classic import CascadeRegressor
+    from test_chunked_fit import PARAMS
+
+    X, y = small_faces
+    arrays = da.from_array(X[:150], chunks=(50, -1)), da.from_array(y[:150], chunks=(50, -1))
+    clustered = CascadeRegressor(**PARAMS, flip=True).fit_chunked(*arrays, client=client)  # the images stay there
+    first = CascadeRegressor(**PARAMS, flip=True).fit(X[:50], y[:50])
+    assert clustered.flip_axis_ == first.flip_axis_
