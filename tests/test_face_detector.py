@@ -79,6 +79,12 @@ def test_packaged_detector_finds_the_astronaut_as_a_crop_square(hog):
     face = (np.abs(centre - (228, 120)).max(axis=1) < 20) & (np.abs(boxes[:, 2] - 100) < 25)
     assert face.sum() == 1  # her face, once, boxed as the square of its 96x96 crop
     assert boxes[face, 2] == pytest.approx(boxes[face, 3], rel=0.02) and hog.framing == (1.0, 0.0, 0.0)
+    # a lower threshold for one call (the photo path's candidates) adds boxes and leaves the detector as it was
+    more, low = hog.detect(as_gray(data.astronaut()), return_scores=True, threshold=-0.25)
+    assert len(more) > len(boxes) and low.min() >= -0.25 and (low < hog.threshold).any() and hog.threshold == 0.25
+    for bad in (np.nan, "low", True):
+        with pytest.raises(ValueError, match="threshold must be a finite number"):
+            hog.detect(as_gray(data.astronaut()), threshold=bad)
 
 
 @pytest.mark.parametrize("name", HELD_OUT_BACKGROUNDS)

@@ -273,7 +273,7 @@ class HOGFaceDetector(BaseEstimator):
         n = self.window // self.cell - 1
         return n * n * 4 * self.orientations
 
-    def detect(self, gray, return_scores=False):
+    def detect(self, gray, return_scores=False, threshold=None):
         """Face squares ``(x, y, w, h)`` in a photo, largest first.
 
         Parameters
@@ -283,6 +283,9 @@ class HOGFaceDetector(BaseEstimator):
             photo :func:`fkp_classic.photo.as_gray` takes.
         return_scores : bool, default=False
             Also return each box's classifier score.
+        threshold : float, optional
+            Lowest score reported for this call instead of ``threshold``
+            (e.g. lower, to propose candidates that a verifier then judges).
 
         Returns
         -------
@@ -292,7 +295,11 @@ class HOGFaceDetector(BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         self._check_scan()
-        boxes, scores, _, _ = self._windows(_gray8(gray), self.threshold)
+        if threshold is None:
+            threshold = self.threshold
+        elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        boxes, scores, _, _ = self._windows(_gray8(gray), float(threshold))
         keep = non_max_suppression(boxes, scores, self.overlap)
         boxes, scores = boxes[keep], scores[keep]
         order = np.argsort(-boxes[:, 2], kind="stable")
