@@ -471,9 +471,9 @@ def build_parser():
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog",
                    help="hog: the packaged HOG detector (default); lbp: scikit-image's LBP cascade")
-    p.add_argument("--min-score", type=float, default=0.25,
+    p.add_argument("--min-score", type=float, default=0.3,
                    help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
-                   "(default 0.25; lower keeps more doubtful faces)")
+                   "(default 0.3; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
     p.add_argument("--jsonl", help="stream one JSON line per photo to this file as it is done (for collections of "
                    "any size: bounded memory; an unreadable photo gets an \"error\" line)")

@@ -160,14 +160,15 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     detector = KeypointDetector(min_score=-np.inf, detector_weight=0.5)
     hog = detector.face_detector
     boxes, margins = detector._boxes(photo)
-    _, scores = hog.detect(photo, return_scores=True)
+    _, scores = hog.detect(photo, return_scores=True, threshold=detector.candidate_threshold)
     np.testing.assert_allclose(margins, scores - hog.threshold)  # how far each box clears the threshold
+    assert (margins < 0).any() and scores.min() >= detector.candidate_threshold  # candidates below it too
     frames = [box_frames(boxes, hog.framing)]
     plain = detector._faces([photo], frames, 1, drop=False)[0]
     scored = detector._faces([photo], frames, 1, drop=False, detector_scores=[margins])[0]
     np.testing.assert_allclose([f.score for f in scored], [f.score for f in plain] + 0.5 * margins)
-    # what detect gives: the same faces and scores, duplicates merged, largest first
-    found = detector.detect(photo)
+    # what detect gives (without retries): the same faces and scores, duplicates merged, largest first
+    found = KeypointDetector(min_score=-np.inf, retry_scale=None).detect(photo)
     assert {round(f.score, 9) for f in found} <= {round(f.score, 9) for f in scored}
     assert [f.box[2] for f in found] == sorted((f.box[2] for f in found), reverse=True)
     # the verifier's part is its score of each face's final crop, from the fused verifier or the pipeline alike
@@ -175,6 +176,57 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     np.testing.assert_allclose([f.score for f in plain], detector.verifier.decision_function(crops), atol=1e-6)
     framing = make_framing_verifier()
     assert fused_verifier(framing) is framing  # another kind of verifier runs as it is
+
+
+@needs_faces96
+def test_a_doubtful_face_is_fitted_again_from_a_larger_box():
+    """A turned faces96 face (row 2340) pasted at 90 px: started from a box 0.6x its square, the keypoints
+    settle on too small a face (IoU < 0.5, a miss); retried from the box enlarged 1.4x they find it."""
+    from fkp_classic.datasets import face_squares, load_kaggle
+
+    crops = load_kaggle(FACES96)
+    canvas = np.full((300, 300), 110, np.uint8)
+    canvas[100:190, 100:190] = Image.fromarray(crops.data[2340].reshape(96, 96).astype(np.uint8)).resize((90, 90))
+    truth = face_squares(to_photo(crops.target[2340][None], np.array([[100.0, 100.0, 90.0]])))[0]
+    side = 0.6 * truth[2]
+    small = np.r_[truth[:2] + (truth[2] - side) / 2, side, side]
+    boxed = CallableFaceDetector(lambda gray: [small], framing=(1.0, 0.0, 0.0))
+
+    def iou(face):
+        x, y, w, _ = face.box
+        inter = max(0, min(x + w, truth[0] + truth[2]) - max(x, truth[0])) * max(
+            0, min(y + w, truth[1] + truth[2]) - max(y, truth[1]))
+        return inter / (w * w + truth[2] ** 2 - inter)
+
+    plain = KeypointDetector(face_detector=boxed, min_score=-np.inf, retry_scale=None)
+    retried = KeypointDetector(face_detector=boxed, min_score=-np.inf)
+    first, = plain.detect(canvas)
+    better, = retried.detect(canvas)
+    assert iou(first) < 0.5 < 0.9 < iou(better)
+    assert retried.retry_scores[0] <= first.score < retried.retry_scores[1] < better.score
+    # the retry is the fit from the enlarged box, kept because the verifier scores it higher
+    enlarged = np.r_[truth[:2] + (truth[2] - 1.4 * side) / 2, 1.4 * side, 1.4 * side]
+    again, = plain.from_boxes(canvas, enlarged[None])
+    np.testing.assert_allclose(better.points, again.points)
+    # a face scored outside retry_scores keeps its first fit
+    sure, = KeypointDetector(face_detector=boxed, min_score=-np.inf, retry_scores=(2.0, 3.0)).detect(canvas)
+    np.testing.assert_allclose(sure.points, first.points)
+    # a pipeline without a verifier has no score to compare: nothing is retried
+    unverified, = KeypointDetector(face_detector=boxed, verifier=None).detect(canvas)
+    np.testing.assert_allclose(unverified.points, first.points)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"candidate_threshold": np.nan}, "candidate_threshold must be a finite number or None"),
+    ({"candidate_threshold": "low"}, "candidate_threshold must be a finite number or None"),
+    ({"retry_scale": 1}, "retry_scale must be a positive number other than 1"),
+    ({"retry_scale": -1.4}, "retry_scale must be a positive number other than 1"),
+    ({"retry_scores": (1.0, -0.5)}, "retry_scores must be two numbers"),
+    ({"retry_scores": 0.5}, "retry_scores must be two numbers"),
+])
+def test_candidate_and_retry_parameters_are_checked(params, message):
+    with pytest.raises(ValueError, match=message):
+        KeypointDetector(**params)
 
 
 def test_a_face_found_twice_is_one_face_boxed_by_its_points():
