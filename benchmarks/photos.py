@@ -17,7 +17,9 @@ pipeline runs on the fold's frames:
 A face is found when a detection's crop square overlaps the true one with IoU >= 0.5; other detections
 are false alarms. NME is the mean error of the 15 points over the true eye-centre distance; a failure is
 a missed face or NME > 0.10. Times are seconds per frame in this process, the photos given as RGB
-and the pipelines taking turns on each frame; ours is also scored at other face-score thresholds (min_score).
+and the pipelines taking turns on each frame; ours is also scored at other face-score thresholds (min_score),
+and its false alarms at the default are drawn in photos_false_alarms.png (each with a margin of context), so
+that anyone can see which are not faces and which are faces the frames leave unannotated.
 A multi-face check pastes 3-6 held-out faces96 faces (40-200 px) into enlarged frames: every one
 must be found (its true square framed from its keypoints, as the frames' faces are). Writes
 photos.json and photos.md to a run folder (benchmarks/runs/<time>/, or
@@ -55,8 +57,10 @@ from report import add_output_arguments, output_folder  # noqa: E402
 FAILURE_NME = 0.10
 OURS = "detect_keypoints (HOG detector + face verifier, ours)"
 CANVAS_OURS = "detect_keypoints (ours)"
-MIN_SCORES = (-0.5, -0.25, 0.0, 0.25, 0.5)
-"""Verifier thresholds our pipeline is scored at (the default, 0, is the main row)."""
+MIN_SCORES = (-0.25, 0.0, 0.25, 0.3, 0.35, 0.5)
+"""Face-score thresholds our pipeline is scored at (the default, KeypointDetector's min_score, is the main row)."""
+THUMB = 96
+"""Side of each false alarm's thumbnail in photos_false_alarms.png."""
 
 
 def main():
@@ -83,7 +87,7 @@ def main():
     if not use_dlib:
         print(f"dlib rows skipped: {why}")
     folds = list(GroupKFold(args.folds).split(grays, groups=frames.groups))[: args.limit_folds]
-    rows, canvas_rows = {}, {}
+    rows, canvas_rows, false_alarms = {}, {}, []
     for k, (train, test) in enumerate(folds):
         train_people = set(frames.groups[train])
         crop_train = np.flatnonzero(np.isin(crops.groups, list(train_people)))
@@ -112,7 +116,7 @@ def main():
             offset = _dlib_offset(peers, [grays[i] for i in train], frames.keypoints[train], frames.boxes[train])
             pipelines["dlib HOG detector + dlib 68-point model"] = (_DlibPipeline(peers, offset), DLIB_FRAMING)
         test_photos = [frames.images[i] for i in test]
-        results = _score_all(pipelines, test_photos, frames.keypoints[test], frames.boxes[test])
+        results = _score_all(pipelines, test_photos, frames.keypoints[test], frames.boxes[test], false_alarms)
         for name, result in results.items():
             rows.setdefault(name, []).append(result)
             print(f"  {name}: {_summary(result)}", flush=True)
@@ -140,14 +144,17 @@ def main():
                "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     with atomic_write(out / "photos.json", "w") as fh:
         json.dump(payload, fh, indent=1)
-    print(f"wrote {out / 'photos.md'} and {out / 'photos.json'}")
+    with atomic_write(out / "photos_false_alarms.png", "wb") as fh:
+        _contact_sheet(false_alarms).save(fh, format="PNG")
+    print(f"wrote {out / 'photos.md'}, {out / 'photos.json'} and {out / 'photos_false_alarms.png'}")
 
 
-def _score_all(pipelines, photos, keypoints, squares):
+def _score_all(pipelines, photos, keypoints, squares, false_alarms=None):
     """Recall, false alarms, NME and time of every pipeline on photos with one known face each.
 
     The pipelines take turns on each photo, so that the machine's load weighs on all alike. Ours
-    keeps every face with its verifier score, and is scored at each of ``MIN_SCORES``.
+    keeps every face with its verifier score, and is scored at each of ``MIN_SCORES``; a thumbnail
+    of each of its false alarms at the default threshold is appended to ``false_alarms``.
     """
     tallies = {}
     for photo, truth, square in zip(photos, keypoints, squares):
@@ -163,6 +170,8 @@ def _score_all(pipelines, photos, keypoints, squares):
                 tally["frames"] += 1
                 tally["seconds"] += seconds
                 tally["false_alarms"] += len(kept) - int(match >= 0)
+                if label == OURS and false_alarms is not None:
+                    false_alarms += [_thumbnail(photo, f.box) for i, f in enumerate(kept) if i != match]
                 if match >= 0:
                     error = nme(truth[None], kept[match].points.reshape(1, -1))[0]
                     tally["found"] += 1
@@ -171,6 +180,24 @@ def _score_all(pipelines, photos, keypoints, squares):
                 else:
                     tally["failures"] += 1
     return tallies
+
+
+def _thumbnail(photo, box, margin=0.3):
+    """The box and ``margin`` of its side around it, ``THUMB`` pixels square (RGB)."""
+    x, y, w, h = box
+    pad = margin * w
+    image = Image.fromarray(np.asarray(photo)).convert("RGB")
+    box = tuple(int(round(v)) for v in (x - pad, y - pad, x + w + pad, y + h + pad))
+    return image.crop(box).resize((THUMB, THUMB), Image.BILINEAR)  # black beyond the photo's edge
+
+
+def _contact_sheet(thumbnails, columns=12):
+    """The thumbnails in rows of ``columns`` (an empty strip if there are none)."""
+    rows = max(1, -(-len(thumbnails) // columns))
+    sheet = Image.new("RGB", (columns * THUMB, rows * THUMB), "white")
+    for i, thumb in enumerate(thumbnails):
+        sheet.paste(thumb, ((i % columns) * THUMB, (i // columns) * THUMB))
+    return sheet
 
 
 def _variants(name, faces):
