@@ -247,3 +247,20 @@ def test_multi_face_canvases_box_every_face(faces96):
     again = multi_face_canvases(frames.images, frames.boxes, faces96.data[:40], faces96.target[:40], 3,
                                 n_faces=(2, 5), canvas=(640, 480), random_state=1)
     assert all((a[0] == b[0]).all() for a, b in zip(made, again))  # seeded
+
+
+@needs_frames
+def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, hog):
+    """The verifier's false alarms come from the detector at the threshold its trainer lowered it to, not from the
+    photo path's candidate threshold."""
+    from fkp_classic import load_default_model
+    from fkp_classic.evaluation import detection_examples
+
+    model = load_default_model()
+    photos, squares = frames.images[:30], frames.boxes[:30]
+    low = copy.copy(hog).set_params(threshold=-0.5)
+    crops, labels = detection_examples(model, low, photos, squares)
+    at_default, _ = detection_examples(model, hog, photos, squares)
+    pipeline = KeypointDetector(model, low, verifier=None, candidate_threshold=None)
+    assert len(crops) == sum(len(pipeline.detect(photo)) for photo in photos) > len(at_default)
+    assert labels.sum() <= len(photos) and (labels == 0).any()

@@ -107,7 +107,8 @@ def detection_examples(model, face_detector, photos, squares):
     crops : ndarray of shape (n_crops, 9216) uint8
     labels : ndarray of shape (n_crops,)
     """
-    pipeline = KeypointDetector(model, face_detector, verifier=None)
+    # the detector's own threshold proposes the candidates: the caller sets how low to mine
+    pipeline = KeypointDetector(model, face_detector, verifier=None, candidate_threshold=None)
     crops, labels = [], []
     for photo, truth in zip(photos, squares):
         gray = as_gray(photo)
