@@ -1,5 +1,6 @@
 """The photo path: gray conversion, crop geometry, face detectors, the pipeline object and its results."""
 
+import copy
 import json
 
 import numpy as np
@@ -160,9 +161,12 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     detector = KeypointDetector(min_score=-np.inf, detector_weight=0.5)
     hog = detector.face_detector
     boxes, margins = detector._boxes(photo)
-    _, scores = hog.detect(photo, return_scores=True, threshold=detector.candidate_threshold)
+    _, scores = hog.detect(photo, return_scores=True, threshold=hog.threshold - detector.candidate_margin)
     np.testing.assert_allclose(margins, scores - hog.threshold)  # how far each box clears the threshold
-    assert (margins < 0).any() and scores.min() >= detector.candidate_threshold  # candidates below it too
+    assert (margins < 0).any() and margins.min() >= -detector.candidate_margin  # candidates below it too
+    # the margin is below whatever threshold the detector is given
+    strict = KeypointDetector(face_detector=copy.copy(hog).set_params(threshold=1.0), candidate_margin=0.25)
+    assert strict._boxes(photo)[1].min() >= -0.25 and len(strict._boxes(photo)[0]) < len(boxes)
     frames = [box_frames(boxes, hog.framing)]
     plain = detector._faces([photo], frames, 1, drop=False)[0]
     scored = detector._faces([photo], frames, 1, drop=False, detector_scores=[margins])[0]
@@ -217,8 +221,9 @@ def test_a_doubtful_face_is_fitted_again_from_a_larger_box():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"candidate_threshold": np.nan}, "candidate_threshold must be a finite number or None"),
-    ({"candidate_threshold": "low"}, "candidate_threshold must be a finite number or None"),
+    ({"candidate_margin": np.nan}, "candidate_margin must be a number >= 0"),
+    ({"candidate_margin": -0.5}, "candidate_margin must be a number >= 0"),
+    ({"candidate_margin": "low"}, "candidate_margin must be a number >= 0"),
     ({"retry_scale": 1}, "retry_scale must be a positive number other than 1"),
     ({"retry_scale": -1.4}, "retry_scale must be a positive number other than 1"),
     ({"retry_scores": (1.0, -0.5)}, "retry_scores must be two numbers"),

@@ -108,7 +108,7 @@ def detection_examples(model, face_detector, photos, squares):
     labels : ndarray of shape (n_crops,)
     """
     # the detector's own threshold proposes the candidates: the caller sets how low to mine
-    pipeline = KeypointDetector(model, face_detector, verifier=None, candidate_threshold=None)
+    pipeline = KeypointDetector(model, face_detector, verifier=None, candidate_margin=0)
     crops, labels = [], []
     for photo, truth in zip(photos, squares):
         gray = as_gray(photo)

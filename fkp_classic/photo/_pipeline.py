@@ -122,11 +122,12 @@ class KeypointDetector:
         Share of the HOG face detector's score (above its own ``threshold``;
         negative for a candidate below it) added to the verifier's; other
         detectors give no score.
-    candidate_threshold : float or None, default=-0.25
-        Lowest HOG detector score proposed as a face (the packaged kind of
-        detector only; None is the detector's own ``threshold``, 0.25 for
-        the packaged one, which is for using it alone). Lower finds more of
-        the small, blurred and turned faces; the verifier judges them.
+    candidate_margin : float, default=0.5
+        How far below its own ``threshold`` (0.25 for the packaged
+        detector, set for using it alone) a HOG detector's window may score
+        and still be proposed as a face: candidates from -0.25 by default.
+        A margin finds more of the small, blurred and turned faces; the
+        verifier judges them. Other detectors propose what they return.
     retry_scale : float or None, default=1.4
         How much a doubtful face's detection box is enlarged (about its
         centre) for its second fit; None never retries (nor does a
@@ -136,7 +137,7 @@ class KeypointDetector:
         doubtful, but not clearly something else. Faces in photos score
         about 3.
 
-        ``detector_weight``, ``min_score``, ``candidate_threshold`` and the
+        ``detector_weight``, ``min_score``, ``candidate_margin`` and the
         retry were chosen on the photo benchmark's fold-0 training people
         (split in two by person): the candidates and the retry found 0.7%
         more of the faces and 2 more of 60 multi-face canvases complete
@@ -165,7 +166,7 @@ class KeypointDetector:
 
     def __init__(
         self, model="default", face_detector="hog", verifier="default", min_score=0.3, reframe_passes=1,
-        max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3, candidate_threshold=-0.25,
+        max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3, candidate_margin=0.5,
         retry_scale=1.4, retry_scores=(-0.5, 1.0),
     ):
         if isinstance(model, str):
@@ -199,9 +200,9 @@ class KeypointDetector:
         if framing_stages is not None and (int(framing_stages) != framing_stages or framing_stages < 0):
             raise ValueError(f"framing_stages must be a whole number >= 0 or None, got {framing_stages!r}")
         self.framing_stages = None if framing_stages is None else int(framing_stages)
-        if candidate_threshold is not None and not _is_number(candidate_threshold):
-            raise ValueError(f"candidate_threshold must be a finite number or None, got {candidate_threshold!r}")
-        self.candidate_threshold = None if candidate_threshold is None else float(candidate_threshold)
+        if not (_is_number(candidate_margin) and candidate_margin >= 0):
+            raise ValueError(f"candidate_margin must be a number >= 0, got {candidate_margin!r}")
+        self.candidate_margin = float(candidate_margin)
         if retry_scale is not None and not (_is_number(retry_scale) and retry_scale > 0 and retry_scale != 1):
             raise ValueError(f"retry_scale must be a positive number other than 1, or None; got {retry_scale!r}")
         self.retry_scale = None if retry_scale is None else float(retry_scale)
@@ -220,7 +221,7 @@ class KeypointDetector:
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
                 f"min_score={self.min_score}, reframe_passes={self.reframe_passes}, "
                 f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
-                f"framing_stages={self.framing_stages}, candidate_threshold={self.candidate_threshold}, "
+                f"framing_stages={self.framing_stages}, candidate_margin={self.candidate_margin}, "
                 f"retry_scale={self.retry_scale}, retry_scores={self.retry_scores})")
 
     def detect(self, image, name="photo"):
@@ -318,7 +319,8 @@ class KeypointDetector:
             gray8 = np.asarray(Image.fromarray(gray8).resize(size, Image.BOX))
         scores = None
         if isinstance(self.face_detector, HOGFaceDetector):  # its score above its threshold joins the face's
-            boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=self.candidate_threshold)
+            lowest = self.face_detector.threshold - self.candidate_margin
+            boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
             scores = scores - self.face_detector.threshold
         else:
             boxes = self.face_detector(gray8 / 255.0)
