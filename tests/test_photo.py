@@ -182,13 +182,12 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     assert fused_verifier(framing) is framing  # another kind of verifier runs as it is
 
 
-@needs_faces96
-def test_a_doubtful_face_is_fitted_again_from_a_larger_box():
+def test_a_doubtful_face_is_fitted_again_from_a_larger_box(faces96):
     """A turned faces96 face (row 2340) pasted at 90 px: started from a box 0.6x its square, the keypoints
     settle on too small a face (IoU < 0.5, a miss); retried from the box enlarged 1.4x they find it."""
-    from fkp_classic.datasets import face_squares, load_kaggle
+    from fkp_classic.datasets import face_squares
 
-    crops = load_kaggle(FACES96)
+    crops = faces96  # the session's, loaded once
     canvas = np.full((300, 300), 110, np.uint8)
     canvas[100:190, 100:190] = Image.fromarray(crops.data[2340].reshape(96, 96).astype(np.uint8)).resize((90, 90))
     truth = face_squares(to_photo(crops.target[2340][None], np.array([[100.0, 100.0, 90.0]])))[0]
