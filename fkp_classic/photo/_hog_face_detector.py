@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ..features._hog import hog_map
+from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
 from ._image import as_gray
 
@@ -297,7 +298,7 @@ class HOGFaceDetector(BaseEstimator):
         self._check_scan()
         if threshold is None:
             threshold = self.threshold
-        elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not np.isfinite(threshold):
+        elif not is_real_number(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
         boxes, scores, _, _ = self._windows(_gray8(gray), float(threshold))
         keep = non_max_suppression(boxes, scores, self.overlap)

@@ -14,6 +14,7 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 
 from ..keypoints import KAGGLE_15
+from ..utils._validation import is_real_number
 from ._boxes import non_max_suppression
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_photo
 from ._face_detectors import as_face_detector
@@ -200,15 +201,15 @@ class KeypointDetector:
         if framing_stages is not None and (int(framing_stages) != framing_stages or framing_stages < 0):
             raise ValueError(f"framing_stages must be a whole number >= 0 or None, got {framing_stages!r}")
         self.framing_stages = None if framing_stages is None else int(framing_stages)
-        if not (_is_number(candidate_margin) and candidate_margin >= 0):
+        if not (is_real_number(candidate_margin) and candidate_margin >= 0):
             raise ValueError(f"candidate_margin must be a number >= 0, got {candidate_margin!r}")
         self.candidate_margin = float(candidate_margin)
-        if retry_scale is not None and not (_is_number(retry_scale) and retry_scale > 0 and retry_scale != 1):
+        if retry_scale is not None and not (is_real_number(retry_scale) and retry_scale > 0 and retry_scale != 1):
             raise ValueError(f"retry_scale must be a positive number other than 1, or None; got {retry_scale!r}")
         self.retry_scale = None if retry_scale is None else float(retry_scale)
         try:
             low, high = retry_scores
-            valid = _is_number(low, infinite=True) and _is_number(high, infinite=True) and low <= high
+            valid = is_real_number(low, finite=False) and is_real_number(high, finite=False) and low <= high
         except (TypeError, ValueError):
             valid = False
         if not valid:
@@ -277,10 +278,8 @@ class KeypointDetector:
         doubtful = [np.flatnonzero([low <= face.score < high for face in photo_faces]) for photo_faces in faces]
         if not any(len(d) for d in doubtful):
             return faces
-        enlarged = []
-        for f, d in zip(frames, doubtful):
-            side = f[d, 2] * self.retry_scale
-            enlarged.append(np.column_stack([f[d, :2] + (f[d, 2:] - side[:, None]) / 2, side]))
+        # each crop square, enlarged about its centre: the framing (scale, 0, 0) of the square as a box
+        enlarged = [box_frames(np.c_[f[d], f[d, 2]], (self.retry_scale, 0.0, 0.0)) for f, d in zip(frames, doubtful)]
         extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
         again = self._faces(grays, enlarged, self.reframe_passes, drop=False, detector_scores=extra)
         out = []
@@ -427,13 +426,6 @@ class KeypointDetector:
             ]
             out.append(self._kept_faces(faces) if drop else faces)
         return out
-
-
-def _is_number(value, infinite=False):
-    """True for a real number (not a bool), finite unless ``infinite``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    return infinite or bool(np.isfinite(value))
 
 
 def _gives_std(model):

@@ -1,5 +1,8 @@
 """Input checks shared by the estimators: images, keypoint targets, layouts."""
 
+import math
+import numbers
+
 import numpy as np
 from sklearn.utils.validation import validate_data
 
@@ -15,7 +18,15 @@ __all__ = [
     "set_keypoint_layout",
     "fit_images",
     "set_keypoint_tags",
+    "is_real_number",
 ]
+
+
+def is_real_number(value, finite=True):
+    """True for a real number (not a bool; Python or numpy), and finite if ``finite``: a parameter check."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return not finite or math.isfinite(value)
 
 
 def resolve_image_shape(n_pixels, image_shape=None):
