@@ -1,14 +1,17 @@
-"""Keypoint layouts: names, column names and left/right flip pairs.
+"""Keypoint layouts: everything about a landmark scheme, in one object.
 
 A layout is data, not code: every estimator works on ``y`` of shape
-``(n_samples, 2 * K)`` holding ``x1, y1, x2, y2, ...`` for any ``K``. The
-15-point Kaggle layout and the 68-point iBUG layout are provided, together
-with the iBUG-68 -> Kaggle-15 mapping used to build ``faces96``.
+``(n_samples, 2 * K)`` holding ``x1, y1, x2, y2, ...`` for any ``K``, and
+whatever depends on the scheme (which points mirror which, which define
+the eyes for NME, the face region of each point, the lines to draw) is
+read from its :class:`KeypointLayout`, never guessed from ``K``. Kaggle's
+15 points and iBUG's 68 are registered (:func:`get_layout`); a user's
+scheme is one ``KeypointLayout``.
 
 "Left" always means the subject's left, which is on the image's right.
 """
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, fields
 
 import numpy as np
 
@@ -18,40 +21,121 @@ __all__ = [
     "IBUG_68",
     "KAGGLE_NAMES",
     "KAGGLE_COLUMNS",
+    "REGIONS",
+    "get_layout",
     "ibug68_to_kaggle15",
     "keypoint_regions",
 ]
 
+REGIONS = ("eyes", "eyebrows", "nose", "mouth", "jaw", "other")
+"""The face regions a keypoint can belong to (for colours and per-region analyses)."""
+
+_NAME_REGIONS = (("eyebrow", "eyebrows"), ("brow", "eyebrows"), ("eye", "eyes"), ("pupil", "eyes"), ("nose", "nose"),
+                 ("mouth", "mouth"), ("lip", "mouth"), ("jaw", "jaw"), ("chin", "jaw"))
+
+
+def _regions_from_names(names):
+    return tuple(next((region for word, region in _NAME_REGIONS if word in name.lower()), "other") for name in names)
+
 
 @dataclass(frozen=True)
 class KeypointLayout:
-    """Named keypoints and the pairs that swap under a horizontal flip.
+    """A landmark scheme: named keypoints and what is known about them.
 
     Parameters
     ----------
     names : tuple of str
         Keypoint names, in column order.
-    flip_pairs : tuple of (str, str)
+    flip_pairs : tuple of (str, str), default=()
         Pairs of names exchanged by a horizontal flip. Names in no pair map
         to themselves (e.g. the nose tip).
+    name : str or None, default=None
+        The scheme's registered name (``"kaggle15"``, ``"ibug68"``), for
+        :func:`get_layout` and messages.
+    eyes : ((str, ...), (str, ...)) or None, default=None
+        The two groups of points whose means are the eyes for NME's
+        ``"inter-ocular"`` normalisation (300-W: the outer eye corners;
+        Kaggle: the eye centres). None: NME by the eyes is refused for
+        this scheme, with a message saying so.
+    pupils : ((str, ...), (str, ...)) or None, default=None
+        The groups whose means are the pupils (``"inter-pupil"``); None
+        means the same as ``eyes``.
+    regions : tuple of str or None, default=None
+        The face region (one of :data:`REGIONS`) of each keypoint; None
+        takes it from words in the names ("eye", "brow", "nose", "lip", ...).
+    contours : tuple of (tuple of str, bool), default=()
+        Lines to draw through the points: each a run of names and whether
+        it closes on itself (an eye, the lips).
+
+    Examples
+    --------
+    >>> from fkp_classic.keypoints import KeypointLayout
+    >>> mine = KeypointLayout(("left_pupil", "right_pupil", "chin"), flip_pairs=(("left_pupil", "right_pupil"),),
+    ...                       eyes=(("right_pupil",), ("left_pupil",)))
+    >>> mine.eye_indices(), mine.regions
+    (((1,), (0,)), ('eyes', 'eyes', 'jaw'))
     """
 
     names: tuple
     flip_pairs: tuple = ()
+    _: KW_ONLY
+    name: str = None
+    eyes: tuple = None
+    pupils: tuple = None
+    regions: tuple = None
+    contours: tuple = ()
 
     def __post_init__(self):
         names = tuple(self.names)
         object.__setattr__(self, "names", names)
+        if not all(isinstance(n, str) for n in names):
+            raise ValueError("keypoint names must be strings")
         if len(set(names)) != len(names):
             raise ValueError("keypoint names must be unique")
+        known = set(names)
+        pairs = tuple(tuple(pair) for pair in self.flip_pairs)
+        object.__setattr__(self, "flip_pairs", pairs)
         seen = set()
-        for a, b in self.flip_pairs:
-            for name in (a, b):
-                if name not in names:
-                    raise ValueError(f"flip pair names unknown keypoint {name!r}")
-                if name in seen:
-                    raise ValueError(f"keypoint {name!r} is in more than one flip pair")
-                seen.add(name)
+        for pair in pairs:
+            if len(pair) != 2:
+                raise ValueError(f"a flip pair is two names, got {pair!r}")
+            for n in pair:
+                if n not in known:
+                    raise ValueError(f"flip pair names unknown keypoint {n!r}")
+                if n in seen:
+                    raise ValueError(f"keypoint {n!r} is in more than one flip pair")
+                seen.add(n)
+        for field in ("eyes", "pupils"):
+            value = getattr(self, field)
+            if value is None:
+                continue
+            groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in value)
+            if len(groups) != 2 or not all(groups):
+                raise ValueError(f"{field} must be two groups of keypoint names, got {value!r}")
+            for n in (n for g in groups for n in g):
+                if n not in known:
+                    raise ValueError(f"{field} names unknown keypoint {n!r}")
+            object.__setattr__(self, field, groups)
+        regions = _regions_from_names(names) if self.regions is None else tuple(self.regions)
+        if len(regions) != len(names):
+            raise ValueError(f"regions gives {len(regions)} regions for {len(names)} keypoints")
+        unknown = set(regions) - set(REGIONS)
+        if unknown:
+            raise ValueError(f"regions must be among {REGIONS}, got {sorted(unknown)}")
+        object.__setattr__(self, "regions", regions)
+        contours = tuple((tuple(run), bool(closed)) for run, closed in self.contours)
+        for run, _ in contours:
+            if len(run) < 2 or not set(run) <= known:
+                raise ValueError(f"a contour is a run of at least two of the layout's names, got {run!r}")
+        object.__setattr__(self, "contours", contours)
+
+    def __setstate__(self, state):
+        # A layout pickled before a field existed gains it: from the registered scheme of the same names, if any.
+        registered = next((known for known in _REGISTRY.values() if known.names == tuple(state.get("names", ()))), None)
+        for field in fields(self):
+            if field.name not in state:
+                state[field.name] = getattr(registered, field.name) if registered is not None else field.default
+        object.__setattr__(self, "__dict__", state)
 
     @property
     def n_keypoints(self):
@@ -67,10 +151,58 @@ class KeypointLayout:
     def flip_permutation(self):
         """Index array ``p`` such that keypoint ``k`` becomes keypoint ``p[k]``'s mirror."""
         perm = np.arange(self.n_keypoints)
-        index = {n: i for i, n in enumerate(self.names)}
+        index = self._index
         for a, b in self.flip_pairs:
             perm[index[a]], perm[index[b]] = index[b], index[a]
         return perm
+
+    @property
+    def _index(self):
+        return {n: i for i, n in enumerate(self.names)}
+
+    def indices(self, names):
+        """Column-order indices of keypoint ``names``; a clear error for a name the scheme lacks."""
+        index = self._index
+        missing = [n for n in names if n not in index]
+        if missing:
+            raise ValueError(f"the {self._title} layout has no keypoint {missing[0]!r}")
+        return tuple(index[n] for n in names)
+
+    @property
+    def _title(self):
+        return self.name or f"{self.n_keypoints}-point"
+
+    def eye_indices(self, normalization="inter-ocular"):
+        """The two groups of keypoint indices whose means are the eyes for an NME normalisation.
+
+        Parameters
+        ----------
+        normalization : {"inter-ocular", "inter-pupil"}, default="inter-ocular"
+
+        Raises
+        ------
+        ValueError
+            If the scheme declares no eyes.
+        """
+        if normalization not in ("inter-ocular", "inter-pupil"):
+            raise ValueError(f"normalization must be 'inter-ocular' or 'inter-pupil', got {normalization!r}")
+        groups = self.pupils if normalization == "inter-pupil" and self.pupils is not None else self.eyes
+        if groups is None:
+            raise ValueError(
+                f"the {self._title} layout declares no eyes, so NME cannot be normalised by them: give the layout "
+                "eyes=(right_eye_names, left_eye_names), or pass eyes= or normalization='diagonal'"
+            )
+        return tuple(self.indices(group) for group in groups)
+
+    def contour_indices(self):
+        """The :attr:`contours` as ``(indices, closed)`` pairs."""
+        return tuple((self.indices(run), closed) for run, closed in self.contours)
+
+    def region_indices(self, region):
+        """Indices of the keypoints in ``region`` (one of :data:`REGIONS`)."""
+        if region not in REGIONS:
+            raise ValueError(f"region must be one of {REGIONS}, got {region!r}")
+        return tuple(i for i, r in enumerate(self.regions) if r == region)
 
 
 KAGGLE_NAMES = (
@@ -101,10 +233,23 @@ KAGGLE_15 = KeypointLayout(
         ("left_eyebrow_outer_end", "right_eyebrow_outer_end"),
         ("mouth_left_corner", "mouth_right_corner"),
     ),
+    name="kaggle15",
+    eyes=(("left_eye_center",), ("right_eye_center",)),  # Kaggle has no pupils apart from the eye centres
+    contours=(
+        (("right_eyebrow_outer_end", "right_eyebrow_inner_end"), False),
+        (("left_eyebrow_inner_end", "left_eyebrow_outer_end"), False),
+        (("right_eye_outer_corner", "right_eye_center", "right_eye_inner_corner"), False),
+        (("left_eye_inner_corner", "left_eye_center", "left_eye_outer_corner"), False),
+        (("mouth_right_corner", "mouth_center_top_lip", "mouth_left_corner", "mouth_center_bottom_lip"), True),
+    ),
 )
-"""The 15 keypoints of the Kaggle "Facial Keypoints Detection" competition."""
+"""The 15 keypoints of the Kaggle "Facial Keypoints Detection" competition (NME by the eye centres)."""
 
 KAGGLE_COLUMNS = KAGGLE_15.columns
+
+
+def _p(*indices):
+    return tuple(f"p{i}" for i in indices)
 
 
 def _ibug_flip_pairs():
@@ -118,8 +263,55 @@ def _ibug_flip_pairs():
     return tuple((f"p{a}", f"p{b}") for a, b in pairs)
 
 
-IBUG_68 = KeypointLayout(names=tuple(f"p{i}" for i in range(68)), flip_pairs=_ibug_flip_pairs())
-"""The 68-point iBUG / 300-W markup, named ``p0 .. p67`` as in ``training_meta.csv``."""
+_IBUG_REGIONS = (("jaw", 0, 17), ("eyebrows", 17, 27), ("nose", 27, 36), ("eyes", 36, 48), ("mouth", 48, 68))
+
+IBUG_68 = KeypointLayout(
+    names=_p(*range(68)),
+    flip_pairs=_ibug_flip_pairs(),
+    name="ibug68",
+    eyes=(_p(36), _p(45)),  # the outer eye corners, as 300-W reports NME
+    pupils=(_p(*range(36, 42)), _p(*range(42, 48))),  # the means of each eye's six points
+    regions=tuple(region for region, lo, hi in _IBUG_REGIONS for _ in range(lo, hi)),
+    contours=(
+        (_p(*range(0, 17)), False),  # jaw
+        (_p(*range(17, 22)), False),  # right brow
+        (_p(*range(22, 27)), False),  # left brow
+        (_p(*range(27, 31)), False),  # nose bridge
+        (_p(*range(30, 36)), True),  # nose tip and nostrils
+        (_p(*range(36, 42)), True),  # right eye
+        (_p(*range(42, 48)), True),  # left eye
+        (_p(*range(48, 60)), True),  # outer lip
+        (_p(*range(60, 68)), True),  # inner lip
+    ),
+)
+"""The 68-point iBUG / 300-W markup (dlib's numbering), named ``p0 .. p67`` as in ``training_meta.csv``."""
+
+_REGISTRY = {layout.name: layout for layout in (KAGGLE_15, IBUG_68)}
+
+
+def get_layout(layout):
+    """A registered layout by name (``"kaggle15"``, ``"ibug68"``), or ``layout`` itself if it is one.
+
+    Parameters
+    ----------
+    layout : str or KeypointLayout
+
+    Returns
+    -------
+    KeypointLayout
+
+    Examples
+    --------
+    >>> from fkp_classic.keypoints import get_layout
+    >>> get_layout("ibug68").n_keypoints, get_layout("kaggle15").eye_indices()
+    (68, ((0,), (1,)))
+    """
+    if isinstance(layout, KeypointLayout):
+        return layout
+    if isinstance(layout, str) and layout in _REGISTRY:
+        return _REGISTRY[layout]
+    raise ValueError(f"layout must be a KeypointLayout or one of {sorted(_REGISTRY)}, got {layout!r}")
+
 
 # Kaggle keypoint -> iBUG indices averaged to produce it (subject's left = image right).
 _IBUG_TO_KAGGLE = {
@@ -163,21 +355,12 @@ def ibug68_to_kaggle15(points):
     return out.reshape(len(points), 30)
 
 
-_IBUG_REGIONS = (("jaw", 0, 17), ("eyebrows", 17, 27), ("nose", 27, 36), ("eyes", 36, 48), ("mouth", 48, 68))
-_NAME_REGIONS = (("eyebrow", "eyebrows"), ("eye", "eyes"), ("nose", "nose"), ("mouth", "mouth"), ("lip", "mouth"),
-                 ("jaw", "jaw"), ("chin", "jaw"))
-
-
 def keypoint_regions(layout):
-    """The face region of each keypoint of a layout: "eyes", "eyebrows", "nose", "mouth", "jaw" or "other".
-
-    iBUG's 68 points go by their index ranges, other layouts by the words in their names.
+    """The face region of each keypoint of a layout (its :attr:`KeypointLayout.regions`).
 
     Examples
     --------
     >>> keypoint_regions(KAGGLE_15)[:3], keypoint_regions(IBUG_68)[16:18]
     (('eyes', 'eyes', 'eyes'), ('jaw', 'eyebrows'))
     """
-    if layout.names == IBUG_68.names:
-        return tuple(region for region, lo, hi in _IBUG_REGIONS for _ in range(lo, hi))
-    return tuple(next((region for word, region in _NAME_REGIONS if word in name.lower()), "other") for name in layout.names)
+    return get_layout(layout).regions

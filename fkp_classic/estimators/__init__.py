@@ -3,6 +3,7 @@
 All follow scikit-learn's conventions and learn from partially labelled rows (NaN).
 """
 
+from ._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
 from ._cascade import DENSE_LAYOUT_PARAMS, CascadeRegressor
 from ._mean import MeanKeypoints
 from ._regressor import KeypointRegressor
@@ -17,6 +18,9 @@ __all__ = [
     "KeypointRidge",
     "MeanKeypoints",
     "MeanPatchTemplateSearch",
+    "RETURN_STD",
     "RidgeSums",
+    "STAGED_PREDICT",
+    "keypoint_capabilities",
     "ncc_search",
 ]

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..features._descriptors import grid_descriptors, local_descriptors, orientation_integrals
 from ..flip import flip_images, flip_keypoints
+from ._capabilities import RETURN_STD, STAGED_PREDICT
 from ._cross_fitting import _fit_cross, _linear, _weights
 from ._error_model import ERROR_ALPHA, fit_error_model
 from ._ridge import KeypointRidge
@@ -239,6 +240,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     >>> model.predict(X[200:]).shape
     (100, 30)
     """
+
+    _keypoint_capabilities = frozenset({STAGED_PREDICT, RETURN_STD})
 
     _parameter_constraints = {
         "init": [HasMethods(["fit", "predict"]), None],

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._capabilities import RETURN_STD
 from ..flip import flip_augment
 from ..features._hog import _BLOCK_NORMS, HOGFeatures
 from ..features._patch import PatchFeatures
@@ -85,6 +86,8 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
     >>> model.predict(X[150:]).shape
     (50, 30)
     """
+
+    _keypoint_capabilities = frozenset({RETURN_STD})
 
     _parameter_constraints = {
         "features": [StrOptions({"hog", "patch"})],
