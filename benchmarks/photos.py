@@ -173,7 +173,7 @@ def _score_all(pipelines, photos, keypoints, squares, false_alarms=None):
                 if label == OURS and false_alarms is not None:
                     false_alarms += [_thumbnail(photo, f.box) for i, f in enumerate(kept) if i != match]
                 if match >= 0:
-                    error = nme(truth[None], kept[match].points.reshape(1, -1))[0]
+                    error = nme(truth[None], kept[match].points.reshape(1, -1), layout=kept[match].layout)[0]
                     tally["found"] += 1
                     tally["nme_sum"] += float(error)
                     tally["failures"] += int(error > FAILURE_NME)
@@ -308,7 +308,7 @@ class _DlibPipeline:
             points = _dlib_points(self.peers, gray, (r.left(), r.top(), r.right(), r.bottom()))
             points = points + self.offset * r.width()
             faces.append(Face(np.array([r.left(), r.top(), r.width(), r.height()], float), points.reshape(-1, 2),
-                              KAGGLE_15.names))
+                              layout=KAGGLE_15))
         return faces
 
 

@@ -168,13 +168,13 @@ def figure_per_keypoint(result, path):
     _save(fig, path)
 
 
-def figure_ced(y_true, predictions, path, what):
+def figure_ced(y_true, predictions, path, what, layout):
     """The cumulative error distribution (NME) of every estimator, in one figure."""
     from fkp_classic.metrics import ced, ced_auc, nme
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, pred in predictions.items():
-        errors = nme(y_true, pred)
+        errors = nme(y_true, pred, layout=layout)
         thresholds, fraction = ced(errors, np.linspace(0, 0.15, 151))
         ax.plot(thresholds, fraction, label=f"{name} (AUC@0.08 {ced_auc(errors, 0.08):.3f})")
     ax.set_xlabel(f"NME ({what}, over the {_normaliser(y_true.shape[1] // 2)} distance)")

@@ -41,9 +41,9 @@ from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, Mean
 from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
 from fkp_classic.features import HOGFeatures
-from fkp_classic.keypoints import ibug68_to_kaggle15
+from fkp_classic.keypoints import KAGGLE_15, get_layout, ibug68_to_kaggle15
 from fkp_classic.metrics import ced_auc, failure_rate, nme, per_keypoint_rmse, rmse
-from fkp_classic.utils import Progress, resolve_image_shape, resolve_layout
+from fkp_classic.utils import Progress, resolve_image_shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
@@ -163,7 +163,7 @@ def _timed(predict, X, repeats=PREDICT_REPEATS):
     return seconds, out
 
 
-def evaluate(name, estimator, X, y, folds, progress):
+def evaluate(name, estimator, X, y, folds, progress, layout):
     """Fit and predict on every fold; pooled and per-fold figures."""
     pred = np.full_like(y, np.nan)
     fit_s, predict_s, first_s, fold_rmse, memory, predict_1thread_s = [], [], [], [], [], []
@@ -202,7 +202,7 @@ def evaluate(name, estimator, X, y, folds, progress):
         "rmse_fold_std": float(np.std(fold_rmse)),
         "rmse_folds": fold_rmse,
         "per_keypoint_rmse": per_keypoint_rmse(y, pred).tolist(),
-        **landmark_scores(y, pred),
+        **landmark_scores(y, pred, layout),
         "fit_seconds": float(np.mean(fit_s)),
         "fit_seconds_folds": fit_s,
         "predict_faces_per_second": float(sum(len(t) for _, t in folds) / sum(predict_s)),
@@ -217,9 +217,10 @@ def evaluate(name, estimator, X, y, folds, progress):
     return row, pred
 
 
-def landmark_scores(y, pred):
-    """NME (inter-ocular: eye centres for 15 points, outer eye corners for 68), AUC@0.08/0.10, failures at 0.10."""
-    errors = nme(y, pred)
+def landmark_scores(y, pred, layout):
+    """NME (inter-ocular: by the layout's eyes, the eye centres for Kaggle's 15, the outer eye corners for iBUG's 68),
+    AUC@0.08/0.10, failures at 0.10."""
+    errors = nme(y, pred, layout=layout)
     errors = errors[~np.isnan(errors)]
     return {"nme": float(errors.mean()), "auc_08": ced_auc(errors, 0.08), "auc_10": ced_auc(errors, 0.10),
             "failure_10": failure_rate(errors, 0.10)}
@@ -231,10 +232,10 @@ def fifteen_from_68(X, y15, folds, pred68, progress):
     pred15 = np.full_like(y15, np.nan)
     for train, test in folds:
         pred15[test] = CascadeRegressor(n_jobs=-1).fit(X[train], y15[train]).predict(X[test])
-    out = {"15-point cascade": {"rmse": rmse(y15, pred15), **landmark_scores(y15, pred15)}}
+    out = {"15-point cascade": {"rmse": rmse(y15, pred15), **landmark_scores(y15, pred15, KAGGLE_15)}}
     for name, pred in pred68.items():
         derived = ibug68_to_kaggle15(pred)
-        out[f"{name}, its 15 points"] = {"rmse": rmse(y15, derived), **landmark_scores(y15, derived)}
+        out[f"{name}, its 15 points"] = {"rmse": rmse(y15, derived), **landmark_scores(y15, derived, KAGGLE_15)}
     return out
 
 
@@ -317,6 +318,7 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     folds, cv_description = make_folds(X, y, groups, args.folds, args.seed)
+    layout = get_layout("ibug68" if args.points == 68 else "kaggle15")
     print(f"Data: {description}: {len(X)} faces, {np.isnan(y).any(axis=1).sum()} with missing keypoints. "
           f"Cross-validation: {cv_description}.")
     candidates = dict(library_estimators(args.quick, args.points))
@@ -334,14 +336,14 @@ def main(argv=None):
         if estimator is None:
             rows.append({"name": name, "status": "skipped", "reason": dlib_reason})
             continue
-        row, pred = evaluate(name, estimator, X, y, folds, progress)
+        row, pred = evaluate(name, estimator, X, y, folds, progress, layout)
         rows.append(row)
         predictions[name] = pred
     progress("HOG speed: batch vs skimage loop")
     speed = hog_speed(X, min(len(X), 300 if args.quick else 1000))
     progress.done()
     report.add_ratios(rows)
-    keypoint_names = list(resolve_layout(None, y.shape[1] // 2).names)
+    keypoint_names = list(layout.names)
     if args.points == 68:
         ours = {k: v for k, v in predictions.items() if "cascade" in k or "dlib" in k}
         fifteen = fifteen_from_68(X, args.kaggle15, folds, ours, progress)
@@ -366,7 +368,7 @@ def main(argv=None):
     result["best"] = best["name"]
     report.figure_rmse(result, out / "rmse.png")
     report.figure_per_keypoint(result, out / "per_keypoint_rmse.png")
-    report.figure_ced(y, predictions, out / "ced.png", "68 iBUG points" if args.points == 68 else "15 Kaggle points")
+    report.figure_ced(y, predictions, out / "ced.png", "68 iBUG points" if args.points == 68 else "15 Kaggle points", layout)
     report.figure_faces(X.reshape(len(X), *resolve_image_shape(X.shape[1])), y, predictions[best["name"]], best["name"], out / "faces.png")
     if args.submit:
         result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress)

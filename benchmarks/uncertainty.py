@@ -174,7 +174,7 @@ def frame_part(data, crops, n_folds):
             if match >= 0:
                 face = faces[match]
                 expected.append(face.expected_nme)
-                actual.append(nme(frames.keypoints[i][None], face.points.reshape(1, -1))[0])
+                actual.append(nme(frames.keypoints[i][None], face.points.reshape(1, -1), layout=face.layout)[0])
                 fold_of.append(k)
         print(f"frames folds 0-{k}: {_flag_line(_flag_summary((expected, actual, fold_of)))}", flush=True)
     return np.array(expected), np.array(actual), np.array(fold_of)

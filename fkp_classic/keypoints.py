@@ -137,6 +137,13 @@ class KeypointLayout:
                 state[field.name] = getattr(registered, field.name) if registered is not None else field.default
         object.__setattr__(self, "__dict__", state)
 
+    @classmethod
+    def from_names(cls, names):
+        """The registered layout with exactly these names, in this order, else a plain layout of them."""
+        names = tuple(names)
+        registered = next((known for known in _REGISTRY.values() if known.names == names), None)
+        return registered if registered is not None else cls(names)
+
     @property
     def n_keypoints(self):
         """Number of keypoints ``K``."""

@@ -4,6 +4,9 @@ import warnings
 
 import numpy as np
 from sklearn.metrics import make_scorer
+from sklearn.pipeline import Pipeline
+
+from .keypoints import IBUG_68, KAGGLE_15, get_layout
 
 __all__ = [
     "rmse",
@@ -77,14 +80,28 @@ def per_keypoint_rmse(y_true, y_pred):
 _NORMALIZATIONS = ("inter-ocular", "inter-pupil", "diagonal")
 
 
-def _eye_points(n_keypoints, normalization):
-    """Indices whose means are the two eyes of ``normalization`` for a layout of ``n_keypoints``."""
-    if n_keypoints == 68:  # iBUG / 300-W: outer eye corners, or the centres of the six points of each eye
-        return ((36,), (45,)) if normalization == "inter-ocular" else (tuple(range(36, 42)), tuple(range(42, 48)))
-    return ((0,), (1,))  # Kaggle's 15: the eye centres, for both
+def _layout_of(layout, n_keypoints):
+    """The layout for NME: given (a KeypointLayout or registered name), or, deprecated, Kaggle's or iBUG's by count."""
+    if layout is not None:
+        layout = get_layout(layout)
+        if layout.n_keypoints != n_keypoints:
+            raise ValueError(f"the {layout._title} layout has {layout.n_keypoints} keypoints but y has {n_keypoints}")
+        return layout
+    for known in (KAGGLE_15, IBUG_68):
+        if known.n_keypoints == n_keypoints:
+            warnings.warn(
+                f"NME by the eyes without layout= is deprecated: pass layout={known.name!r} (the eyes are then the "
+                "layout's own, as they are now); from fkp_classic 0.6 a missing layout is an error",
+                FutureWarning, stacklevel=3,
+            )
+            return known
+    raise ValueError(
+        f"NME by the eyes needs to know which of the {n_keypoints} keypoints are the eyes: pass layout= (a "
+        "KeypointLayout that declares eyes, or 'kaggle15' / 'ibug68'), eyes=(i, j), or normalization='diagonal'"
+    )
 
 
-def nme(y_true, y_pred, normalization="inter-ocular", eyes=None):
+def nme(y_true, y_pred, normalization="inter-ocular", eyes=None, layout=None):
     """Normalised mean error of each face: mean point-to-point distance over the face's size.
 
     The field's standard for comparing landmark methods across face sizes
@@ -97,26 +114,38 @@ def nme(y_true, y_pred, normalization="inter-ocular", eyes=None):
         True keypoints, NaN where missing.
     y_pred : array-like of shape (n_faces, 2 * K)
     normalization : {"inter-ocular", "inter-pupil", "diagonal"}, default="inter-ocular"
-        The face's size. "inter-ocular": the distance between the outer
-        eye corners for iBUG's 68 points (as 300-W reports), between the eye
-        centres for other layouts (Kaggle's first two keypoints);
-        "inter-pupil": between the eye centres (for 68 points, the means
-        of each eye's six points); "diagonal": the diagonal of the true
-        points' bounding box.
+        The face's size. "inter-ocular": the distance between the eyes the
+        layout declares (:attr:`KeypointLayout.eyes`: the outer eye corners
+        for iBUG's 68 points, as 300-W reports; the eye centres for
+        Kaggle's 15); "inter-pupil": between its pupils (for 68 points, the
+        means of each eye's six points); "diagonal": the diagonal of the
+        true points' bounding box (needs no layout).
     eyes : (int, int) or None, default=None
         Two keypoints whose true distance normalises instead.
+    layout : KeypointLayout, str or None, default=None
+        The points' scheme (``"kaggle15"``, ``"ibug68"`` or a user's
+        :class:`~fkp_classic.keypoints.KeypointLayout` with ``eyes``),
+        needed to normalise by the eyes. None with 15 or 68 points still
+        means Kaggle's or iBUG's layout, with a ``FutureWarning``.
 
     Returns
     -------
     ndarray of shape (n_faces,)
         NaN for a face with no true point, or whose normalising points are missing.
 
+    Raises
+    ------
+    ValueError
+        If normalising by the eyes and the layout declares none (or none is given).
+
     Examples
     --------
     >>> import numpy as np
+    >>> from fkp_classic.keypoints import KeypointLayout
     >>> from fkp_classic.metrics import nme
+    >>> two = KeypointLayout(("left_eye", "right_eye"), eyes=(("right_eye",), ("left_eye",)))
     >>> truth = np.array([[60.0, 40, 30, 40]])
-    >>> nme(truth, truth + [3, 0, 3, 0])
+    >>> nme(truth, truth + [3, 0, 3, 0], layout=two)
     array([0.1])
     """
     y_true, y_pred, labelled = _check_pair(y_true, y_pred)
@@ -128,7 +157,7 @@ def nme(y_true, y_pred, normalization="inter-ocular", eyes=None):
             raise ValueError(f"eyes must be two different keypoints of the {n_keypoints}, got {eyes}")
         sides = ((a,), (b,))
     elif normalization in ("inter-ocular", "inter-pupil"):
-        sides = _eye_points(n_keypoints, normalization)
+        sides = _layout_of(layout, n_keypoints).eye_indices(normalization)
     elif normalization == "diagonal":
         sides = None
     else:
@@ -211,20 +240,39 @@ def failure_rate(errors, threshold=0.10):
     return float(np.mean(_errors(errors) > threshold))
 
 
-def mean_nme(y_true, y_pred, normalization="inter-ocular"):
+def mean_nme(y_true, y_pred, normalization="inter-ocular", layout=None):
     """Mean of :func:`nme` over the faces (NaN faces left out): the figure papers report."""
-    return float(np.nanmean(nme(y_true, y_pred, normalization)))
+    return float(np.nanmean(nme(y_true, y_pred, normalization, layout=layout)))
 
 
-def _auc_of(y_true, y_pred, threshold=0.08, normalization="inter-ocular"):
-    return ced_auc(nme(y_true, y_pred, normalization), threshold)
+def _fitted_layout(estimator):
+    """The layout a fitted estimator (or a Pipeline's last step) records, or None."""
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    return getattr(final, "layout_", None)
+
+
+class _LayoutScorer:
+    """A scorer ``(estimator, X, y) -> float`` that normalises NME by the fitted estimator's own layout."""
+
+    def __init__(self, score, sign, name):
+        self._score, self._sign, self._name = score, sign, name
+
+    def __call__(self, estimator, X, y):
+        return self._sign * self._score(y, estimator.predict(X), layout=_fitted_layout(estimator))
+
+    def __repr__(self):
+        return self._name
+
+
+def _auc_of(y_true, y_pred, threshold=0.08, normalization="inter-ocular", layout=None):
+    return ced_auc(nme(y_true, y_pred, normalization, layout=layout), threshold)
 
 
 rmse_scorer = make_scorer(rmse, greater_is_better=False)
 """Scorer for ``scoring=`` in ``cross_val_score`` / ``GridSearchCV``: returns ``-rmse``."""
 
-nme_scorer = make_scorer(mean_nme, greater_is_better=False)
-"""Scorer returning ``-mean_nme`` (inter-ocular normalisation)."""
+nme_scorer = _LayoutScorer(mean_nme, -1.0, "nme_scorer")
+"""Scorer returning ``-mean_nme`` (inter-ocular normalisation, by the fitted estimator's ``layout_``)."""
 
-auc_scorer = make_scorer(_auc_of)
-"""Scorer returning the CED's AUC up to 0.08 (greater is better)."""
+auc_scorer = _LayoutScorer(_auc_of, 1.0, "auc_scorer")
+"""Scorer returning the CED's AUC up to 0.08 (greater is better; NME by the fitted estimator's ``layout_``)."""

@@ -1,13 +1,12 @@
 """Drawing keypoints: on a photo at its own resolution, and grids of faces with true and predicted points.
 
-Colours follow the face region of each keypoint (:func:`fkp_classic.keypoints.keypoint_regions`).
+Colours follow the face region of each keypoint (its layout's :attr:`~fkp_classic.keypoints.KeypointLayout.regions`).
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from .keypoints import keypoint_regions
 from .utils import atomic_write
 
 __all__ = ["REGION_COLOURS", "draw_faces", "save_annotated", "image_format", "face_grid"]
@@ -50,8 +49,6 @@ def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
     """
     from PIL import Image, ImageDraw
 
-    from .keypoints import KeypointLayout
-
     from .photo import as_rgb8
 
     canvas = Image.fromarray(as_rgb8(image))
@@ -61,7 +58,7 @@ def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
         x, y, w, h = face.box
         draw.rectangle([x, y, x + w, y + h], outline=_BOX, width=max(1, round(w / 100)))
         r = radius if radius is not None else max(2, round(0.015 * w))
-        regions = keypoint_regions(KeypointLayout(face.names))
+        regions = face.layout.regions
         for k, ((px, py), region) in enumerate(zip(face.points, regions)):
             colour = REGION_COLOURS[region]
             if region not in used:

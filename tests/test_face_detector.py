@@ -222,9 +222,10 @@ def test_faces_match_their_detection_once_and_nme_scales_with_the_eyes():
     boxes = np.array([[5, 5, 100, 100], [8, 0, 100, 100], [600, 0, 50, 50]], float)
     np.testing.assert_array_equal(match_faces(boxes, (1.0, 0.0, 0.0), truth), [1, -1])
     small = np.array([[60.0, 40, 30, 40]])
-    assert nme(small, small + 3)[0] == pytest.approx(nme(small * 2, small * 2 + 6)[0])
+    eyes = (0, 1)
+    assert nme(small, small + 3, eyes=eyes)[0] == pytest.approx(nme(small * 2, small * 2 + 6, eyes=eyes)[0])
     with pytest.raises(ValueError, match="coincide"):
-        nme(np.zeros((1, 4)), np.zeros((1, 4)))
+        nme(np.zeros((1, 4)), np.zeros((1, 4)), eyes=eyes)
 
 
 @needs_frames

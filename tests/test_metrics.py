@@ -3,6 +3,7 @@ import pytest
 from sklearn.model_selection import cross_val_score
 
 from fkp_classic import MeanKeypoints
+from fkp_classic.keypoints import KeypointLayout
 from fkp_classic.metrics import per_keypoint_rmse, rmse, rmse_scorer
 
 
@@ -43,18 +44,41 @@ def test_nme_normalisations_hand_computed():
     truth[0, :8] = truth[0, 9:17] = truth[0, 17:36] = truth[0, 48:] = [30, 30]
     truth = truth.reshape(1, -1)
     pred = truth + 2.0  # every point off by (2, 2): 2.83 px
-    np.testing.assert_allclose(nme(truth, pred), [np.sqrt(8) / 40])
-    np.testing.assert_allclose(nme(truth, pred, "inter-pupil"), [np.sqrt(8) / (43 + 2 / 3 - 13)])
+    np.testing.assert_allclose(nme(truth, pred, layout="ibug68"), [np.sqrt(8) / 40])
+    np.testing.assert_allclose(nme(truth, pred, "inter-pupil", layout="ibug68"), [np.sqrt(8) / (43 + 2 / 3 - 13)])
     np.testing.assert_allclose(nme(truth, pred, "diagonal"), [np.sqrt(8) / np.hypot(40, 60)])
     np.testing.assert_allclose(nme(truth, pred, eyes=(8, 36)), [np.sqrt(8) / np.hypot(20, 60)])
     # Missing true points are left out; a face with none is NaN and left out of the mean.
+    three = KeypointLayout(("left_eye", "right_eye", "chin"), eyes=(("right_eye",), ("left_eye",)))
     kaggle = np.array([[60.0, 40, 30, 40, 45, 70], [np.nan] * 6])
     guess = np.array([[63.0, 44, 30, 40, np.nan, np.nan], [1.0] * 6])
     kaggle[0, 4:] = np.nan
-    np.testing.assert_allclose(nme(kaggle, guess), [5 / 2 / 30, np.nan])
-    assert mean_nme(kaggle, guess) == pytest.approx(5 / 60)
+    np.testing.assert_allclose(nme(kaggle, guess, layout=three), [5 / 2 / 30, np.nan])
+    assert mean_nme(kaggle, guess, layout=three) == pytest.approx(5 / 60)
     with pytest.raises(ValueError, match="normalization must be one of"):
         nme(truth, pred, "face")
+
+
+def test_nme_takes_the_eyes_from_the_layout_never_from_the_count():
+    from fkp_classic.metrics import nme
+
+    # a user's 68-point scheme whose eyes are points 0 and 1: its own eyes, not iBUG's 36 and 45
+    mine = KeypointLayout(tuple(f"m{i}" for i in range(68)), eyes=(("m0",), ("m1",)))
+    truth = np.zeros((1, 136))
+    truth[0, 2] = 10.0  # m1 10 px right of m0; iBUG's 36 and 45 coincide at the origin
+    pred = truth + [3.0, 4.0] * 68
+    np.testing.assert_allclose(nme(truth, pred, layout=mine), [0.5])
+    with pytest.raises(ValueError, match="declares no eyes"):
+        nme(truth, pred, layout=KeypointLayout(mine.names))
+    with pytest.raises(ValueError, match="needs to know which of the 3 keypoints are the eyes"):
+        nme(np.ones((1, 6)), np.zeros((1, 6)))  # once silently points 0 and 1
+    with pytest.raises(ValueError, match="has 15 keypoints but y has 68"):
+        nme(truth, pred, layout="kaggle15")
+    corners = truth.copy()
+    corners[0, 90] = 5.0  # iBUG's outer eye corners 36 and 45 now 5 px apart
+    with pytest.warns(FutureWarning, match="pass layout='ibug68'"):  # the old count-based default, deprecated
+        np.testing.assert_allclose(nme(corners, pred), nme(corners, pred, layout="ibug68"))
+    assert np.isfinite(nme(truth, pred, "diagonal")).all()  # needs no eyes
 
 
 def test_ced_auc_and_failure_rate_hand_computed():
@@ -80,5 +104,5 @@ def test_nme_and_auc_scorers_in_cross_validation(synthetic):
     X, y = synthetic.data[:120], synthetic.target[:120]
     scores = cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=nme_scorer)
     model = MeanKeypoints().fit(X[40:], y[40:])
-    assert scores[0] == pytest.approx(-mean_nme(y[:40], model.predict(X[:40])))
+    assert scores[0] == pytest.approx(-mean_nme(y[:40], model.predict(X[:40]), layout=model.layout_))
     assert (cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=auc_scorer) >= 0).all()

@@ -11,7 +11,7 @@ from fkp_classic.plotting import REGION_COLOURS, draw_faces, face_grid, save_ann
 
 def _face():
     points = np.array([[12.0 + 12 * k, 30.0] for k in range(15)])  # 12 px apart: no dot or circle overlaps
-    return Face((10, 10, 80, 80), points, KAGGLE_15.names, point_std=np.full((15, 2), 2.0), track_id=7)
+    return Face((10, 10, 80, 80), points, layout=KAGGLE_15, point_std=np.full((15, 2), 2.0), track_id=7)
 
 
 def test_drawing_keeps_the_photo_size_and_colours_each_region():

@@ -1,9 +1,10 @@
 """Square crops of a photo and the maps between photo and crop coordinates.
 
 A crop is described by its frame ``(x0, y0, side)``: the photo square whose
-top-left corner is ``(x0, y0)``, resampled to ``CROP_SIZE`` pixels a side.
-Pixel centres sit at integers in both, so a crop point ``u`` is the photo
-point ``x0 + (u + 0.5) * side / CROP_SIZE - 0.5``.
+top-left corner is ``(x0, y0)``, resampled to ``size`` pixels a side (the
+keypoint model's ``image_shape_``; :data:`CROP_SIZE`, Kaggle's 96, by
+default). Pixel centres sit at integers in both, so a crop point ``u`` is
+the photo point ``x0 + (u + 0.5) * side / size - 0.5``.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ from ._image import as_gray
 __all__ = ["CROP_SIZE", "box_frames", "frame_boxes", "to_photo", "to_crop", "crop_frames", "reframe"]
 
 CROP_SIZE = 96
+"""The side of Kaggle's face crops: the default crop size of a model that records no ``image_shape_``."""
 
 
 def box_frames(boxes, framing):
@@ -35,23 +37,23 @@ def frame_boxes(frames, framing):
     return np.stack([x0 + side / 2 - dx * w - w / 2, y0 + side / 2 - dy * w - w / 2, w, w], axis=1)
 
 
-def to_photo(points, frames):
-    """Map crop keypoints ``(n, 2K)`` to photo pixels, one frame ``(x0, y0, side)`` per row."""
+def to_photo(points, frames, *, size=CROP_SIZE):
+    """Map keypoints ``(n, 2K)`` of ``size``-pixel crops to photo pixels, one frame ``(x0, y0, side)`` per row."""
     points = np.asarray(points, dtype=float)
     pts = points.reshape(len(points), -1, 2)
-    scale = frames[:, 2] / CROP_SIZE
+    scale = frames[:, 2] / size
     return (frames[:, None, :2] + (pts + 0.5) * scale[:, None, None] - 0.5).reshape(points.shape)
 
 
-def to_crop(points, frames):
-    """Map photo keypoints ``(n, 2K)`` into each row's crop (inverse of :func:`to_photo`)."""
+def to_crop(points, frames, *, size=CROP_SIZE):
+    """Map photo keypoints ``(n, 2K)`` into each row's ``size``-pixel crop (inverse of :func:`to_photo`)."""
     points = np.asarray(points, dtype=float)
     pts = points.reshape(len(points), -1, 2)
-    scale = CROP_SIZE / frames[:, 2]
+    scale = size / frames[:, 2]
     return ((pts - frames[:, None, :2] + 0.5) * scale[:, None, None] - 0.5).reshape(points.shape)
 
 
-def crop_frames(gray, frames):
+def crop_frames(gray, frames, *, size=CROP_SIZE):
     """Resample the square photo regions ``frames`` to uint8 crops.
 
     Only each frame's window of the photo is read; a frame reaching past the
@@ -66,10 +68,12 @@ def crop_frames(gray, frames):
         photo is converted by :func:`as_gray` first.
     frames : array-like of shape (n, 3)
         ``(x0, y0, side)`` in photo pixels.
+    size : int, default=CROP_SIZE
+        The crops' side in pixels.
 
     Returns
     -------
-    crops : ndarray of shape (n, CROP_SIZE * CROP_SIZE), uint8
+    crops : ndarray of shape (n, size * size), uint8
     frames : ndarray of shape (n, 3)
         The rounded frames, which map the crops' points back exactly.
     """
@@ -81,7 +85,8 @@ def crop_frames(gray, frames):
     corners = np.round(frames[:, :2]).astype(int)
     sides = np.maximum(np.round(frames[:, 2]).astype(int), 8)
     height, width = gray.shape
-    crops = np.empty((len(frames), CROP_SIZE * CROP_SIZE), dtype=np.uint8)
+    size = int(size)
+    crops = np.empty((len(frames), size * size), dtype=np.uint8)
     for i, ((c0, r0), n) in enumerate(zip(corners, sides)):  # one resample per face
         rows = np.clip(np.arange(r0, r0 + n), 0, height - 1)
         cols = np.clip(np.arange(c0, c0 + n), 0, width - 1)
@@ -89,7 +94,7 @@ def crop_frames(gray, frames):
         if scale != 1.0:
             region *= np.float32(scale)
         # Pillow's bilinear filter widens with the shrink factor, so a large face is averaged, not aliased.
-        crop = np.asarray(Image.fromarray(region, mode="F").resize((CROP_SIZE, CROP_SIZE), Image.BILINEAR))
+        crop = np.asarray(Image.fromarray(region, mode="F").resize((size, size), Image.BILINEAR))
         crops[i] = np.clip(np.round(crop), 0, 255).astype(np.uint8).ravel()
     return crops, np.c_[corners, sides].astype(float)
 
@@ -110,7 +115,7 @@ def point_spread(points):
     return np.sqrt(((pts - pts.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1))
 
 
-def reframe(points, mean_shape):
+def reframe(points, mean_shape, *, size=CROP_SIZE):
     """Crop frames that put photo keypoints where the training crops have them.
 
     The frame's scale matches the points' spread (RMS distance to their
@@ -124,6 +129,8 @@ def reframe(points, mean_shape):
         Keypoints in photo pixels.
     mean_shape : array-like of shape (K, 2) or (2K,)
         Mean keypoints of the training crops (a fitted model's ``mean_shape_``).
+    size : int, default=CROP_SIZE
+        The training crops' side (the model's ``image_shape_``).
 
     Returns
     -------
@@ -142,6 +149,6 @@ def reframe(points, mean_shape):
             f"(expected (n_faces, {mean.size}))"
         )
     centre, mean_centre = points.reshape(len(points), len(mean), 2).mean(axis=1), mean.mean(axis=0)
-    side = CROP_SIZE * point_spread(points) / point_spread(mean.reshape(1, -1))[0]
-    corner = centre - (mean_centre + 0.5) * (side / CROP_SIZE)[:, None] + 0.5
+    side = size * point_spread(points) / point_spread(mean.reshape(1, -1))[0]
+    corner = centre - (mean_centre + 0.5) * (side / size)[:, None] + 0.5
     return np.c_[corner, side]

@@ -8,6 +8,11 @@ A face detector is any object with
   96x96 crop the keypoint models were trained on (see
   :func:`fkp_classic.photo.box_frames`). Each detector boxes faces its own
   way, so each carries its own framing.
+- optionally ``scores_faces = True`` with a ``threshold`` and
+  ``detect(gray8, return_scores=True, threshold=t) -> (boxes, scores)`` on
+  an 8-bit grayscale photo: the photo path then proposes windows scored
+  down to ``threshold - candidate_margin`` and adds each face's score above
+  ``threshold`` to the verifier's.
 
 :func:`as_face_detector` turns a name (``"hog"``, the packaged
 :class:`~fkp_classic.photo.HOGFaceDetector`; ``"lbp"``, scikit-image's LBP

@@ -134,6 +134,9 @@ class HOGFaceDetector(BaseEstimator):
     framing = (1.0, 0.0, 0.0)
     """Box-to-crop transform: the boxes are the crop squares themselves."""
 
+    scores_faces = True
+    """Declares ``detect(gray8, return_scores=True, threshold=)`` on 8-bit photos: the photo path adds its scores."""
+
     def __init__(
         self,
         window=40,

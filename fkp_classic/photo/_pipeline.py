@@ -1,36 +1,34 @@
 """Keypoints on photos of any size: detect faces, crop, predict, re-crop around the points, verify.
 
 :class:`KeypointDetector` holds the parts (keypoint model, face detector,
-face verifier), loaded once; :func:`detect_keypoints` is the one-line
-function over it.
+face verifier, per-face analysers), loaded once; :func:`detect_keypoints`
+is the one-line function over it. Its steps are public, so that the video
+tracker and a user's own loop use the same ones: :meth:`~KeypointDetector.propose`
+(face detector -> crop frames), :meth:`~KeypointDetector.fit_faces` (crop,
+predict, re-crop, verify -> :class:`Face`), :meth:`~KeypointDetector.verify`,
+:meth:`~KeypointDetector.select` and :meth:`~KeypointDetector.analyse`.
 """
 
 import functools
-import inspect
 import os
+import warnings
 
 import numpy as np
 from PIL import Image
-from sklearn.pipeline import Pipeline
 
-from ..keypoints import KAGGLE_15
+from ..estimators._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
 from ..utils._validation import is_real_number
+from ._analysis import check_analysers, run_analysers
 from ._boxes import non_max_suppression
-from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_photo
+from ._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
 from ._face_detectors import as_face_detector
-from ._hog_face_detector import HOGFaceDetector
 from ._image import as_gray8
+from ._keypoint_model import KAGGLE_MEAN_SHAPE, crop_size_of, model_geometry, model_layout
 from ._read import read_photo
 from ._result import Face
 from ._verifier import fused_verifier
 
 __all__ = ["KeypointDetector", "detect_keypoints", "model_layout", "KAGGLE_MEAN_SHAPE"]
-
-KAGGLE_MEAN_SHAPE = np.array([
-    65.05, 38.19, 30.65, 38.44, 58.27, 38.52, 71.46, 37.87, 37.31, 38.7, 24.2, 38.15, 57.7, 27.02, 78.59, 29.16, 37.73,
-    27.22, 16.31, 29.57, 48.86, 58.82, 62.26, 76.36, 34.37, 76.59, 48.8, 72.25, 48.95, 83.61,
-]).reshape(15, 2)
-"""Mean Kaggle keypoints of the faces96 crops: the framing for a 15-point model that records no ``mean_shape_``."""
 
 
 @functools.cache
@@ -39,28 +37,6 @@ def _packaged(what):
     from .. import persistence
 
     return persistence.load_default_model() if what == "model" else persistence.load_default_verifier()
-
-
-def model_layout(model):
-    """The keypoint layout and mean shape ``(K, 2)`` a fitted keypoint model (or Pipeline) records.
-
-    Every fkp_classic estimator records ``layout_`` and ``mean_shape_`` at
-    fit. A model without them (say, a user's own scikit-learn pipeline) is
-    taken to predict the 15 Kaggle keypoints, which is checked on its first
-    prediction.
-
-    Returns
-    -------
-    layout : KeypointLayout
-    mean_shape : ndarray of shape (K, 2)
-    recorded : bool
-        Whether the model recorded them.
-    """
-    final = model[-1] if isinstance(model, Pipeline) else model
-    layout, mean_shape = getattr(final, "layout_", None), getattr(final, "mean_shape_", None)
-    if layout is None or mean_shape is None:
-        return KAGGLE_15, KAGGLE_MEAN_SHAPE, False
-    return layout, np.asarray(mean_shape, dtype=float).reshape(-1, 2), True
 
 
 class KeypointDetector:
@@ -88,17 +64,19 @@ class KeypointDetector:
     Parameters
     ----------
     model : fitted keypoint estimator or "default", default="default"
-        Predicts keypoints from flattened 96x96 crops; its ``layout_`` names
-        the points and its ``mean_shape_`` frames the re-crops. "default" is
-        the packaged :func:`fkp_classic.load_default_model`.
+        Predicts keypoints from flattened square crops of the size it was
+        fitted on (its ``image_shape_``; 96x96 for a model that records
+        none); its ``layout_`` names the points and its ``mean_shape_``
+        frames the re-crops. "default" is the packaged
+        :func:`fkp_classic.load_default_model`.
     face_detector : str, detector or callable, default="hog"
         ``"hog"`` (the packaged :class:`HOGFaceDetector`), ``"lbp"``
         (:class:`LBPFaceDetector`), any object with ``__call__(gray) ->
         boxes`` and a ``framing`` (:mod:`fkp_classic.photo`), or a plain
         function ``gray -> boxes`` (framed as dlib's HOG boxes).
     verifier : classifier, "default" or None, default="default"
-        Gives ``decision_function`` on 96x96 crops, positive for a whole
-        face; "default" is the packaged one (:func:`fkp_classic.photo.make_face_verifier`),
+        Gives ``decision_function`` on square crops of the size it was
+        fitted on (its own ``image_shape_``), positive for a whole face; "default" is the packaged one (:func:`fkp_classic.photo.make_face_verifier`),
         None keeps every face.
     min_score : float, default=0.3
         Lowest face score kept.
@@ -140,12 +118,12 @@ class KeypointDetector:
 
         ``detector_weight``, ``min_score``, ``candidate_margin`` and the
         retry were chosen on the photo benchmark's fold-0 training people
-        (split in two by person): the candidates and the retry found 0.7%
-        more of the faces and 2 more of 60 multi-face canvases complete
-        (59/60) at the same failure rate; ``min_score`` 0.25 to 0.35 kept
-        those pasted faces with 0.008-0.009 false alarms per frame (most of
-        the benchmark's false alarms are real faces its frames leave
-        unannotated: people behind, photos on a wall).
+        split in two by person (how, and what they bought:
+        ``benchmarks/results/photos.md``).
+    analysers : sequence of analysers, default=()
+        Run on every face returned (the analyser protocol of
+        :mod:`fkp_classic.photo`: a ``name`` and ``analyse(photo, faces)``);
+        each adds its values to the faces' ``analyses``.
 
     Attributes
     ----------
@@ -153,6 +131,10 @@ class KeypointDetector:
         Names of the points every face carries (the model's).
     mean_shape : ndarray of shape (K, 2)
         Where the model's training crops have their keypoints.
+    crop_size : int
+        Side of the crops the keypoint model takes (its ``image_shape_``).
+    verifier_size : int or None
+        Side of the crops the verifier takes (its ``image_shape_``).
 
     Examples
     --------
@@ -168,7 +150,7 @@ class KeypointDetector:
     def __init__(
         self, model="default", face_detector="hog", verifier="default", min_score=0.3, reframe_passes=1,
         max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3, candidate_margin=0.5,
-        retry_scale=1.4, retry_scores=(-0.5, 1.0),
+        retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
     ):
         if isinstance(model, str):
             if model != "default":
@@ -184,11 +166,6 @@ class KeypointDetector:
             raise ValueError(f"reframe_passes must be a whole number >= 0, got {reframe_passes!r}")
         if int(max_detect_pixels) != max_detect_pixels or max_detect_pixels < 10_000:
             raise ValueError(f"max_detect_pixels must be a whole number >= 10000, got {max_detect_pixels!r}")
-        shape = getattr(model[-1] if isinstance(model, Pipeline) else model, "image_shape_", None)
-        if shape is not None and tuple(shape) != (CROP_SIZE, CROP_SIZE):
-            raise ValueError(
-                f"the model was fitted on {shape[0]}x{shape[1]} images; the photo path cuts {CROP_SIZE}x{CROP_SIZE} crops"
-            )
         self.model = model
         self.face_detector = as_face_detector(face_detector)
         self.verifier = verifier
@@ -215,7 +192,11 @@ class KeypointDetector:
         if not valid:
             raise ValueError(f"retry_scores must be two numbers (lowest, highest), lowest first; got {retry_scores!r}")
         self.retry_scores = (float(low), float(high))
-        self.layout, self.mean_shape, self._layout_recorded = model_layout(model)
+        self.analysers = check_analysers(analysers)
+        geometry = model_geometry(model)
+        self.layout, self.mean_shape, self.crop_size = geometry.layout, geometry.mean_shape, geometry.crop_size
+        self._layout_recorded = geometry.recorded
+        self.verifier_size = None if verifier is None else crop_size_of(verifier, "verifier")
 
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
@@ -223,7 +204,8 @@ class KeypointDetector:
                 f"min_score={self.min_score}, reframe_passes={self.reframe_passes}, "
                 f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
                 f"framing_stages={self.framing_stages}, candidate_margin={self.candidate_margin}, "
-                f"retry_scale={self.retry_scale}, retry_scores={self.retry_scores})")
+                f"retry_scale={self.retry_scale}, retry_scores={self.retry_scores}, "
+                f"analysers={[a.name for a in self.analysers]})")
 
     def detect(self, image, name="photo"):
         """Faces in one photo, largest first.
@@ -256,81 +238,132 @@ class KeypointDetector:
         Returns
         -------
         faces : list of list of Face
-            One list per photo, largest face first.
+            One list per photo, largest face first, each face with the
+            values of the detector's ``analysers``.
         """
         names = [f"photo {i}" for i in range(len(images))] if names is None else list(names)
-        return self._detect_grays([self._gray(image, name) for image, name in zip(images, names)])
+        faces = self._detect_grays([as_gray8(image, name) for image, name in zip(images, names)])
+        return [self.analyse(image, f) for image, f in zip(images, faces)]
+
+    def detect_gray(self, gray):
+        """:meth:`detect` of a photo already made 8-bit gray (:func:`fkp_classic.photo.as_gray8`), without analysers.
+
+        The whole photo path but the analysers: :meth:`propose`,
+        :meth:`fit_faces`, a second fit of each doubtful face from a larger
+        box, :meth:`select`.
+        """
+        return self._detect_grays([gray])[0]
 
     def _detect_grays(self, grays):
-        """:meth:`detect_batch` of photos already made 8-bit gray (:meth:`_gray`)."""
-        found = [self._boxes(gray) for gray in grays]
-        frames = [box_frames(boxes, self.face_detector.framing) for boxes, _ in found]
+        found = [self.propose(gray) for gray in grays]
+        frames = [f for f, _ in found]
         detector_scores = [scores for _, scores in found]
-        faces = self._faces(grays, frames, self.reframe_passes, drop=False, detector_scores=detector_scores)
-        return [self._kept_faces(f) for f in self._retried(grays, frames, detector_scores, faces)]
+        faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores)
+        return [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
 
-    def _retried(self, grays, frames, detector_scores, faces):
-        """``faces`` (per photo, one per crop of ``frames``) with each doubtful one (score within ``retry_scores``)
-        fitted again from its crop enlarged ``retry_scale`` times, the better scored fit kept."""
-        if self.retry_scale is None or self.verifier is None:
-            return faces
-        low, high = self.retry_scores
-        doubtful = [np.flatnonzero([low <= face.score < high for face in photo_faces]) for photo_faces in faces]
-        if not any(len(d) for d in doubtful):
-            return faces
-        # each crop square, enlarged about its centre: the framing (scale, 0, 0) of the square as a box
-        enlarged = [box_frames(np.c_[f[d], f[d, 2]], (self.retry_scale, 0.0, 0.0)) for f, d in zip(frames, doubtful)]
-        extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
-        again = self._faces(grays, enlarged, self.reframe_passes, drop=False, detector_scores=extra)
-        out = []
-        for photo_faces, d, retried in zip(faces, doubtful, again):
-            photo_faces = list(photo_faces)
-            for i, face in zip(d, retried):
-                if face.score > photo_faces[i].score:
-                    photo_faces[i] = face
-            out.append(photo_faces)
-        return out
+    # -- the public middle: the steps the video tracker and a user's own loop share -----------------------------
 
-    def _kept_faces(self, faces):
-        """The faces :func:`_kept` keeps (scored at least ``min_score``, no duplicates), largest first."""
+    def propose(self, gray):
+        """Where the face detector finds faces: crop frames, and how far each clears the detector's threshold.
+
+        Photos larger than ``max_detect_pixels`` are searched on a
+        downscaled copy; the frames are in the photo's own pixels.
+
+        Parameters
+        ----------
+        gray : ndarray of shape (h, w), uint8
+            The photo as 8-bit grayscale (:func:`fkp_classic.photo.as_gray8`).
+
+        Returns
+        -------
+        frames : ndarray of shape (n_faces, 3)
+            Crop frames ``(x0, y0, side)`` for :meth:`fit_faces`.
+        detector_scores : ndarray of shape (n_faces,) or None
+            Each box's score above the detector's own threshold (negative
+            for candidates below it), for a detector that scores its faces
+            (``scores_faces``); None for others.
+        """
+        boxes, scores = self._boxes(gray)
+        return box_frames(boxes, self.face_detector.framing), scores
+
+    def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
+        """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify.
+
+        Parameters
+        ----------
+        gray : ndarray of shape (h, w), uint8
+            The photo as 8-bit grayscale (:func:`fkp_classic.photo.as_gray8`).
+        frames : array-like of shape (n_faces, 3)
+            Crop frames ``(x0, y0, side)``: from :meth:`propose`, from boxes
+            (:func:`box_frames`) or from earlier keypoints (:func:`reframe`
+            with this detector's ``mean_shape`` and ``crop_size``).
+        passes : int or None, default=None
+            Re-crops around the predicted keypoints; None: ``reframe_passes``.
+        detector_scores : array-like of shape (n_faces,) or None, default=None
+            Added to the verifier's scores, ``detector_weight`` times each.
+        verify : bool, default=True
+            Score each face with the verifier (if the detector has one).
+        return_crops : bool, default=False
+            Also return the crops the final keypoints were predicted from.
+
+        Returns
+        -------
+        faces : list of Face
+            One per frame, in order, none dropped (:meth:`select` drops and
+            orders); ``point_std`` when the model gives it.
+        crops : ndarray of shape (n_faces, crop_size ** 2), uint8
+            With ``return_crops``.
+        """
+        frames = np.asarray(frames, dtype=float).reshape(-1, 3)
+        passes = self.reframe_passes if passes is None else int(passes)
+        scores = None if detector_scores is None else [np.asarray(detector_scores, dtype=float)]
+        out = self._fit_batch([gray], [frames], passes, scores, verify=verify, return_crops=return_crops)
+        return (out[0][0], out[1]) if return_crops else out[0]
+
+    def verify(self, gray, points):
+        """The verifier's scores of faces at given keypoints (their crops framed as the training faces).
+
+        Parameters
+        ----------
+        gray : ndarray of shape (h, w), uint8
+        points : array-like of shape (n_faces, 2K)
+            Keypoints in photo pixels.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_faces,) or None
+            Positive for a whole face; None without a verifier.
+        """
+        if self.verifier is None:
+            return None
+        points = np.asarray(points, dtype=float).reshape(-1, 2 * len(self.mean_shape))
+        crops, _ = crop_frames(gray, self._reframe(points), size=self.verifier_size)
+        return self._verifier_scores(crops)
+
+    def select(self, faces):
+        """The faces kept: scored at least ``min_score`` (if scored), no two on one face (the better scored kept), largest first."""
         if not faces:
             return []
         final = box_frames(np.array([face.box for face in faces]), self.face_detector.framing)
         scores = None if faces[0].score is None else np.array([face.score for face in faces])
         return [faces[i] for i in _kept(final, scores, self.min_score)]
 
-    def _gray(self, image, name):
-        """The photo as 8-bit grayscale: what the face detector, the crops and the models all take."""
-        return as_gray8(image, name)
+    def analyse(self, photo, faces):
+        """Run the detector's ``analysers`` on the faces of one photo (each adds its values to every face)."""
+        return run_analysers(self.analysers, photo, faces)
 
-    def _boxes(self, gray8):
-        """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), and how
-        far each box's detector score clears its threshold (None for a detector that gives no score).
+    def face_boxes(self, points):
+        """Square boxes ``(x, y, w, h)`` of faces from their keypoints ``(n_faces, 2K)`` (the face detector's framing)."""
+        return frame_boxes(self._reframe(np.asarray(points, dtype=float)), self.face_detector.framing)
 
-        The packaged kind of detector scans the 8-bit photo itself; any other
-        is given float grayscale in [0, 1], as documented for detectors.
-        """
-        height, width = gray8.shape
-        factor = min(1.0, np.sqrt(self.max_detect_pixels / (height * width)))
-        size = (width, height)
-        if factor < 1.0:
-            size = (max(1, round(width * factor)), max(1, round(height * factor)))
-            gray8 = np.asarray(Image.fromarray(gray8).resize(size, Image.BOX))
-        scores = None
-        if isinstance(self.face_detector, HOGFaceDetector):  # its score above its threshold joins the face's
-            lowest = self.face_detector.threshold - self.candidate_margin
-            boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
-            scores = scores - self.face_detector.threshold
-        else:
-            boxes = self.face_detector(gray8 / 255.0)
-        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-        return boxes * np.array([width / size[0], height / size[1]] * 2), scores
+    # -- the rest ----------------------------------------------------------------------------------------------
 
     def from_boxes(self, image, boxes, name="photo"):
         """Faces from given boxes ``(x, y, w, h)`` (framed with the face detector's framing), as :meth:`detect` would give them."""
-        gray = self._gray(image, name)
+        gray = as_gray8(image, name)
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-        return self._faces([gray], [box_frames(boxes, self.face_detector.framing)], self.reframe_passes)[0]
+        faces = self.select(self.fit_faces(gray, box_frames(boxes, self.face_detector.framing)))
+        return self.analyse(image, faces)
 
     def refine(self, image, points, passes=1, name="photo"):
         """Faces re-fitted from given keypoints, for tracking: crop around them, predict, repeat ``passes`` times.
@@ -351,9 +384,58 @@ class KeypointDetector:
             boxes are the squares the face detector's framing maps to the
             final crops.
         """
-        gray = self._gray(image, name)
+        gray = as_gray8(image, name)
         points = self._check_points(np.asarray(points, dtype=float).reshape(len(points), -1))
-        return self._faces([gray], [reframe(points, self.mean_shape)], passes - 1, drop=False)[0]
+        return self.analyse(image, self.fit_faces(gray, self._reframe(points), passes=passes - 1))
+
+    def _reframe(self, points):
+        return reframe(points, self.mean_shape, size=self.crop_size)
+
+    def _retried(self, grays, frames, detector_scores, faces):
+        """``faces`` (per photo, one per crop of ``frames``) with each doubtful one (score within ``retry_scores``)
+        fitted again from its crop enlarged ``retry_scale`` times, the better scored fit kept."""
+        if self.retry_scale is None or self.verifier is None:
+            return faces
+        low, high = self.retry_scores
+        doubtful = [np.flatnonzero([low <= face.score < high for face in photo_faces]) for photo_faces in faces]
+        if not any(len(d) for d in doubtful):
+            return faces
+        # each crop square, enlarged about its centre: the framing (scale, 0, 0) of the square as a box
+        enlarged = [box_frames(np.c_[f[d], f[d, 2]], (self.retry_scale, 0.0, 0.0)) for f, d in zip(frames, doubtful)]
+        extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
+        again = self._fit_batch(grays, enlarged, self.reframe_passes, extra)
+        out = []
+        for photo_faces, d, retried in zip(faces, doubtful, again):
+            photo_faces = list(photo_faces)
+            for i, face in zip(d, retried):
+                if face.score > photo_faces[i].score:
+                    photo_faces[i] = face
+            out.append(photo_faces)
+        return out
+
+    def _boxes(self, gray8):
+        """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), and how
+        far each box's detector score clears its threshold (None for a detector that gives no score).
+
+        A detector that scores its faces (``scores_faces``, as the packaged
+        kind does) scans the 8-bit photo itself; any other is given float
+        grayscale in [0, 1], as documented for detectors.
+        """
+        height, width = gray8.shape
+        factor = min(1.0, np.sqrt(self.max_detect_pixels / (height * width)))
+        size = (width, height)
+        if factor < 1.0:
+            size = (max(1, round(width * factor)), max(1, round(height * factor)))
+            gray8 = np.asarray(Image.fromarray(gray8).resize(size, Image.BOX))
+        scores = None
+        if getattr(self.face_detector, "scores_faces", False):  # its score above its threshold joins the face's
+            lowest = self.face_detector.threshold - self.candidate_margin
+            boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
+            scores = scores - self.face_detector.threshold
+        else:
+            boxes = self.face_detector(gray8 / 255.0)
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        return boxes * np.array([width / size[0], height / size[1]] * 2), scores
 
     def _check_points(self, points):
         expected = 2 * len(self.mean_shape)
@@ -369,31 +451,31 @@ class KeypointDetector:
             )
         return points
 
-    def _predict(self, grays, frames, return_crops=False, framing=False, return_std=False):
-        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all (and the crops);
-        with ``framing``, the model stops after ``framing_stages`` stages if it can. With ``return_std``, also
-        each coordinate's predicted error scale in photo pixels (per photo; None if the model gives none)."""
-        cut = [crop_frames(gray, f) for gray, f in zip(grays, frames)]
+    def _predict(self, grays, frames, framing=False):
+        """Photo keypoints of the crops ``frames`` (one array per photo), one model call for all, and each
+        coordinate's predicted error scale in photo pixels (per photo; None if the model gives none), and the crops.
+        With ``framing``, the model stops after ``framing_stages`` stages if it can, and gives no error scale."""
+        cut = [crop_frames(gray, f, size=self.crop_size) for gray, f in zip(grays, frames)]
         crops = np.concatenate([c for c, _ in cut])
         rounded = np.concatenate([r for _, r in cut])
+        can = keypoint_capabilities(self.model)
+        with_std = not framing and RETURN_STD in can
         std = [None] * len(grays)
         if len(crops) == 0:
             points = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
-            if return_std and _gives_std(self.model):
+            if with_std:
                 std = [np.zeros((0, 2 * len(self.mean_shape))) for _ in grays]
+            return points, std, crops
+        if with_std:
+            predicted, predicted_std = self.model.predict(crops, return_std=True, check_input=False)
+            std = _per_photo(predicted_std * (rounded[:, 2] / self.crop_size)[:, None], frames)
+        elif STAGED_PREDICT in can:  # the crops are ours: valid by construction
+            n_stages = self.framing_stages if framing else None
+            predicted = self.model.staged_predict(crops, n_stages=n_stages, check_input=False)[-1]
         else:
-            if return_std and _gives_std(self.model):
-                predicted, predicted_std = self.model.predict(crops, return_std=True, check_input=False)
-                std = _per_photo(predicted_std * (rounded[:, 2] / CROP_SIZE)[:, None], frames)
-            elif _stops_early(self.model):  # the crops are ours: valid by construction
-                n_stages = self.framing_stages if framing else None
-                predicted = self.model.staged_predict(crops, n_stages=n_stages, check_input=False)[-1]
-            else:
-                predicted = self.model.predict(crops)
-            points = self._check_points(np.asarray(predicted, dtype=float))
-            points = _per_photo(to_photo(points, rounded), frames)
-        out = (points,) + ((crops,) if return_crops else ()) + ((std,) if return_std else ())
-        return out if len(out) > 1 else points
+            predicted = self.model.predict(crops)
+        points = self._check_points(np.asarray(predicted, dtype=float))
+        return _per_photo(to_photo(points, rounded, size=self.crop_size), frames), std, crops
 
     def _verifier_scores(self, crops):
         """The verifier's scores of crops; the packaged kind of verifier runs fused (same scores, a fifth the time)."""
@@ -401,54 +483,28 @@ class KeypointDetector:
             self._fused = (self.verifier, fused_verifier(self.verifier))
         return np.asarray(self._fused[1].decision_function(crops), dtype=float)
 
-    def _faces(self, grays, frames, passes, drop=True, detector_scores=None):
-        """Faces of crops ``frames`` (per photo): predicted, re-cropped ``passes`` times, verified (the verifier's
-        score plus ``detector_weight`` times ``detector_scores``, per photo an array or None); with ``drop``,
-        those below ``min_score`` and duplicates removed, largest first."""
+    def _fit_batch(self, grays, frames, passes, detector_scores=None, verify=True, return_crops=False):
+        """:meth:`fit_faces` over several photos (``frames`` and ``detector_scores`` per photo), one model call a pass."""
         for _ in range(passes):  # each pass but the last only frames the face for the next
-            frames = [reframe(p, self.mean_shape) for p in self._predict(grays, frames, framing=True)]
-        points, std = self._predict(grays, frames, return_std=True)
-        final = [reframe(p, self.mean_shape) for p in points]  # where the faces now are: verified, boxed
+            frames = [self._reframe(p) for p in self._predict(grays, frames, framing=True)[0]]
+        points, std, crops = self._predict(grays, frames)
+        final = [self._reframe(p) for p in points]  # where the faces now are: verified, boxed
         scores = [None] * len(grays)
-        if self.verifier is not None:
-            crops = np.concatenate([crop_frames(g, f)[0] for g, f in zip(grays, final)])
-            if len(crops):
-                scores = _per_photo(self._verifier_scores(crops), final)
+        if verify and self.verifier is not None:
+            verifier_crops = np.concatenate([crop_frames(g, f, size=self.verifier_size)[0] for g, f in zip(grays, final)])
+            if len(verifier_crops):
+                scores = _per_photo(self._verifier_scores(verifier_crops), final)
                 for score, extra in zip(scores, detector_scores or []):
                     if extra is not None and self.detector_weight:
                         score += self.detector_weight * np.asarray(extra, dtype=float)
         out = []
         for p, f, s, e in zip(points, final, scores, std):
-            faces = [
-                Face(box, pts.reshape(-1, 2), self.layout.names, None if s is None else s[i],
-                     None if e is None else e[i].reshape(-1, 2))
+            out.append([
+                Face(box, pts.reshape(-1, 2), layout=self.layout, score=None if s is None else s[i],
+                     point_std=None if e is None else e[i].reshape(-1, 2))
                 for i, (box, pts) in enumerate(zip(frame_boxes(f, self.face_detector.framing), p))
-            ]
-            out.append(self._kept_faces(faces) if drop else faces)
-        return out
-
-
-def _gives_std(model):
-    """True if the model predicts each coordinate's error scale (``predict(X, return_std=True,
-    check_input=False)``): a cascade or keypoint regressor fitted with its error model."""
-    return getattr(model, "error_model_", None) is not None and _takes(type(model), "predict", "return_std", "check_input")
-
-
-def _stops_early(model):
-    """True if the model's ``staged_predict`` takes ``n_stages`` and ``check_input`` (as
-    :class:`~fkp_classic.CascadeRegressor`'s)."""
-    return _takes(type(model), "staged_predict", "n_stages", "check_input")
-
-
-@functools.lru_cache(maxsize=None)
-def _takes(model_type, method, *names):
-    """Whether the class's ``method`` exists and takes all of ``names``: its signature is read once per class,
-    not on every prediction."""
-    function = getattr(model_type, method, None)
-    try:
-        return function is not None and set(names) <= set(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return False
+            ])
+        return (out, crops) if return_crops else out
 
 
 def _kept(frames, scores, min_score, overlap=0.5):
@@ -483,7 +539,8 @@ def detect_keypoints(
         Gray or RGB(A) photo of any size: uint8, uint16, or float in [0, 1];
         or a photo file (:func:`read_photo`).
     model : fitted estimator or "default", default="default"
-        None also means the packaged model.
+        "default" is the packaged model (None, its old spelling, still
+        works with a ``FutureWarning``).
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
     face_detector : {"hog", "lbp"}, detector or callable, default="hog"
@@ -508,7 +565,10 @@ def detect_keypoints(
     >>> len(faces), faces[0].keypoints["nose_tip"][0] > faces[0].box[0]
     (1, True)
     """
-    model = "default" if model is None else model
+    if model is None:
+        warnings.warn("detect_keypoints(model=None) is deprecated: pass model='default' for the packaged model",
+                      FutureWarning, stacklevel=2)
+        model = "default"
     if detector is not None:
         if not (isinstance(face_detector, str) and face_detector == "hog"):
             raise ValueError("give the face detector as face_detector= or detector=, not both")

@@ -4,9 +4,11 @@ import numbers
 
 import numpy as np
 
+from ..photo._analysis import check_analysers, run_analysers
 from ..photo._boxes import box_overlaps
-from ..photo._crop import crop_frames, frame_boxes, point_spread, reframe
+from ..photo._crop import point_spread, reframe
 from ..photo._face_detectors import as_face_detector
+from ..photo._image import as_gray8
 from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
 from ._face_smoother import AlphaBetaFilter, FaceSmoother
@@ -28,9 +30,13 @@ class _Track:
         self.look = None
 
 
-def _looks(crops):
-    """Each 96x96 crop as a zero-mean, unit-norm 24x24 thumbnail: what the face looks like, cheaply."""
-    thumbs = crops.reshape(len(crops), 24, 4, 24, 4).mean(axis=(2, 4)).reshape(len(crops), -1)
+def _looks(crops, size):
+    """Each ``size`` x ``size`` crop as a zero-mean, unit-norm thumbnail of about 24x24 (block means, the edge
+    rows and columns past the last whole block left out): what the face looks like, cheaply."""
+    block = max(1, size // 24)
+    n = size // block
+    images = crops.reshape(len(crops), size, size)[:, : n * block, : n * block]
+    thumbs = images.reshape(len(crops), n, block, n, block).mean(axis=(2, 4)).reshape(len(crops), -1)
     thumbs = thumbs - thumbs.mean(axis=1, keepdims=True)
     return thumbs / np.maximum(np.linalg.norm(thumbs, axis=1, keepdims=True), 1e-9)
 
@@ -55,9 +61,12 @@ class FaceTracker:
 
     Parameters
     ----------
-    model, face_detector, verifier, min_score
+    model, face_detector, verifier
         As for :class:`fkp_classic.photo.KeypointDetector` (the packaged
-        parts by default): ``min_score`` is what a new face needs.
+        parts by default).
+    min_score : float, default=0.0
+        The face score a new face needs (lower than the photo path's 0.3:
+        a face is confirmed over the frames that follow it).
     keep_score : float, optional
         A followed face is dropped when the verifier scores it below this;
         default ``min_score - 0.5``: a face followed from frame to frame
@@ -86,6 +95,9 @@ class FaceTracker:
         Follow at most this many faces (the largest new ones first).
     fps : float, default=30.0
         Frame rate assumed for frames that come without times.
+    analysers : sequence of analysers, default=()
+        Run on the faces given out for every frame (on the smoothed points),
+        as :class:`~fkp_classic.photo.KeypointDetector` runs them.
 
     Attributes
     ----------
@@ -109,6 +121,7 @@ class FaceTracker:
         self, model="default", face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
         detect_every=60,
         check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2, max_faces=None, fps=30.0,
+        analysers=(),
     ):
         for name, value, low in (("detect_every", detect_every, 1), ("check_every", check_every, 1)):
             if not isinstance(value, numbers.Integral) or value < low:
@@ -120,6 +133,7 @@ class FaceTracker:
         OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # check them
         if isinstance(face_detector, str):
             face_detector = as_face_detector(face_detector, min_size=min_size)
+        self.analysers = check_analysers(analysers)
         self.detector = KeypointDetector(model, face_detector, verifier, min_score)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
         self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
@@ -178,15 +192,14 @@ class FaceTracker:
             verifier's last ``score`` of that face.
         """
         time_s = self._index / self.fps if time_s is None else float(time_s)
-        kd = self.detector
-        gray = kd._gray(frame, name)
+        gray = as_gray8(frame, name)
         lost = self._follow(gray)
         due = self._detected_at is None or self._index - self._detected_at >= self.detect_every
         if not self._tracks or lost or due:
             self._detect(gray)
         faces = [self._output(track, time_s) for track in self._tracks]
         self._index += 1
-        return faces
+        return run_analysers(self.analysers, frame, faces)
 
     def _follow(self, gray):
         """Refine every followed face from its last points; drop the lost ones. Returns whether any was lost."""
@@ -194,8 +207,10 @@ class FaceTracker:
             return False
         kd = self.detector
         before = np.stack([t.points for t in self._tracks])
-        [after], crops, [std] = kd._predict([gray], [reframe(before, kd.mean_shape)], return_crops=True, return_std=True)
-        looks = _looks(crops)
+        frames = reframe(before, kd.mean_shape, size=kd.crop_size)
+        fitted, crops = kd.fit_faces(gray, frames, passes=0, verify=False, return_crops=True)
+        after = np.stack([face.points.ravel() for face in fitted])
+        looks = _looks(crops, kd.crop_size)
         alike = np.array([1.0 if t.look is None else float(t.look @ look) for t, look in zip(self._tracks, looks)])
         ratio = point_spread(after) / np.maximum(point_spread(before), 1e-9)
         centre = after.reshape(len(after), -1, 2).mean(axis=1)
@@ -205,13 +220,12 @@ class FaceTracker:
         due = np.array([self._index - t.checked_at >= self.check_every for t in self._tracks]) | suspect
         keep = ~suspect
         if kd.verifier is not None and due.any():
-            crops, _ = crop_frames(gray, reframe(after[due], kd.mean_shape))
-            scores = kd._verifier_scores(crops)
+            scores = kd.verify(gray, after[due])
             for i, score in zip(np.flatnonzero(due), scores):
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
                 keep[i] = score >= self.keep_score
-        for i, (track, points, look) in enumerate(zip(self._tracks, after, looks)):
-            track.points, track.look, track.std = points, look, None if std is None else std[i]
+        for track, face, points, look in zip(self._tracks, fitted, after, looks):
+            track.points, track.look, track.std = points, look, face.point_std
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
         self._drop_duplicates()
         return not keep.all()
@@ -221,7 +235,7 @@ class FaceTracker:
         kd = self.detector
         self._detected_at = self._index
         self.n_detections += 1
-        found = kd._detect_grays([gray])[0]
+        found = kd.detect_gray(gray)
         if not found:
             return
         new = np.stack([face.points.ravel() for face in found])
@@ -252,14 +266,14 @@ class FaceTracker:
 
     def _boxes(self, points):
         """Square boxes ``(x, y, w, h)`` of faces from their points (the face detector's framing)."""
-        return frame_boxes(reframe(points, self.detector.mean_shape), self.detector.face_detector.framing)
+        return self.detector.face_boxes(points)
 
     def _output(self, track, time_s):
         points = track.points.reshape(-1, 2)
         if track.smoother is not None:
             points = track.smoother(time_s, points)
         box = self._boxes(points.ravel()[None])[0]
-        return Face(box, points, self.layout.names, track.score, track.std, track_id=track.id)  # std: Face reshapes
+        return Face(box, points, layout=self.layout, score=track.score, point_std=track.std, track_id=track.id)
 
 
 def track_video(path, **params):
