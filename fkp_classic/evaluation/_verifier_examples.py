@@ -3,7 +3,7 @@ of a face detector's true faces and false alarms on annotated photos."""
 
 import numpy as np
 
-from ..photo import KeypointDetector, as_gray, crop_frames, reframe
+from ..photo import CROP_SIZE, KeypointDetector, as_gray, crop_frames, reframe
 from ._detection import match_faces
 from ._pasted import paste_faces
 
@@ -84,7 +84,7 @@ def _edge_cut(canvas, frame, rng):
     return canvas[:, : max(1, int(round(x0 + side - depth)))], frame
 
 
-def detection_examples(model, face_detector, photos, squares):
+def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE):
     """The final crops of the photo path on annotated photos: true faces (1) and false alarms (0).
 
     Each photo goes through :class:`fkp_classic.photo.KeypointDetector`
@@ -101,10 +101,13 @@ def detection_examples(model, face_detector, photos, squares):
     photos : sequence of array-like
     squares : array-like of shape (n_photos, 4) or sequence of (n_faces, 4)
         Every annotated face's crop square per photo.
+    size : int, default=CROP_SIZE
+        The crops' side: the verifier's input (Kaggle's 96 by default),
+        whatever the keypoint model's own crop size.
 
     Returns
     -------
-    crops : ndarray of shape (n_crops, 9216) uint8
+    crops : ndarray of shape (n_crops, size * size) uint8
     labels : ndarray of shape (n_crops,)
     """
     # the detector's own threshold proposes the candidates: the caller sets how low to mine
@@ -118,10 +121,10 @@ def detection_examples(model, face_detector, photos, squares):
         boxes = np.array([face.box for face in faces])
         match = match_faces(boxes, pipeline.face_detector.framing, np.asarray(truth, dtype=float).reshape(-1, 4))
         points = np.array([face.points.ravel() for face in faces])
-        crops.append(crop_frames(gray, reframe(points, pipeline.mean_shape))[0])
+        crops.append(crop_frames(gray, reframe(points, pipeline.mean_shape, size=pipeline.crop_size), size=size)[0])
         label = np.zeros(len(faces), dtype=int)
         label[match[match >= 0]] = 1
         labels.append(label)
     if not crops:
-        return np.zeros((0, 96 * 96), dtype=np.uint8), np.zeros(0, dtype=int)
+        return np.zeros((0, size * size), dtype=np.uint8), np.zeros(0, dtype=int)
     return np.concatenate(crops), np.concatenate(labels)

@@ -555,7 +555,8 @@ def detect_keypoints(
     faces : list of Face
         Largest first: ``box`` ``(x, y, width, height)``, ``keypoints`` (a
         dict of name -> ``(x, y)`` in photo pixels, named by the model's
-        layout), ``score`` (the verifier's score, positive for a face).
+        layout), ``score`` (the verifier's score of the face's crop plus a share of the
+        HOG detector's; positive for a face, see :class:`KeypointDetector`).
 
     Examples
     --------
