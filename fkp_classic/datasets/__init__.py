@@ -22,6 +22,8 @@ from ._landmarks import layout_from_columns, load_landmarks
 from ._backgrounds import BACKGROUND_NAMES, HELD_OUT_BACKGROUNDS, load_backgrounds
 from ._frames import face_squares, load_frames
 from ._synthetic import KAGGLE_CORE_KEYPOINTS, make_faces
+from ._annotated_photos import AnnotatedPhotos
+from ._pts import PHOTO_EXTENSIONS, PTS_PHOTO_PATTERN, load_300w, read_pts
 
 __all__ = [
     "DataError",
@@ -43,4 +45,9 @@ __all__ = [
     "IMAGE_SIZE",
     "KEYPOINT_MARGIN",
     "KAGGLE_CORE_KEYPOINTS",
+    "AnnotatedPhotos",
+    "load_300w",
+    "read_pts",
+    "PHOTO_EXTENSIONS",
+    "PTS_PHOTO_PATTERN",
 ]
