@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..keypoints import KeypointLayout, get_layout
 from ._kaggle import CONTOUR_MARGIN, DataError
+from ._landmarks import layout_from_columns
 
 __all__ = ["AnnotatedPhotos"]
 
@@ -202,20 +203,39 @@ def _photo_keys(paths, photo_pattern, prefixes=None):
     return keys
 
 
+def _subset_of(path, root):
+    """The folder of ``path`` relative to ``root`` (``root``'s own name for a file directly in it)."""
+    try:
+        relative = Path(path).parent.relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).parent.as_posix()
+    return Path(root).resolve().name if relative == "." else relative
+
+
+def _named_layout(columns):
+    """The layout of ``<name>_x, <name>_y`` columns: a registered one when the names are its names, else
+    :func:`layout_from_columns` (names, and flip pairs from left/right words)."""
+    layout = layout_from_columns(columns)
+    for registered in ("ibug68", "kaggle15"):
+        if get_layout(registered).names == layout.names:
+            return get_layout(registered)
+    return layout
+
+
 def _assemble(paths, points, layout, sources, *, subset, groups, boxes=None, photo_files=(), ignored=()):
     """Build :class:`AnnotatedPhotos` from one row per face.
 
     ``paths`` are the faces' photo files; ``groups`` their photo ids
     (:func:`_photo_keys`, or the user's). Files of one group that
     are byte-identical become one photo. ``photo_files`` adds photos with no
-    face; ``ignored`` is ``[(path, box), ...]``. Each photo's header is read
+    face (``[(path, source), ...]``); ``ignored`` is ``[(path, box), ...]``. Each photo's header is read
     for its size and every point is checked to lie near it.
     """
     paths = [Path(p) for p in paths]
     keys = np.array([str(g) for g in groups], dtype=object)
     order, first_source = {}, {}
-    for p, s in zip([*paths, *map(Path, photo_files), *(Path(p) for p, _ in ignored)],
-                    [*sources, *(str(p) for p in photo_files), *(str(p) for p, _ in ignored)]):
+    for p, s in zip([*paths, *(Path(p) for p, _ in photo_files), *(Path(p) for p, _ in ignored)],
+                    [*sources, *(s for _, s in photo_files), *(str(p) for p, _ in ignored)]):
         if p not in order:
             order[p] = len(order)
             first_source[p] = s

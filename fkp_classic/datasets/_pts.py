@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ..keypoints import KeypointLayout, get_layout
-from ._annotated_photos import _assemble, _photo_keys
+from ._annotated_photos import _assemble, _photo_keys, _subset_of
 from ._kaggle import DataError
 
 __all__ = ["read_pts", "load_300w", "PHOTO_EXTENSIONS", "PTS_PHOTO_PATTERN"]
@@ -211,8 +211,7 @@ def load_300w(path, *, layout="ibug68", photo_pattern=PTS_PHOTO_PATTERN):
                             f"{layout.n_keypoints}")
         photo_paths.append(_photo_beside(pts, siblings[folder]))
         points.append(face.ravel())
-        relative = folder.relative_to(root).as_posix()
-        subset.append(root.name if relative == "." else relative)
+        subset.append(_subset_of(pts, root))
     keys = _photo_keys(photo_paths, photo_pattern, prefixes=subset)
     return _assemble(photo_paths, np.array(points), layout, [str(f) for f in files], subset=subset, groups=keys)
 
