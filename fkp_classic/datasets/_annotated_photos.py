@@ -142,7 +142,8 @@ class AnnotatedPhotos:
         )
 
     def __repr__(self):
-        return (f"AnnotatedPhotos({self.n_faces} faces on {self.n_photos} photos, layout "
+        return (f"AnnotatedPhotos({self.n_faces} face{'s' * (self.n_faces != 1)} on {self.n_photos} "
+                f"photo{'s' * (self.n_photos != 1)}, layout "
                 f"{self.layout.name or f'{self.layout.n_keypoints}-point'}, subsets {sorted(set(self.subset))})")
 
 
