@@ -201,6 +201,7 @@ def test_dlib_xml_layout_from_part_names(xml_dataset):
         ("<dataset>", "<!DOCTYPE d [<!ENTITY a 'b'>]>\n<dataset>", 3, "DOCTYPE"),
         ("<image file='empty.png'>", "<image file='missing.png'>", 16, "photo .*missing.png does not exist"),
         ("<dataset>", "<images>", 3, "root element is <images>"),
+        ("<box top='2'", "<part name='9' x='1' y='1'/><box top='2'", 11, "<part> inside <image>; it belongs inside <box>"),
     ],
 )
 def test_broken_dlib_xml_named_by_line(xml_dataset, old, new, line, what):
