@@ -210,6 +210,28 @@ def test_broken_dlib_xml_named_by_line(xml_dataset, old, new, line, what):
         load_dlib_xml(xml_dataset, layout="ibug68")
 
 
+def test_dlib_xml_as_dlib_writes_it(tmp_path):
+    """dlib's own writer (imglab's format) read back: parts, boxes (dlib's inclusive rectangles), ignored boxes."""
+    dlib = pytest.importorskip("dlib")
+    meta = dlib.image_dataset_metadata
+    photo(tmp_path / "p" / "a.jpg", shape=(50, 70))
+    dataset, image, box, ignored = meta.dataset(), meta.image(), meta.box(), meta.box()
+    image.filename = "p/a.jpg"
+    box.rect = dlib.rectangle(10, 5, 39, 44)  # left, top, right, bottom (inclusive): 30 wide, 40 high
+    for k in range(68):
+        box.parts[f"{k:02d}"] = dlib.point(10 + k % 30, 5 + k // 2)
+    ignored.rect, ignored.ignore = dlib.rectangle(0, 0, 9, 9), True
+    image.boxes.append(box)
+    image.boxes.append(ignored)
+    dataset.images.append(image)
+    meta.save_image_dataset_metadata(dataset, str(tmp_path / "set.xml"))
+    photos = load_dlib_xml(tmp_path / "set.xml", layout="ibug68")
+    k = np.arange(68)
+    np.testing.assert_array_equal(photos.points.reshape(68, 2), np.c_[10 + k % 30, 5 + k // 2])
+    np.testing.assert_array_equal(photos.boxes, [[10, 5, 30, 40]])
+    np.testing.assert_array_equal(photos.ignored_boxes, [[0, 0, 10, 10]])
+
+
 # ---------------------------------------------------------------- CSV of photos and named points
 
 
