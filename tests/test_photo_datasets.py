@@ -119,6 +119,11 @@ def test_300w_refuses_missing_photo_wrong_count_and_far_points(tmp_path):
     pts(tmp_path / "a" / "x_1.pts", [(3, 3), (500, 5)])  # far right of a 60-pixel-wide photo
     with pytest.raises(DataError, match=r"x_1.pts: point right_eye x = 499 lies outside its 60x40 photo"):
         load_300w(tmp_path, layout=TWO)
+    pts(tmp_path / "a" / "x_1.pts", [(3, 76), (5, 5)])  # y = 75 is more than 30 px (50% of 60) below 40 rows
+    with pytest.raises(DataError, match=r"x_1.pts: point left_eye y = 75 lies outside"):
+        load_300w(tmp_path, layout=TWO)
+    pts(tmp_path / "a" / "x_1.pts", [(76, 3), (5, 5)])  # but x = 75 is within 30 px of 60 columns
+    assert load_300w(tmp_path, layout=TWO).points[0, 0] == 75
     (tmp_path / "a" / "x_1.jpg").write_bytes(b"not a jpeg")
     pts(tmp_path / "a" / "x_1.pts", [(3, 3), (5, 5)])
     with pytest.raises(DataError, match=r"x_1.pts: cannot read its photo"):

@@ -280,7 +280,7 @@ def _check_inside(points, shapes, sources, layout):
     if len(points) == 0:
         return
     side = shapes.max(axis=1, keepdims=True).astype(float)
-    limit = np.repeat(shapes[:, ::-1], layout.n_keypoints, axis=1)  # width for x, height for y
+    limit = np.tile(shapes[:, ::-1], (1, layout.n_keypoints))  # width for each x, height for each y
     low, high = -CONTOUR_MARGIN * side, limit - 1 + CONTOUR_MARGIN * side
     with np.errstate(invalid="ignore"):
         outside = (points < low) | (points > high)
