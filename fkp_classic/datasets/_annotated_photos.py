@@ -32,7 +32,7 @@ class AnnotatedPhotos:
     Attributes
     ----------
     files : ndarray of str, shape (n_photos,)
-        Path of each photo. Byte-identical copies of one photo within a group
+        Absolute path of each photo. Byte-identical copies of one photo within a group
         (300-W's AFW stores a photo with k faces as k identical files) are one photo.
     shapes : ndarray of int, shape (n_photos, 2)
         Height and width of each photo, from its header.
@@ -232,10 +232,10 @@ def _assemble(paths, points, layout, sources, *, subset, groups, boxes=None, pho
     face (``[(path, source), ...]``); ``ignored`` is ``[(path, box), ...]``. Each photo's header is read
     for its size and every point is checked to lie near it.
     """
-    paths = [Path(p) for p in paths]
+    paths = [Path(p).absolute() for p in paths]  # readable whatever the working folder is later
     keys = np.array([str(g) for g in groups], dtype=object)
     order, first_source = {}, {}
-    for p, s in zip([*paths, *(Path(p) for p, _ in photo_files), *(Path(p) for p, _ in ignored)],
+    for p, s in zip([*paths, *(Path(p).absolute() for p, _ in photo_files), *(Path(p).absolute() for p, _ in ignored)],
                     [*sources, *(s for _, s in photo_files), *(str(p) for p, _ in ignored)]):
         if p not in order:
             order[p] = len(order)
@@ -264,7 +264,7 @@ def _assemble(paths, points, layout, sources, *, subset, groups, boxes=None, pho
     points = np.asarray(points, dtype=np.float64).reshape(len(paths), 2 * layout.n_keypoints)
     photo_index = photo_of_file[file_index].astype(np.intp)
     _check_inside(points, shapes[file_index], sources, layout)
-    ignored_index = np.array([photo_of_file[order[Path(p)]] for p, _ in ignored], dtype=np.intp)
+    ignored_index = np.array([photo_of_file[order[Path(p).absolute()]] for p, _ in ignored], dtype=np.intp)
     return AnnotatedPhotos(
         files=np.array([str(unique[k]) for k in kept], dtype=object), shapes=shapes[kept], points=points,
         layout=layout, photo_index=photo_index, groups=keys,
