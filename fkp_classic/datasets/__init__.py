@@ -1,5 +1,5 @@
-"""Data sets: Kaggle-format files (training, test, lookup table, submission), annotated photos, face-free
-photos, and synthetic faces.
+"""Data sets: Kaggle-format files (training, test, lookup table, submission), annotated photos (frames.csv, 300-W
+folders, dlib's XML, a CSV of photos and points), face-free photos, and synthetic faces.
 
 Every loader takes each form a user may have: a ``.csv``, its ``.zip``, the
 competition archive, or a folder holding any of these; with no path, the
@@ -22,6 +22,10 @@ from ._landmarks import layout_from_columns, load_landmarks
 from ._backgrounds import BACKGROUND_NAMES, HELD_OUT_BACKGROUNDS, load_backgrounds
 from ._frames import face_squares, load_frames
 from ._synthetic import KAGGLE_CORE_KEYPOINTS, make_faces
+from ._annotated_photos import AnnotatedPhotos
+from ._pts import PHOTO_EXTENSIONS, PTS_PHOTO_PATTERN, load_300w, read_pts
+from ._dlib_xml import load_dlib_xml
+from ._photo_points import load_photo_points
 
 __all__ = [
     "DataError",
@@ -43,4 +47,11 @@ __all__ = [
     "IMAGE_SIZE",
     "KEYPOINT_MARGIN",
     "KAGGLE_CORE_KEYPOINTS",
+    "AnnotatedPhotos",
+    "load_300w",
+    "read_pts",
+    "load_dlib_xml",
+    "load_photo_points",
+    "PHOTO_EXTENSIONS",
+    "PTS_PHOTO_PATTERN",
 ]
