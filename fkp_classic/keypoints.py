@@ -38,7 +38,7 @@ def _regions_from_names(names):
     return tuple(next((region for word, region in _NAME_REGIONS if word in name.lower()), "other") for name in names)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KeypointLayout:
     """A landmark scheme: named keypoints and what is known about them.
 
@@ -131,11 +131,19 @@ class KeypointLayout:
 
     def __setstate__(self, state):
         # A layout pickled before a field existed gains it: from the registered scheme of the same names, if any.
-        registered = next((known for known in _REGISTRY.values() if known.names == tuple(state.get("names", ()))), None)
+        names, pairs = tuple(state.get("names", ())), tuple(state.get("flip_pairs", ()))
+        registered = next((known for known in _REGISTRY.values() if known.names == names), None)
+        source = registered if registered is not None else type(self)(names, pairs)
         for field in fields(self):
             if field.name not in state:
-                state[field.name] = getattr(registered, field.name) if registered is not None else field.default
+                state[field.name] = getattr(source, field.name)
         object.__setattr__(self, "__dict__", state)
+
+    def __repr__(self):
+        if self.name is not None:
+            return f"KeypointLayout({self.name!r}: {self.n_keypoints} points)"
+        shown = ", ".join(repr(n) for n in self.names[:4]) + (", ..." if self.n_keypoints > 4 else "")
+        return f"KeypointLayout(({shown}), {self.n_keypoints} points, eyes={'yes' if self.eyes else 'none'})"
 
     @classmethod
     def from_names(cls, names):

@@ -98,3 +98,41 @@ def test_ibug_mapping_reproduces_faces96_labels(faces96):
     meta = pd.read_csv(FACES96 / "training_meta.csv", nrows=200)
     points = meta[[f"p{i}_{a}" for i in range(68) for a in "xy"]].to_numpy()
     np.testing.assert_allclose(ibug68_to_kaggle15(points), faces96.target[:200], atol=1e-3)
+
+
+def test_layouts_carry_what_is_known_of_their_scheme():
+    from fkp_classic.keypoints import get_layout
+
+    assert get_layout("ibug68") is IBUG_68 and get_layout(KAGGLE_15) is KAGGLE_15
+    with pytest.raises(ValueError, match="one of \\['ibug68', 'kaggle15'\\]"):
+        get_layout("wflw98")
+    assert IBUG_68.eye_indices() == ((36,), (45,)) and IBUG_68.eye_indices("inter-pupil")[1] == tuple(range(42, 48))
+    assert KAGGLE_15.eye_indices("inter-pupil") == KAGGLE_15.eye_indices() == ((0,), (1,))
+    assert IBUG_68.regions[16:18] == ("jaw", "eyebrows") and KAGGLE_15.region_indices("mouth") == (11, 12, 13, 14)
+    # every contour is a run of the scheme's own points; iBUG's eyes and lips close on themselves
+    contours = dict((run[0], closed) for run, closed in IBUG_68.contour_indices())
+    assert contours[36] and contours[48] and not contours[0]
+    assert sorted(i for run, _ in IBUG_68.contour_indices() for i in run) == sorted(list(range(68)) + [30])
+    # a user's scheme is one object; one without eyes says so where eyes are needed
+    plain = KeypointLayout(("a", "b"))
+    with pytest.raises(ValueError, match="declares no eyes"):
+        plain.eye_indices()
+    with pytest.raises(ValueError, match="eyes names unknown keypoint 'c'"):
+        KeypointLayout(("a", "b"), eyes=("a", "c"))
+    with pytest.raises(ValueError, match="regions must be among"):
+        KeypointLayout(("a", "b"), regions=("eyes", "ears"))
+    assert KeypointLayout.from_names(IBUG_68.names) is IBUG_68 and KeypointLayout.from_names(("a",)).eyes is None
+
+
+def test_a_layout_pickled_before_its_new_fields_gains_them():
+    import pickle
+
+    old = KeypointLayout(IBUG_68.names, IBUG_68.flip_pairs)
+    state = {"names": old.names, "flip_pairs": old.flip_pairs}  # what fkp_classic 0.4 pickled
+    restored = pickle.loads(pickle.dumps(old))
+    object.__setattr__(restored, "__dict__", {})
+    restored.__setstate__(dict(state))
+    assert restored == IBUG_68 and restored.eye_indices() == ((36,), (45,))
+    unknown = KeypointLayout(("a", "b"))
+    unknown.__setstate__({"names": ("a", "b"), "flip_pairs": ()})
+    assert unknown.eyes is None and unknown.regions == ("other", "other")

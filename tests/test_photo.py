@@ -404,3 +404,87 @@ def test_a_photo_without_faces_gives_no_faces_through_every_pass():
     detector = KeypointDetector(face_detector=lambda gray: [], verifier=None, reframe_passes=2)
     assert detector.detect(data.astronaut()) == []
     assert detector.detect_batch([data.astronaut(), data.camera()]) == [[], []]
+
+
+class _EyeDistance:
+    """A per-face analyser for the tests: each face's distance between its layout's eyes, and the photo's shape."""
+
+    name = "eye_distance"
+
+    def __init__(self):
+        self.calls = 0
+
+    def analyse(self, photo, faces):
+        self.calls += 1
+        out = []
+        for face in faces:
+            left, right = (face.points[list(side)].mean(axis=0) for side in face.layout.eye_indices())
+            out.append({"pixels": np.float64(np.linalg.norm(left - right)), "photo": np.array(np.shape(photo)[:2])})
+        return out
+
+
+def test_a_per_face_analyser_plugs_into_the_photo_path_and_the_tracker(astronaut_faces):
+    from fkp_classic.video import FaceTracker
+
+    analyser = _EyeDistance()
+    detector = KeypointDetector(analysers=[analyser])
+    faces = detector.detect(data.astronaut())
+    assert analyser.calls == 1 and len(faces) == len(astronaut_faces)  # one call for all the photo's faces
+    face = her(faces)
+    left, right = face.keypoints["left_eye_center"], face.keypoints["right_eye_center"]
+    assert face.eye_distance["pixels"] == pytest.approx(np.hypot(left[0] - right[0], left[1] - right[1]))
+    record = json.loads(json.dumps(face.to_dict()))  # JSON-ready: numpy values became numbers and lists
+    assert record["eye_distance"] == {"pixels": face.eye_distance["pixels"], "photo": [512, 512]}
+    again = Face.from_dict(record)
+    assert again.analyses == record_analyses(record) and again.layout == face.layout
+    # the tracker runs them on the faces it gives out, every frame
+    tracker = FaceTracker(min_score=1.75, analysers=[_EyeDistance()])
+    tracked = [faces for _, _, faces in tracker.track([data.astronaut()] * 2)]
+    assert all("eye_distance" in f.analyses for faces in tracked for f in faces) and tracker.analysers[0].calls == 2
+    # what is not an analyser, or would overwrite a face's own field, is refused by name
+    with pytest.raises(TypeError, match="is not an analyser"):
+        KeypointDetector(analysers=[object()])
+    taken = _EyeDistance()
+    taken.name = "score"
+    with pytest.raises(ValueError, match="the name 'score' is taken"):
+        KeypointDetector(analysers=[taken])
+    with pytest.raises(ValueError, match="two analysers are named 'eye_distance'"):
+        KeypointDetector(analysers=[_EyeDistance(), _EyeDistance()])
+
+
+def record_analyses(record):
+    return {k: v for k, v in record.items() if k not in ("box", "keypoints", "score", "point_std", "expected_nme")}
+
+
+def test_face_fields_after_the_points_are_keyword_only_and_its_repr_is_short(astronaut_faces):
+    face = her(astronaut_faces)
+    with pytest.raises(TypeError):
+        Face(face.box, face.points, face.layout)  # the layout by keyword
+    by_names = Face(face.box, face.points, layout=KAGGLE_NAMES)
+    assert by_names.layout == face.layout and by_names.names == KAGGLE_NAMES
+    assert repr(face).startswith("Face(box=(") and "15 points (kaggle15)" in repr(face) and len(repr(face)) < 150
+    with pytest.raises(ValueError, match="15 points but the layout has 68 names"):
+        Face(face.box, face.points, layout="ibug68")
+    with pytest.raises(AttributeError, match="no attribute 'pose'"):
+        face.pose
+
+
+def test_the_photo_path_asks_the_model_what_it_can_do(astronaut_faces):
+    from fkp_classic.estimators import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
+
+    packaged = load_default_model()
+    assert keypoint_capabilities(packaged) == {RETURN_STD, STAGED_PREDICT}
+
+    class Plain:  # a user's model: predict only, nothing declared
+        def __init__(self, model):
+            self.model, self.calls = model, 0
+
+        def predict(self, X):
+            self.calls += 1
+            return self.model.predict(X)
+
+    plain = Plain(packaged)
+    assert keypoint_capabilities(plain) == frozenset()
+    faces = KeypointDetector(plain, framing_stages=None).detect(data.astronaut())
+    assert plain.calls > 0 and all(f.point_std is None for f in faces)  # no std asked of a model that declares none
+    np.testing.assert_allclose(her(faces).points, her(KeypointDetector(framing_stages=None).detect(data.astronaut())).points)
