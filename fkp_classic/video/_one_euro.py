@@ -30,6 +30,13 @@ class OneEuroFilter:
     d_cutoff : float, default=1.0
         Cutoff frequency (Hz) of the filter on the speed itself.
 
+    References
+    ----------
+    .. [1] G. Casiez, N. Roussel and D. Vogel, "1 Euro Filter: A Simple
+           Speed-based Low-pass Filter for Noisy Input in Interactive
+           Systems", Proc. CHI 2012, pp. 2527-2530.
+           :DOI:`10.1145/2207676.2208639`
+
     Examples
     --------
     >>> import numpy as np
