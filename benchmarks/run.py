@@ -401,7 +401,7 @@ def submit(estimator, X, y, data_path, out, progress):
     pred = model.predict(test.data)
     progress.done()
     path = out / "submission.csv"
-    write_submission(pred, test.image_ids, lookup, path)
+    write_submission(pred, image_ids=test.image_ids, lookup=lookup, path=path)
     print(f"Wrote {path} ({len(test.image_ids)} test faces) with {type(model).__name__}, "
           f"fitted on all {len(X)} training faces in {fit_seconds:.1f} s.")
     return {"path": str(path), "estimator": type(model).__name__, "n_train": len(X), "fit_seconds": fit_seconds}
