@@ -41,9 +41,9 @@ from fkp_classic import CascadeRegressor, KeypointRegressor, MeanKeypoints, Mean
 from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
 from fkp_classic.datasets import DataError, load_kaggle, load_kaggle_test, load_lookup, make_faces, write_submission
 from fkp_classic.features import HOGFeatures
-from fkp_classic.keypoints import ibug68_to_kaggle15
+from fkp_classic.keypoints import KAGGLE_15, get_layout, ibug68_to_kaggle15
 from fkp_classic.metrics import ced_auc, failure_rate, nme, per_keypoint_rmse, rmse
-from fkp_classic.utils import Progress, resolve_image_shape, resolve_layout
+from fkp_classic.utils import Progress, resolve_image_shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
@@ -163,13 +163,19 @@ def _timed(predict, X, repeats=PREDICT_REPEATS):
     return seconds, out
 
 
-def evaluate(name, estimator, X, y, folds, progress):
+def with_layout(estimator, layout):
+    """An unfitted copy of ``estimator`` told the keypoints' layout (if it takes one: a peer may not)."""
+    model = clone(estimator)
+    return model.set_params(layout=layout) if "layout" in model.get_params() else model
+
+
+def evaluate(name, estimator, X, y, folds, progress, layout):
     """Fit and predict on every fold; pooled and per-fold figures."""
     pred = np.full_like(y, np.nan)
     fit_s, predict_s, first_s, fold_rmse, memory, predict_1thread_s = [], [], [], [], [], []
     stage_preds = None
     for i, (train, test) in enumerate(folds):
-        model = clone(estimator)
+        model = with_layout(estimator, layout)
         progress(f"{name}: fold {i + 1}/{len(folds)}: fit on {len(train)} faces")
         with PeakMemory() as mem:
             t0 = time.perf_counter()
@@ -230,7 +236,7 @@ def fifteen_from_68(X, y15, folds, pred68, progress):
     progress("15 points: the 15-point cascade on the same folds")
     pred15 = np.full_like(y15, np.nan)
     for train, test in folds:
-        pred15[test] = CascadeRegressor(n_jobs=-1).fit(X[train], y15[train]).predict(X[test])
+        pred15[test] = CascadeRegressor(n_jobs=-1, layout=KAGGLE_15).fit(X[train], y15[train]).predict(X[test])
     out = {"15-point cascade": {"rmse": rmse(y15, pred15), **landmark_scores(y15, pred15)}}
     for name, pred in pred68.items():
         derived = ibug68_to_kaggle15(pred)
@@ -316,6 +322,7 @@ def main(argv=None):
     except (DataError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    layout = get_layout("ibug68" if args.points == 68 else "kaggle15")  # synthetic faces are Kaggle's 15 points
     folds, cv_description = make_folds(X, y, groups, args.folds, args.seed)
     print(f"Data: {description}: {len(X)} faces, {np.isnan(y).any(axis=1).sum()} with missing keypoints. "
           f"Cross-validation: {cv_description}.")
@@ -334,14 +341,14 @@ def main(argv=None):
         if estimator is None:
             rows.append({"name": name, "status": "skipped", "reason": dlib_reason})
             continue
-        row, pred = evaluate(name, estimator, X, y, folds, progress)
+        row, pred = evaluate(name, estimator, X, y, folds, progress, layout)
         rows.append(row)
         predictions[name] = pred
     progress("HOG speed: batch vs skimage loop")
     speed = hog_speed(X, min(len(X), 300 if args.quick else 1000))
     progress.done()
     report.add_ratios(rows)
-    keypoint_names = list(resolve_layout(None, y.shape[1] // 2).names)
+    keypoint_names = list(layout.names)
     if args.points == 68:
         ours = {k: v for k, v in predictions.items() if "cascade" in k or "dlib" in k}
         fifteen = fifteen_from_68(X, args.kaggle15, folds, ours, progress)
@@ -369,7 +376,7 @@ def main(argv=None):
     report.figure_ced(y, predictions, out / "ced.png", "68 iBUG points" if args.points == 68 else "15 Kaggle points")
     report.figure_faces(X.reshape(len(X), *resolve_image_shape(X.shape[1])), y, predictions[best["name"]], best["name"], out / "faces.png")
     if args.submit:
-        result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress)
+        result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress, layout)
         if sub:
             text += (f"\nFit of {best['name']} on all {sub['n_train']} faces (for the submission): "
                      f"{sub['fit_seconds']:.1f} s.\n")
@@ -381,7 +388,7 @@ def main(argv=None):
     return 0
 
 
-def submit(estimator, X, y, data_path, out, progress):
+def submit(estimator, X, y, data_path, out, progress, layout):
     """Fit on all training faces and write a Kaggle submission for the test set beside them."""
     if data_path is None:
         print("--submit needs real data (--data): no test set beside synthetic faces.", file=sys.stderr)
@@ -395,7 +402,7 @@ def submit(estimator, X, y, data_path, out, progress):
         test, lookup = load_kaggle_test(folder), folder
     progress("submission: fit on all faces")
     t0 = time.perf_counter()
-    model = clone(estimator).fit(X, y)
+    model = with_layout(estimator, layout).fit(X, y)
     fit_seconds = time.perf_counter() - t0
     progress("submission: predict test faces")
     pred = model.predict(test.data)

@@ -102,7 +102,7 @@ def test_cli_parameters_are_checked_before_any_data_is_read(tmp_path, capsys):
                      "--param", param]) == 2
         assert f"--param: The '{name}' parameter of KeypointRegressor must be" in _err(capsys)
     assert main(["fit", str(missing), "-o", str(tmp_path / "m.joblib"), "--param", "cell_sizes=abc"]) == 2
-    assert "The 'cell_sizes' parameter of CascadeRegressor must be a tuple" in _err(capsys)
+    assert "The 'cell_sizes' parameter of CascadeRegressor must be an instance of 'a tuple" in _err(capsys)
 
 
 @pytest.fixture(scope="module")

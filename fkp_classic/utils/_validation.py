@@ -18,6 +18,7 @@ __all__ = [
     "half_missing",
     "nan_mean_keypoints",
     "resolve_layout",
+    "plain_layout",
     "set_keypoint_layout",
     "fit_images",
     "set_keypoint_tags",
@@ -190,7 +191,7 @@ def resolve_layout(layout, n_keypoints):
         For anything else.
     """
     if layout is None:
-        return _plain_layout(n_keypoints)
+        return _guessed_layout(n_keypoints)
     if not isinstance(layout, (KeypointLayout, str)):
         raise TypeError(f"layout must be a KeypointLayout, a layout's name or None, got {type(layout).__name__}")
     layout = get_layout(layout)
@@ -199,8 +200,17 @@ def resolve_layout(layout, n_keypoints):
     return layout
 
 
-def _plain_layout(n_keypoints):
-    """``k0 .. k{K-1}``, no flip pairs, no eyes; and the deprecated choice by count for 15 and 68 keypoints."""
+def plain_layout(n_keypoints):
+    """The layout of ``n_keypoints`` points known by nothing but their order: ``k0 .. k{K-1}``, no flip pairs, no eyes.
+
+    What an internal model of keypoint-shaped targets that are no scheme's
+    (error scales, a stage's residuals) is fitted with.
+    """
+    return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
+
+
+def _guessed_layout(n_keypoints):
+    """:func:`plain_layout`, and the deprecated choice by count for 15 and 68 keypoints."""
     # Deprecated in 0.5, removed in 0.6: the only place where a layout is chosen by the number of keypoints.
     guessed = {KAGGLE_15.n_keypoints: KAGGLE_15, IBUG_68.n_keypoints: IBUG_68}.get(n_keypoints)
     if guessed is not None:
@@ -212,7 +222,7 @@ def _plain_layout(n_keypoints):
             stacklevel=3,
         )
         return guessed
-    return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
+    return plain_layout(n_keypoints)
 
 
 def set_keypoint_layout(estimator, y):
