@@ -27,7 +27,7 @@ def main():
         parser.error("the data has no identity groups (training_meta.csv): held-out people cannot be chosen")
     train, test = list(GroupKFold(5).split(bunch.data, groups=bunch.groups))[args.fold]
     X, y = bunch.data, bunch.target
-    model = CascadeRegressor().fit(X[train], y[train])
+    model = CascadeRegressor(layout=bunch.layout).fit(X[train], y[train])
     verifier = make_framing_verifier().fit(*framing_examples(X[train], random_state=0))
     print(f"fold {args.fold}: {len(test)} held-out faces pasted into canvases")
     checked = pasted_face_errors(X[test], y[test], model, verifier=verifier)

@@ -93,7 +93,7 @@ def main():
         crop_train = np.flatnonzero(np.isin(crops.groups, list(train_people)))
         if set(frames.groups[test]) & set(crops.groups[crop_train]):
             raise RuntimeError("a test person is in the keypoint model's training set")
-        model = CascadeRegressor(random_state=0).fit(crops.data[crop_train], crops.target[crop_train])
+        model = CascadeRegressor(random_state=0, layout=crops.layout).fit(crops.data[crop_train], crops.target[crop_train])
         start = time.perf_counter()
         detector, verifier, n_false = train_photo_parts(
             [grays[i] for i in train], frames.boxes[train], frames.keypoints[train], crops.data[crop_train],

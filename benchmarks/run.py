@@ -163,13 +163,19 @@ def _timed(predict, X, repeats=PREDICT_REPEATS):
     return seconds, out
 
 
+def with_layout(estimator, layout):
+    """An unfitted copy of ``estimator`` told the keypoints' layout (if it takes one: a peer may not)."""
+    model = clone(estimator)
+    return model.set_params(layout=layout) if "layout" in model.get_params() else model
+
+
 def evaluate(name, estimator, X, y, folds, progress, layout):
     """Fit and predict on every fold; pooled and per-fold figures."""
     pred = np.full_like(y, np.nan)
     fit_s, predict_s, first_s, fold_rmse, memory, predict_1thread_s = [], [], [], [], [], []
     stage_preds = None
     for i, (train, test) in enumerate(folds):
-        model = clone(estimator)
+        model = with_layout(estimator, layout)
         progress(f"{name}: fold {i + 1}/{len(folds)}: fit on {len(train)} faces")
         with PeakMemory() as mem:
             t0 = time.perf_counter()
@@ -231,7 +237,7 @@ def fifteen_from_68(X, y15, folds, pred68, progress):
     progress("15 points: the 15-point cascade on the same folds")
     pred15 = np.full_like(y15, np.nan)
     for train, test in folds:
-        pred15[test] = CascadeRegressor(n_jobs=-1).fit(X[train], y15[train]).predict(X[test])
+        pred15[test] = CascadeRegressor(n_jobs=-1, layout=KAGGLE_15).fit(X[train], y15[train]).predict(X[test])
     out = {"15-point cascade": {"rmse": rmse(y15, pred15), **landmark_scores(y15, pred15, KAGGLE_15)}}
     for name, pred in pred68.items():
         derived = ibug68_to_kaggle15(pred)
@@ -317,8 +323,8 @@ def main(argv=None):
     except (DataError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    layout = get_layout("ibug68" if args.points == 68 else "kaggle15")  # synthetic faces are Kaggle's 15 points
     folds, cv_description = make_folds(X, y, groups, args.folds, args.seed)
-    layout = get_layout("ibug68" if args.points == 68 else "kaggle15")
     print(f"Data: {description}: {len(X)} faces, {np.isnan(y).any(axis=1).sum()} with missing keypoints. "
           f"Cross-validation: {cv_description}.")
     candidates = dict(library_estimators(args.quick, args.points))
@@ -371,7 +377,7 @@ def main(argv=None):
     report.figure_ced(y, predictions, out / "ced.png", "68 iBUG points" if args.points == 68 else "15 Kaggle points", layout)
     report.figure_faces(X.reshape(len(X), *resolve_image_shape(X.shape[1])), y, predictions[best["name"]], best["name"], out / "faces.png")
     if args.submit:
-        result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress)
+        result["submission"] = sub = submit(candidates[best["name"]], X, y, data_path, out, progress, layout)
         if sub:
             text += (f"\nFit of {best['name']} on all {sub['n_train']} faces (for the submission): "
                      f"{sub['fit_seconds']:.1f} s.\n")
@@ -383,7 +389,7 @@ def main(argv=None):
     return 0
 
 
-def submit(estimator, X, y, data_path, out, progress):
+def submit(estimator, X, y, data_path, out, progress, layout):
     """Fit on all training faces and write a Kaggle submission for the test set beside them."""
     if data_path is None:
         print("--submit needs real data (--data): no test set beside synthetic faces.", file=sys.stderr)
@@ -397,13 +403,13 @@ def submit(estimator, X, y, data_path, out, progress):
         test, lookup = load_kaggle_test(folder), folder
     progress("submission: fit on all faces")
     t0 = time.perf_counter()
-    model = clone(estimator).fit(X, y)
+    model = with_layout(estimator, layout).fit(X, y)
     fit_seconds = time.perf_counter() - t0
     progress("submission: predict test faces")
     pred = model.predict(test.data)
     progress.done()
     path = out / "submission.csv"
-    write_submission(pred, test.image_ids, lookup, path)
+    write_submission(pred, image_ids=test.image_ids, lookup=lookup, path=path)
     print(f"Wrote {path} ({len(test.image_ids)} test faces) with {type(model).__name__}, "
           f"fitted on all {len(X)} training faces in {fit_seconds:.1f} s.")
     return {"path": str(path), "estimator": type(model).__name__, "n_train": len(X), "fit_seconds": fit_seconds}

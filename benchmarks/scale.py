@@ -106,16 +106,16 @@ def fit_child(data, how, copies, predictions):
     start = time.perf_counter()
     if how == "memory":
         X, y = map(np.concatenate, zip(*source))
-        model = CascadeRegressor().fit(X, y)
+        model = CascadeRegressor(layout=faces.layout).fit(X, y)
         del X, y
     elif how == "chunked":
-        model = CascadeRegressor().fit_chunked(source)
+        model = CascadeRegressor(layout=faces.layout).fit_chunked(source)
     else:
         from dask.distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             with Client(cluster) as client:
-                model = CascadeRegressor().fit_chunked(source, client=client)
+                model = CascadeRegressor(layout=faces.layout).fit_chunked(source, client=client)
                 peaks = client.run(_peak_mib)
                 workers_peak = max(peaks.values())
     seconds = time.perf_counter() - start

@@ -91,11 +91,11 @@ def crop_part(crops, n_folds):
         for name, estimator in ESTIMATORS.items():
             r = results[name]
             start = time.perf_counter()
-            model = clone(estimator).fit(crops.data[train], crops.target[train])
+            model = clone(estimator).set_params(layout=crops.layout).fit(crops.data[train], crops.target[train])
             r["fit"].append(time.perf_counter() - start)
             if k == 0:  # the error model's share of the fit, once
                 start = time.perf_counter()
-                clone(estimator).set_params(uncertainty=False).fit(crops.data[train], crops.target[train])
+                clone(estimator).set_params(uncertainty=False, layout=crops.layout).fit(crops.data[train], crops.target[train])
                 r["fit_plain"].append(time.perf_counter() - start)
             y_pred, y_std = model.predict(X, return_std=True)
             r["error"].append(y - y_pred)
@@ -159,7 +159,7 @@ def frame_part(data, crops, n_folds):
     expected, actual, fold_of = [], [], []
     for k, (train, test) in enumerate(GroupKFold(n_folds).split(grays, groups=frames.groups)):
         crop_train = np.flatnonzero(np.isin(crops.groups, list(set(frames.groups[train]))))
-        model = CascadeRegressor(random_state=0).fit(crops.data[crop_train], crops.target[crop_train])
+        model = CascadeRegressor(random_state=0, layout=crops.layout).fit(crops.data[crop_train], crops.target[crop_train])
         start = time.perf_counter()
         detector, verifier, _ = train_photo_parts(
             [grays[i] for i in train], frames.boxes[train], frames.keypoints[train], crops.data[crop_train],

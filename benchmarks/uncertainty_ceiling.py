@@ -33,11 +33,11 @@ LOG_ABS_NORMAL_VARIANCE = np.pi**2 / 8
 """``var(log|z|)`` for a standard normal ``z``."""
 
 
-def held_out_errors(X, y, groups, n_folds):
+def held_out_errors(X, y, groups, n_folds, layout):
     """The default cascade's held-out errors and predicted standard deviations, (n, 2K) each."""
     error, std = np.full_like(y, np.nan), np.full_like(y, np.nan)
     for train, test in GroupKFold(n_folds).split(X, y, groups):
-        pred, std[test] = CascadeRegressor().fit(X[train], y[train]).predict(X[test], return_std=True)
+        pred, std[test] = CascadeRegressor(layout=layout).fit(X[train], y[train]).predict(X[test], return_std=True)
         error[test] = pred - y[test]
     return error, std
 
@@ -105,7 +105,7 @@ def main():
     args = parser.parse_args()
     out = output_folder(args)
     faces = load_kaggle(args.data)
-    error, std = held_out_errors(faces.data, faces.target, faces.groups, args.folds)
+    error, std = held_out_errors(faces.data, faces.target, faces.groups, args.folds, faces.layout)
     result = dict(ceiling(error, std), folds=args.folds,
                   when=datetime.now(timezone.utc).isoformat(timespec="minutes"))
     publish(out, "uncertainty_ceiling", report(result), result)

@@ -86,7 +86,7 @@ def synthetic(data, n_sequences, n_frames, seed):
     train, test = next(GroupKFold(5).split(crops.data, crops.target, crops.groups))
     unseen = set(crops.groups[test])
     print(f"fitting CascadeRegressor on {len(train)} faces96 faces of {len(set(crops.groups[train]))} people", flush=True)
-    model = CascadeRegressor().fit(crops.data[train], crops.target[train])
+    model = CascadeRegressor(layout=crops.layout).fit(crops.data[train], crops.target[train])
     frames = load_frames(data / "frames", gray=False)
     rng = np.random.default_rng(seed)
     people = sorted(p for p in set(frames.groups) if p in unseen)

@@ -185,7 +185,7 @@ def cmd_submit(args):
     from .datasets import write_submission
 
     test, pred, _ = _predict_test(args)
-    submission = write_submission(pred, test.image_ids, args.lookup, args.output)
+    submission = write_submission(pred, image_ids=test.image_ids, lookup=args.lookup, path=args.output)
     print(f"wrote {len(submission)} rows to {args.output}")
 
 

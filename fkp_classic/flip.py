@@ -1,13 +1,24 @@
 """Horizontal flips of faces and keypoints, with the left/right names swapped."""
 
-import numpy as np
+import numbers
 
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .keypoints import _REGISTRY, KeypointLayout
+from .utils._constraints import IMAGE_SHAPE
+from .utils._deprecation import keyword_only_after
 from .utils._validation import check_keypoints, resolve_image_shape, resolve_layout
 
 __all__ = ["flip_images", "flip_keypoints", "flip_augment"]
 
 
-def flip_images(X, image_shape=None):
+_LAYOUT = [KeypointLayout, StrOptions(set(_REGISTRY)), None]
+
+
+@keyword_only_after
+@validate_params({"X": ["array-like"], "image_shape": [IMAGE_SHAPE, None]}, prefer_skip_nested_validation=True)
+def flip_images(X, *, image_shape=None):
     """Mirror flattened images left-right.
 
     Parameters
@@ -28,7 +39,17 @@ def _mirror(X, height, width):
     return X.reshape(len(X), height, width)[:, :, ::-1].reshape(X.shape).copy()
 
 
-def flip_keypoints(y, width, layout=None, axis=None):
+@keyword_only_after
+@validate_params(
+    {
+        "y": ["array-like"],
+        "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "layout": _LAYOUT,
+        "axis": [Interval(numbers.Real, None, None, closed="neither"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def flip_keypoints(y, *, width, layout=None, axis=None):
     """Mirror keypoints to match :func:`flip_images`.
 
     ``x' = 2 * axis - x`` (``width - 1 - x`` about the image's centre) and
@@ -41,8 +62,11 @@ def flip_keypoints(y, width, layout=None, axis=None):
     y : array-like of shape (n_samples, 2 * K)
     width : int
         Image width in pixels.
-    layout : KeypointLayout, optional
-        Defaults to the Kaggle layout for 15 keypoints.
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        Which keypoints swap places (its flip pairs). None swaps none (and,
+        deprecated, means Kaggle's or iBUG's layout on exactly 15 or 68
+        keypoints, with a ``FutureWarning``: see
+        :func:`~fkp_classic.utils.resolve_layout`).
     axis : float, optional
         The x coordinate that the annotations mirror about. None is the
         image's centre, ``(width - 1) / 2``, right for points placed on
@@ -63,8 +87,30 @@ def flip_keypoints(y, width, layout=None, axis=None):
     return pts.reshape(y.shape)
 
 
-def flip_augment(X, y, image_shape=None, layout=None, axis=None):
+@keyword_only_after
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "image_shape": [IMAGE_SHAPE, None],
+        "layout": _LAYOUT,
+        "axis": [Interval(numbers.Real, None, None, closed="neither"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def flip_augment(X, y, *, image_shape=None, layout=None, axis=None):
     """Append the mirror image of every face (and its keypoints, mirrored about ``axis``: :func:`flip_keypoints`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, height * width)
+    y : array-like of shape (n_samples, 2 * K)
+    image_shape : tuple of int, optional
+        ``(height, width)``; inferred as square when omitted.
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        As for :func:`flip_keypoints`.
+    axis : float, optional
+        As for :func:`flip_keypoints`.
 
     Returns
     -------
@@ -75,5 +121,5 @@ def flip_augment(X, y, image_shape=None, layout=None, axis=None):
     X = np.asarray(X)
     height, width = resolve_image_shape(X.shape[1], image_shape)
     X_aug = np.concatenate([X, _mirror(X, height, width)])
-    y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width, layout, axis)])
+    y_aug = np.concatenate([check_keypoints(y), flip_keypoints(y, width=width, layout=layout, axis=axis)])
     return X_aug, y_aug

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
-from .keypoints import IBUG_68, KAGGLE_15, get_layout
+from .utils._validation import resolve_layout
 
 __all__ = [
     "rmse",
@@ -80,27 +80,6 @@ def per_keypoint_rmse(y_true, y_pred):
 _NORMALIZATIONS = ("inter-ocular", "inter-pupil", "diagonal")
 
 
-def _layout_of(layout, n_keypoints):
-    """The layout for NME: given (a KeypointLayout or registered name), or, deprecated, Kaggle's or iBUG's by count."""
-    if layout is not None:
-        layout = get_layout(layout)
-        if layout.n_keypoints != n_keypoints:
-            raise ValueError(f"the {layout._title} layout has {layout.n_keypoints} keypoints but y has {n_keypoints}")
-        return layout
-    for known in (KAGGLE_15, IBUG_68):
-        if known.n_keypoints == n_keypoints:
-            warnings.warn(
-                f"NME by the eyes without layout= is deprecated: pass layout={known.name!r} (the eyes are then the "
-                "layout's own, as they are now); from fkp_classic 0.6 a missing layout is an error",
-                FutureWarning, stacklevel=3,
-            )
-            return known
-    raise ValueError(
-        f"NME by the eyes needs to know which of the {n_keypoints} keypoints are the eyes: pass layout= (a "
-        "KeypointLayout that declares eyes, or 'kaggle15' / 'ibug68'), eyes=(i, j), or normalization='diagonal'"
-    )
-
-
 def nme(y_true, y_pred, normalization="inter-ocular", eyes=None, layout=None):
     """Normalised mean error of each face: mean point-to-point distance over the face's size.
 
@@ -157,7 +136,7 @@ def nme(y_true, y_pred, normalization="inter-ocular", eyes=None, layout=None):
             raise ValueError(f"eyes must be two different keypoints of the {n_keypoints}, got {eyes}")
         sides = ((a,), (b,))
     elif normalization in ("inter-ocular", "inter-pupil"):
-        sides = _layout_of(layout, n_keypoints).eye_indices(normalization)
+        sides = resolve_layout(layout, n_keypoints).eye_indices(normalization)
     elif normalization == "diagonal":
         sides = None
     else:

@@ -71,7 +71,7 @@ def test_repeated_image_ids_are_refused_naming_them(kaggle_files, tmp_path, caps
     assert main(["predict", "default", str(tmp_path / "test.csv"), "-o", str(tmp_path / "p.csv")]) == 2
     assert "ImageId 3 appears on rows" in _err(capsys) and not (tmp_path / "p.csv").exists()
     with pytest.raises(ValueError, match="image_ids contain duplicates \\(ImageId 2\\)"):
-        write_submission(np.zeros((3, 30)), [1, 2, 2], folder / "lookup.csv", tmp_path / "s.csv")
+        write_submission(np.zeros((3, 30)), image_ids=[1, 2, 2], lookup=folder / "lookup.csv", path=tmp_path / "s.csv")
 
 
 @needs_faces96
@@ -102,7 +102,7 @@ def test_cli_parameters_are_checked_before_any_data_is_read(tmp_path, capsys):
                      "--param", param]) == 2
         assert f"--param: The '{name}' parameter of KeypointRegressor must be" in _err(capsys)
     assert main(["fit", str(missing), "-o", str(tmp_path / "m.joblib"), "--param", "cell_sizes=abc"]) == 2
-    assert "The 'cell_sizes' parameter of CascadeRegressor must be a tuple" in _err(capsys)
+    assert "The 'cell_sizes' parameter of CascadeRegressor must be an instance of 'a tuple" in _err(capsys)
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +222,8 @@ def test_unwritable_outputs_name_the_users_path(kaggle_files, tmp_path, monkeypa
 def test_string_image_ids_are_a_type_mismatch(kaggle_files, tmp_path):
     folder, _ = kaggle_files
     with pytest.raises(ValueError, match="image_ids must be whole numbers.*got dtype <U1 \\(first id np.str_\\('1'\\)\\)"):
-        write_submission(np.zeros((4, 30)), ["1", "2", "3", "4"], folder / "lookup.csv", tmp_path / "s.csv")
-    sub = write_submission(np.ones((4, 30)), np.array([1.0, 2.0, 3.0, 4.0]), folder / "lookup.csv", tmp_path / "s.csv")
+        write_submission(np.zeros((4, 30)), image_ids=["1", "2", "3", "4"], lookup=folder / "lookup.csv", path=tmp_path / "s.csv")
+    sub = write_submission(np.ones((4, 30)), image_ids=np.array([1.0, 2.0, 3.0, 4.0]), lookup=folder / "lookup.csv", path=tmp_path / "s.csv")
     assert len(sub) == 16
 
 

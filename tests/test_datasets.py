@@ -170,7 +170,7 @@ def test_submission_round_trip_on_genuine_lookup(tmp_path):
     y_pred = rng.uniform(-5, 100, size=(len(ids), 30))
     order = rng.permutation(len(ids))  # predictions need not be in ImageId order
     out = tmp_path / "submission.csv"
-    written = write_submission(y_pred[order], ids[order], KAGGLE / "IdLookupTable.csv", out)
+    written = write_submission(y_pred[order], image_ids=ids[order], lookup=KAGGLE / "IdLookupTable.csv", path=out)
     back = pd.read_csv(out)
     assert list(back.columns) == list(sample.columns) == ["RowId", "Location"]
     np.testing.assert_array_equal(back["RowId"], sample["RowId"])
@@ -184,12 +184,12 @@ def test_submission_round_trip_on_genuine_lookup(tmp_path):
 def test_submission_rejects_unknown_ids_and_features(tmp_path):
     lookup = pd.DataFrame({"RowId": [1, 2], "ImageId": [1, 7], "FeatureName": ["nose_tip_x", "nose_tip_y"]})
     with pytest.raises(DataError, match=r"row 1 \(RowId 2\) names unknown ImageId 7"):
-        write_submission(np.zeros((1, 30)), [1], lookup, tmp_path / "s.csv")
+        write_submission(np.zeros((1, 30)), image_ids=[1], lookup=lookup, path=tmp_path / "s.csv")
     lookup = pd.DataFrame({"RowId": [1], "ImageId": [1], "FeatureName": ["chin_x"]})
     with pytest.raises(DataError, match=r"unknown FeatureName 'chin_x'"):
-        write_submission(np.zeros((1, 30)), [1], lookup, tmp_path / "s.csv")
+        write_submission(np.zeros((1, 30)), image_ids=[1], lookup=lookup, path=tmp_path / "s.csv")
     with pytest.raises(ValueError, match=r"y_pred must have shape"):
-        write_submission(np.zeros((1, 29)), [1], lookup, tmp_path / "s.csv")
+        write_submission(np.zeros((1, 29)), image_ids=[1], lookup=lookup, path=tmp_path / "s.csv")
     assert not (tmp_path / "s.csv").exists()
 
 
@@ -198,7 +198,7 @@ def test_failed_submission_leaves_existing_file_intact(tmp_path):
     out.write_text("RowId,Location\n1,42\n")
     lookup = pd.DataFrame({"RowId": [1], "ImageId": [1], "FeatureName": ["nose_tip_x"]})
     with pytest.raises(ValueError, match="NaN"):
-        write_submission(np.full((1, 30), np.nan), [1], lookup, out)
+        write_submission(np.full((1, 30), np.nan), image_ids=[1], lookup=lookup, path=out)
     assert out.read_text() == "RowId,Location\n1,42\n"
     assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]
 
@@ -249,8 +249,38 @@ def test_ibug68_layout_reads_the_68_points_beside_the_training_file(tmp_path):
     (tmp_path / "training.csv").write_text("Image\n" + " ".join(["0"] * 9216) + "\n")
     with pytest.raises(DataError, match="training_meta.csv beside"):
         load_kaggle(tmp_path / "training.csv", layout="ibug68")
-    with pytest.raises(ValueError, match="layout must be"):
+    with pytest.raises(ValueError, match="The 'layout' parameter of load_kaggle must be a str among"):
         load_kaggle(FACES96, layout="ibug")
+    assert "(n, 136)" in faces.DESCR and "(n, 30)" not in faces.DESCR
+
+
+def test_load_kaggle_takes_a_users_layout_and_names_its_missing_columns(tmp_path):
+    from fkp_classic.keypoints import KeypointLayout
+
+    frame, _, y = _training_frame(4)
+    path = _write(tmp_path, frame)
+    eyes = KeypointLayout(("left_eye_center", "right_eye_center"), (("left_eye_center", "right_eye_center"),))
+    data = load_kaggle(path, layout=eyes)
+    assert data.layout is eyes and data.target_names == list(eyes.columns)
+    np.testing.assert_array_equal(data.target, y[:, :4])
+    with pytest.raises(DataError, match=r"lacks the expected column\(s\) \['chin_x', 'chin_y'\]"):
+        load_kaggle(path, layout=KeypointLayout(("chin",)))
+    with pytest.raises(ValueError, match="The 'layout' parameter of load_kaggle"):
+        load_kaggle(path, layout=15)
+
+
+def test_positional_options_still_work_for_a_version_with_a_warning(tmp_path):
+    from fkp_classic.datasets import iter_kaggle_test
+
+    frame, X, y = _training_frame(3)
+    path = _write(tmp_path, frame)
+    with pytest.warns(FutureWarning, match="pass return_X_y=True as keyword arguments: load_kaggle takes 1"):
+        data, target = load_kaggle(path, True)
+    np.testing.assert_array_equal(data, X)
+    with pytest.raises(ValueError, match="The 'chunk_size' parameter of iter_kaggle_test must be an int in the range"):
+        iter_kaggle_test(path, chunk_size=0)
+    with pytest.raises(TypeError, match="multiple values for argument 'return_X_y'"):
+        load_kaggle(path, True, return_X_y=True)
 
 
 def test_a_users_landmark_csv_gives_its_own_layout(tmp_path):

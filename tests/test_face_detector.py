@@ -21,7 +21,9 @@ from fkp_classic.photo import (
     KeypointDetector,
     LBPFaceDetector,
     as_face_detector,
+    CallableFaceDetector,
     as_gray,
+    as_gray8,
     box_overlaps,
     detect_keypoints,
     non_max_suppression,
@@ -265,3 +267,56 @@ def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, ho
     pipeline = KeypointDetector(model, low, verifier=None, candidate_margin=0)
     assert len(crops) == sum(len(pipeline.detect(photo)) for photo in photos) > len(at_default)
     assert labels.sum() <= len(photos) and (labels == 0).any()
+
+
+@needs_frames
+def test_the_detector_scans_the_same_8_bit_gray_as_the_photo_path(hog):
+    # One conversion to 8-bit gray: given an RGB photo, the detector scores what the photo path gives it.
+    # (Two used to disagree by one level on a few pixels, moving this photo's score by 0.015.)
+    rgb = io.imread(FRAMES / "images" / "test__Agbani_Darego_21.jpg")
+    boxes, scores = hog.detect(rgb, return_scores=True)
+    same_boxes, same_scores = hog.detect(as_gray8(rgb), return_scores=True)
+    assert len(boxes) and np.array_equal(boxes, same_boxes) and np.array_equal(scores, same_scores)
+
+
+def test_fused_verifier_gives_the_pipelines_scores_from_public_attributes(synthetic):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from fkp_classic.features import HOGFeatures
+    from fkp_classic.persistence import load_default_verifier
+    from fkp_classic.photo._verifier import fused_verifier
+
+    crops = synthetic.data[:60]
+    packaged = load_default_verifier()  # its PCA stored in float16: gamma is matched to the SVC's own scores
+    np.testing.assert_allclose(fused_verifier(packaged).decision_function(crops), packaged.decision_function(crops),
+                               rtol=1e-8, atol=1e-8)
+    labels = np.arange(60) % 2
+    for whiten, gamma in ((False, "scale"), (True, "scale"), (False, "auto"), (False, 0.01)):
+        verifier = make_pipeline(HOGFeatures(), StandardScaler(), PCA(5, whiten=whiten, random_state=0),
+                                 SVC(gamma=gamma)).fit(crops, labels)
+        fused = fused_verifier(verifier)
+        assert fused is not verifier
+        np.testing.assert_allclose(fused.decision_function(crops), verifier.decision_function(crops),
+                                   rtol=1e-8, atol=1e-8)
+
+
+def test_detector_parameters_are_declared_and_positional_options_still_work_with_a_warning(hog):
+    for make, name in ((lambda: LBPFaceDetector(min_size=0), "min_size"),
+                       (lambda: LBPFaceDetector(min_relative_size=2.0), "min_relative_size"),
+                       (lambda: CallableFaceDetector(len, framing=(1.0, 0.0)), "framing"),
+                       (lambda: CallableFaceDetector("boxes"), "function")):
+        with pytest.raises(ValueError, match=f"The '{name}' parameter of (LBP|Callable)FaceDetector must be"):
+            make()
+    with pytest.raises(TypeError, match="The 'detector' parameter of as_face_detector"):
+        as_face_detector(3)
+    with pytest.warns(FutureWarning, match="pass min_size=60 as keyword arguments: LBPFaceDetector takes 0"):
+        assert LBPFaceDetector(60).min_size == 60
+    with pytest.warns(FutureWarning, match="pass window=24, cell=4 as keyword arguments: HOGFaceDetector"):
+        assert HOGFaceDetector(24, 4).get_params()["cell"] == 4
+    photo = as_gray8(data.astronaut())
+    with pytest.warns(FutureWarning, match="pass return_scores=True as keyword arguments"):
+        boxes, scores = hog.detect(photo, True)
+    np.testing.assert_array_equal(scores, hog.detect(photo, return_scores=True)[1])

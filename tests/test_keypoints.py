@@ -36,7 +36,7 @@ def test_layout_rejects_bad_pairs():
 def test_flip_of_flip_is_identity(synthetic):
     X, y = synthetic.data[:20], synthetic.target[:20]
     assert (flip_images(flip_images(X)) == X).all()
-    np.testing.assert_allclose(flip_keypoints(flip_keypoints(y, 96), 96), y)
+    np.testing.assert_allclose(flip_keypoints(flip_keypoints(y, width=96, layout="kaggle15"), width=96, layout="kaggle15"), y)
 
 
 def test_flip_moves_points_with_pixels():
@@ -45,7 +45,7 @@ def test_flip_moves_points_with_pixels():
     X[0, 20 * 96 + 10] = 255
     y = np.full((1, 30), 50.0)
     y[0, :2] = (10, 20)
-    Xf, yf = flip_images(X), flip_keypoints(y, 96)
+    Xf, yf = flip_images(X), flip_keypoints(y, width=96, layout="kaggle15")
     row, col = divmod(int(np.argmax(Xf[0])), 96)
     # The bright pixel moved to x = 95 - 10, and it is now the *right* eye.
     assert (col, row) == (85, 20)
@@ -56,21 +56,21 @@ def test_flip_moves_points_with_pixels():
 def test_flip_about_another_axis():
     y = np.array([[40.0, 10.0] * 15])
     y[0, 0] = 60.0  # the left eye centre, which becomes the right eye centre
-    about_centre, about_axis = flip_keypoints(y, 96), flip_keypoints(y, 96, axis=49.0)
+    about_centre, about_axis = flip_keypoints(y, width=96, layout="kaggle15"), flip_keypoints(y, width=96, layout="kaggle15", axis=49.0)
     assert about_centre[0, 2] == 95 - 60.0 and about_axis[0, 2] == 98 - 60.0  # x' = 2 * axis - x
     np.testing.assert_array_equal(about_axis[:, 1::2], about_centre[:, 1::2])  # y untouched
-    np.testing.assert_array_equal(flip_keypoints(about_axis, 96, axis=49.0), y)
-    np.testing.assert_array_equal(flip_keypoints(y, 96, axis=47.5), about_centre)
-    X_aug, y_aug = flip_augment(np.zeros((1, 96 * 96)), y, axis=49.0)
+    np.testing.assert_array_equal(flip_keypoints(about_axis, width=96, layout="kaggle15", axis=49.0), y)
+    np.testing.assert_array_equal(flip_keypoints(y, width=96, layout="kaggle15", axis=47.5), about_centre)
+    X_aug, y_aug = flip_augment(np.zeros((1, 96 * 96)), y, layout="kaggle15", axis=49.0)
     np.testing.assert_array_equal(y_aug, np.vstack([y, about_axis]))
 
 
 def test_flip_keeps_missing_labels_missing(synthetic):
     y = synthetic.target[:5].copy()
     y[0, :2] = np.nan  # left eye missing -> right eye missing after flip
-    yf = flip_keypoints(y, 96)
+    yf = flip_keypoints(y, width=96, layout="kaggle15")
     assert np.isnan(yf[0, 2:4]).all() and not np.isnan(yf[0, :2]).any()
-    Xa, ya = flip_augment(synthetic.data[:5], y)
+    Xa, ya = flip_augment(synthetic.data[:5], y, layout=synthetic.layout)
     assert Xa.shape == (10, 9216) and ya.shape == (10, 30)
 
 
@@ -78,7 +78,7 @@ def test_flip_keeps_missing_labels_missing(synthetic):
 def test_flipped_means_of_real_data_are_consistent(faces96):
     """Mirroring the data set maps each keypoint's mean near its partner's mean."""
     mean = faces96.target.mean(axis=0).reshape(15, 2)
-    flipped = flip_keypoints(faces96.target, 96).mean(axis=0).reshape(15, 2)
+    flipped = flip_keypoints(faces96.target, width=96, layout="kaggle15").mean(axis=0).reshape(15, 2)
     # y never changes; partners swap, so the mirrored eyes, eye corners and brows land within 1 px
     # of the originals (the crops' eye axis is 0.35 px right of the image centre), the mouth
     # corners within 2 px.
@@ -136,3 +136,25 @@ def test_a_layout_pickled_before_its_new_fields_gains_them():
     unknown = KeypointLayout(("a", "b"))
     unknown.__setstate__({"names": ("a", "b"), "flip_pairs": ()})
     assert unknown.eyes is None and unknown.regions == ("other", "other")
+
+def test_no_layout_is_a_plain_one_and_the_guess_by_count_is_deprecated(synthetic):
+    from fkp_classic.utils import resolve_layout
+
+    plain = resolve_layout(None, 7)
+    assert plain.names == tuple(f"k{i}" for i in range(7)) and plain.flip_pairs == () and plain.eyes is None
+    assert resolve_layout("ibug68", 68) is IBUG_68 and resolve_layout(KAGGLE_15, 15) is KAGGLE_15
+    for known in (KAGGLE_15, IBUG_68):
+        with pytest.warns(FutureWarning, match=f"Pass layout='{known.name}'"):
+            assert resolve_layout(None, known.n_keypoints) is known
+    with pytest.raises(ValueError, match="layout 'kaggle15' has 15 keypoints but y has 7"):
+        resolve_layout("kaggle15", 7)
+    # a layout given by name flips as the layout itself; a plain one swaps nothing
+    y = synthetic.target[:3]
+    np.testing.assert_array_equal(flip_keypoints(y, width=96, layout="kaggle15"),
+                                  flip_keypoints(y, width=96, layout=KAGGLE_15))
+    seven = np.arange(14.0)[None]
+    np.testing.assert_array_equal(flip_keypoints(seven, width=96)[0, 0::2], 95 - seven[0, 0::2])
+    with pytest.warns(FutureWarning, match="pass width=96 as keyword arguments: flip_keypoints takes 1"):
+        flip_keypoints(seven, 96)
+    with pytest.raises(ValueError, match="The 'width' parameter of flip_keypoints"):
+        flip_keypoints(seven, width=0)

@@ -107,6 +107,11 @@ def test_video_files_are_written_atomically_and_read_back(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # nothing half-written left
     with pytest.raises(VideoError, match="the suffix names no video format"):
         VideoWriter(tmp_path / "out.gif", fps=25)
+    for bad in ({"fps": 0}, {"fps": 25, "quality": 60}):
+        with pytest.raises(ValueError, match=f"The '{next(reversed(bad))}' parameter of VideoWriter must be"):
+            VideoWriter(tmp_path / "bad.mp4", **bad)
+    with pytest.warns(FutureWarning, match="pass fps=25 as keyword arguments: VideoWriter takes 1"):
+        assert VideoWriter(tmp_path / "old.mp4", 25).fps == 25
 
 
 @needs_clip

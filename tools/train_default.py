@@ -16,7 +16,6 @@ from pathlib import Path
 from fkp_classic import CascadeRegressor, save_model
 from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
 from fkp_classic.datasets import load_kaggle
-from fkp_classic.keypoints import IBUG_68
 from fkp_classic.persistence import DEFAULT_MODEL, IBUG68_MODEL, load_model, widen_model
 
 
@@ -30,8 +29,8 @@ def main():
     output = args.output or str(IBUG68_MODEL if ibug else DEFAULT_MODEL)
     data = load_kaggle(args.data, layout="ibug68" if ibug else "kaggle15")
     start = time.perf_counter()
-    settings = dict(DENSE_LAYOUT_PARAMS, layout=IBUG_68) if ibug else {}  # 68 close points: the dense settings
-    model = CascadeRegressor(random_state=0, verbose=1, **settings).fit(data.data, data.target)
+    settings = dict(DENSE_LAYOUT_PARAMS) if ibug else {}  # 68 close points: the dense settings
+    model = CascadeRegressor(random_state=0, verbose=1, layout=data.layout, **settings).fit(data.data, data.target)
     print(f"fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s")
     # Store the ridge weights as float32 (float16 at 68 points): a third (a quarter) of the file, under
     # 2 MB either way; the 68-point model's reduced-rank ridges are stored as their rank rows of scores.

@@ -1,8 +1,13 @@
 """Photos without faces, from scikit-image's sample data: negatives for training a face detector."""
 
+import numbers
+
 import numpy as np
 from PIL import Image
 from skimage import data
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._deprecation import keyword_only_after
 
 __all__ = ["load_backgrounds", "BACKGROUND_NAMES", "HELD_OUT_BACKGROUNDS"]
 
@@ -16,7 +21,12 @@ HELD_OUT_BACKGROUNDS = ("coffee", "rocket", "chelsea")
 """Face-free samples never trained on, so that a detector's silence on them is a real test."""
 
 
-def load_backgrounds(names=BACKGROUND_NAMES, max_side=640):
+@keyword_only_after
+@validate_params(
+    {"names": ["array-like"], "max_side": [Interval(numbers.Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def load_backgrounds(names=BACKGROUND_NAMES, *, max_side=640):
     """Face-free photos as uint8 grayscale, the larger ones shrunk to ``max_side`` pixels.
 
     Parameters
@@ -31,14 +41,14 @@ def load_backgrounds(names=BACKGROUND_NAMES, max_side=640):
         Also the left and right views of ``stereo_motorcycle`` when the
         default names are used.
     """
-    from ..photo import as_gray
+    from ..photo import as_gray8
 
     photos = [getattr(data, name)() for name in names]
     if tuple(names) == BACKGROUND_NAMES:
         photos += list(data.stereo_motorcycle()[:2])
     out = []
     for photo in photos:
-        gray = Image.fromarray(np.round(as_gray(photo) * 255).astype(np.uint8))
+        gray = Image.fromarray(as_gray8(photo, name="background"))
         scale = max_side / max(gray.size)
         if scale < 1:
             gray = gray.resize((round(gray.size[0] * scale), round(gray.size[1] * scale)), Image.BILINEAR)

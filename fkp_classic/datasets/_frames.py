@@ -1,5 +1,6 @@
 """Full photos with annotated faces (``frames.csv`` and its images): the ground for face detection."""
 
+import numbers
 import os
 from pathlib import Path
 
@@ -7,17 +8,21 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, validate_params
 
-from ..keypoints import KAGGLE_15
-from ._kaggle import DataError
+from ..keypoints import IBUG_68, KAGGLE_15
+from ..utils._deprecation import keyword_only_after
+from ._kaggle import PATH, DataError
 
 __all__ = ["load_frames", "face_squares"]
 
-_KAGGLE_NAMES = [f"{name}_{axis}" for name in KAGGLE_15.names for axis in "xy"]
-_IBUG_NAMES = [f"p{i}_{axis}" for i in range(68) for axis in "xy"]
+_KAGGLE_NAMES = list(KAGGLE_15.columns)
+_IBUG_NAMES = list(IBUG_68.columns)
 
 
-def face_squares(keypoints, mean_shape=None):
+@keyword_only_after
+@validate_params({"keypoints": ["array-like"], "mean_shape": ["array-like", None]}, prefer_skip_nested_validation=True)
+def face_squares(keypoints, *, mean_shape=None):
     """Each face's 96x96 crop square ``(x, y, side, side)`` from its 15 Kaggle keypoints in photo pixels.
 
     The square frames the face as the training crops are (scale and
@@ -40,7 +45,12 @@ def face_squares(keypoints, mean_shape=None):
     return np.c_[frames, frames[:, 2]]
 
 
-def load_frames(path=None, gray=True, limit=None):
+@keyword_only_after
+@validate_params(
+    {"path": PATH, "gray": ["boolean"], "limit": [Interval(numbers.Integral, 1, None, closed="left"), None]},
+    prefer_skip_nested_validation=True,
+)
+def load_frames(path=None, *, gray=True, limit=None):
     """Photos with one annotated face each: ``frames.csv`` and the images it names.
 
     Parameters
@@ -58,7 +68,8 @@ def load_frames(path=None, gray=True, limit=None):
     data : Bunch
         ``images`` (list of arrays), ``files``, ``groups`` (person of each
         photo), ``keypoints`` ``(n, 30)`` Kaggle keypoints and ``points68``
-        ``(n, 136)`` iBUG points in photo pixels, ``boxes`` ``(n, 4)`` each
+        ``(n, 136)`` iBUG points in photo pixels (None when ``frames.csv`` has no
+        ``p0_x ... p67_y`` columns), ``boxes`` ``(n, 4)`` each
         face's crop square (:func:`face_squares`).
 
     Raises

@@ -8,6 +8,7 @@ competition archive holding ``training.zip``, ``test.zip`` and
 
 import contextlib
 import io
+import numbers
 import os
 import zipfile
 import zlib
@@ -16,9 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..keypoints import _REGISTRY, KAGGLE_15, KAGGLE_COLUMNS, KeypointLayout, get_layout
 from ..utils._atomic import atomic_write
-from ..keypoints import IBUG_68, KAGGLE_15, KAGGLE_COLUMNS
+from ..utils._deprecation import keyword_only_after
+from ..utils._validation import half_missing
 
 __all__ = [
     "DataError",
@@ -44,20 +48,27 @@ further is a typing or unit error, refused with file, row and column.
 """
 
 CONTOUR_MARGIN = 0.5
-"""As :data:`KEYPOINT_MARGIN`, for layouts with a face contour (iBUG's 68): the jaw line runs past a
+"""As :data:`KEYPOINT_MARGIN`, for layouts with points on the jaw (iBUG's 68): the jaw line runs past a
 Kaggle crop (faces96's reach -34 and 138 px on 96-pixel faces).
 """
 
+PATH = [str, os.PathLike, None]
+"""The constraint of a data path parameter (None: ``$FKP_DATA``)."""
+
+LAYOUT = [StrOptions(set(_REGISTRY)), KeypointLayout]
+"""The constraint of a ``layout`` parameter: a registered layout's name or a :class:`KeypointLayout`."""
+
 _DESCR = """Kaggle Facial Keypoints Detection training data ({n} faces, {source}).
 data: (n, 9216) uint8 row-major 96x96 grayscale; images: (n, 96, 96);
-target: (n, 30) keypoint x/y in pixels, NaN where missing; groups: identity per
-row from a training_meta.csv beside the file (None when absent)."""
+target: (n, {n_columns}) x/y of the {layout} layout's {n_keypoints} keypoints in pixels, NaN where
+missing; groups: identity per row from a training_meta.csv beside the file (None when absent)."""
 
 
 class DataError(ValueError):
     """A data file that is missing, malformed or inconsistent."""
 
 
+@validate_params({"path": PATH}, prefer_skip_nested_validation=True)
 def find_data(path=None):
     """Resolve the data location: ``path`` if given, else ``$FKP_DATA``.
 
@@ -350,6 +361,7 @@ def _is_number(token):
     return True
 
 
+@validate_params({"path": PATH}, prefer_skip_nested_validation=True)
 def load_groups(path=None):
     """Identity (``person``) per training row, from ``training_meta.csv``.
 
@@ -376,7 +388,11 @@ def load_groups(path=None):
     return frame["person"].to_numpy()
 
 
-def load_kaggle(path=None, return_X_y=False, layout="kaggle15"):
+@keyword_only_after
+@validate_params(
+    {"path": PATH, "return_X_y": ["boolean"], "layout": LAYOUT}, prefer_skip_nested_validation=True
+)
+def load_kaggle(path=None, *, return_X_y=False, layout="kaggle15"):
     """Load Kaggle-format training faces and keypoints.
 
     Parameters
@@ -386,18 +402,21 @@ def load_kaggle(path=None, return_X_y=False, layout="kaggle15"):
         folder holding one of them. Defaults to ``$FKP_DATA``.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
-    layout : {"kaggle15", "ibug68"}, default="kaggle15"
-        The keypoints: the file's 15 Kaggle ones, or the 68 iBUG points of
-        each face read from the ``training_meta.csv`` beside it (columns
-        ``p0_x ... p67_y``, in the same 96x96 crop frame).
+    layout : {"kaggle15", "ibug68"} or KeypointLayout, default="kaggle15"
+        The keypoints to read (:func:`~fkp_classic.keypoints.get_layout`):
+        the layout's columns ``<name>_x, <name>_y`` of the training file,
+        or, when the file lacks them, of the ``training_meta.csv`` beside it
+        (as for the 68 iBUG points of faces96, ``p0_x ... p67_y``, in the
+        same 96x96 crop frame).
 
     Returns
     -------
     data : Bunch
         ``data`` (n, 9216) uint8, ``images`` (n, 96, 96) uint8, ``target``
-        (n, 2K) float64 with NaN where missing, ``target_names`` (the
-        layout's columns), ``layout`` (:class:`~fkp_classic.keypoints.KeypointLayout`),
-        ``groups`` (identity per row, or None), ``DESCR``.
+        (n, 2K) float64 with NaN where missing (K keypoints of the layout),
+        ``target_names`` (the layout's columns), ``layout``
+        (:class:`~fkp_classic.keypoints.KeypointLayout`: pass it to the
+        estimators), ``groups`` (identity per row, or None), ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
@@ -406,23 +425,28 @@ def load_kaggle(path=None, return_X_y=False, layout="kaggle15"):
         Naming the file, row and problem, for missing columns, malformed
         images or non-numeric keypoints.
     """
-    if layout not in ("kaggle15", "ibug68"):
-        raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
+    layout = get_layout(layout)
     frame, label, folder = _read_table(path, "training")
-    _require_columns(frame, (list(KAGGLE_COLUMNS) if layout == "kaggle15" else []) + ["Image"], label)
-    data = _parse_images(frame["Image"], label)
-    if layout == "kaggle15":
-        target, names = _keypoints_of(frame, KAGGLE_COLUMNS, label), KAGGLE_15
+    _require_columns(frame, ["Image"], label)
+    margin = CONTOUR_MARGIN if "jaw" in layout.regions else KEYPOINT_MARGIN
+    columns = list(layout.columns)
+    if all(c in frame.columns for c in columns):
+        data = _parse_images(frame["Image"], label)
+        target = _keypoints_of(frame, columns, label, margin=margin)
     else:
         meta = Path(folder) / "training_meta.csv"
         if not meta.is_file():
-            raise DataError(f"layout='ibug68' reads the 68 points from training_meta.csv beside {label}; there is none")
+            missing = [c for c in columns if c not in frame.columns]
+            raise DataError(
+                f"{label} lacks the expected column(s) {missing[:4]}{'...' if len(missing) > 4 else ''} of the "
+                f"{layout._title!r} layout, and there is no training_meta.csv beside it to read them from"
+            )
         meta_frame, meta_label = _read_csv(meta, str(meta))
-        _require_columns(meta_frame, list(IBUG_68.columns), meta_label)
+        _require_columns(meta_frame, columns, f"{label} and {meta_label} (layout {layout._title!r})")
+        data = _parse_images(frame["Image"], label)
         if len(meta_frame) != len(data):
             raise DataError(f"{meta_label} has {len(meta_frame)} rows but {label} has {len(data)}")
-        target = _keypoints_of(meta_frame, IBUG_68.columns, meta_label, margin=CONTOUR_MARGIN)
-        names = IBUG_68
+        target = _keypoints_of(meta_frame, columns, meta_label, margin=margin)
     if return_X_y:
         return data, target
     groups = load_groups(folder)
@@ -434,10 +458,11 @@ def load_kaggle(path=None, return_X_y=False, layout="kaggle15"):
         data=data,
         images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE),
         target=target,
-        target_names=list(names.columns),
-        layout=names,
+        target_names=columns,
+        layout=layout,
         groups=groups,
-        DESCR=_DESCR.format(n=len(data), source=label),
+        DESCR=_DESCR.format(n=len(data), source=label, n_columns=len(columns), layout=layout._title,
+                            n_keypoints=layout.n_keypoints),
     )
 
 
@@ -453,15 +478,22 @@ def _keypoints_of(frame, columns, label, image_size=IMAGE_SIZE, margin=KEYPOINT_
             f"{label}: row {row} column {columns[col]} is {target[row, col]:g}, outside the {image_size}-pixel "
             f"face (keypoints may lie at most {margin:.0%} of its side beyond it: {low:g}..{high:g})"
         )
-    x_only = np.isnan(target[:, 0::2]) != np.isnan(target[:, 1::2])
-    if x_only.any():
-        row, k = np.argwhere(x_only)[0]
+    half = half_missing(target)
+    if half is not None:
+        row, k = half
         raise DataError(f"{label}: row {row} has only one of {columns[2 * k]} and {columns[2 * k + 1]}")
     return target
 
 
+@validate_params({"path": PATH}, prefer_skip_nested_validation=True)
 def load_kaggle_test(path=None):
     """Load Kaggle-format test faces (``ImageId, Image``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        ``test.csv``, ``test.zip``, the competition archive, or a folder
+        holding one of them. Defaults to ``$FKP_DATA``.
 
     Returns
     -------
@@ -474,7 +506,12 @@ def load_kaggle_test(path=None):
     return Bunch(data=data, images=data.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), image_ids=ids)
 
 
-def iter_kaggle_test(path=None, chunk_size=1000):
+@keyword_only_after
+@validate_params(
+    {"path": PATH, "chunk_size": [Interval(numbers.Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def iter_kaggle_test(path=None, *, chunk_size=1000):
     """Kaggle-format test faces a chunk of rows at a time, read as they are needed.
 
     Memory holds one chunk whatever the file's size (and the ids seen, to
@@ -494,8 +531,10 @@ def iter_kaggle_test(path=None, chunk_size=1000):
         ``data`` (m, 9216) uint8, ``image_ids`` (m,) int, ``first_row``
         (the chunk's first data row in the file).
     """
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    return _iter_test(path, chunk_size)
+
+
+def _iter_test(path, chunk_size):
     seen, first = {}, 0
     with _table_stream(path, "test") as (source, label, guard):
         for frame in guard(_csv_chunks(source, label, chunk_size)):
@@ -515,8 +554,17 @@ def iter_kaggle_test(path=None, chunk_size=1000):
         raise DataError(f"{label} has no rows")
 
 
+@validate_params({"lookup": PATH + [pd.DataFrame]}, prefer_skip_nested_validation=True)
 def load_lookup(lookup=None):
-    """Load ``IdLookupTable.csv`` (``RowId, ImageId, FeatureName``) from any form, or pass a DataFrame through."""
+    """Load ``IdLookupTable.csv`` (``RowId, ImageId, FeatureName``) from any form, or pass a DataFrame through.
+
+    Returns
+    -------
+    lookup : DataFrame
+        ``RowId``, ``ImageId`` (int64) and ``FeatureName``, checked.
+    label : str
+        Names the table in messages.
+    """
     if isinstance(lookup, pd.DataFrame):
         frame, label = lookup.astype({c: str for c in ("RowId", "ImageId") if c in lookup}), "lookup table"
     else:
@@ -536,13 +584,25 @@ def load_lookup(lookup=None):
     return pd.DataFrame({"RowId": ids[:, 0], "ImageId": ids[:, 1], "FeatureName": names.str.strip().to_numpy()}), label
 
 
-def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, target_names=KAGGLE_COLUMNS):
+@keyword_only_after
+@validate_params(
+    {
+        "y_pred": ["array-like"],
+        "image_ids": ["array-like"],
+        "lookup": [str, os.PathLike, pd.DataFrame],
+        "path": [str, os.PathLike],
+        "image_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "target_names": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def write_submission(y_pred, *, image_ids, lookup, path, image_size=IMAGE_SIZE, target_names=KAGGLE_COLUMNS):
     """Write a Kaggle submission (``RowId,Location``) atomically.
 
     Parameters
     ----------
-    y_pred : array-like of shape (n_images, 30)
-        Predicted keypoints in ``target_names`` order.
+    y_pred : array-like of shape (n_images, 2K)
+        Predicted keypoints in ``target_names`` order (Kaggle's 15: 30 columns).
     image_ids : array-like of shape (n_images,)
         The ImageId of each row of ``y_pred``.
     lookup : str, Path or DataFrame
@@ -551,6 +611,8 @@ def write_submission(y_pred, image_ids, lookup, path, image_size=IMAGE_SIZE, tar
         Destination; an existing file is replaced only once the new one is complete.
     image_size : int, default=96
         Locations are clipped to ``[0, image_size - 1]``.
+    target_names : sequence of str, default=KAGGLE_COLUMNS
+        The column of ``y_pred`` that each lookup ``FeatureName`` names.
 
     Returns
     -------

@@ -1,12 +1,16 @@
 """A user's own landmark CSV: images as Kaggle writes them, and any named points, the layout taken from the columns."""
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
 from ..keypoints import KeypointLayout
+from ..utils._constraints import IMAGE_SHAPE
+from ..utils._deprecation import keyword_only_after
 from ._kaggle import CONTOUR_MARGIN, DataError, _keypoints_of, _parse_images, _read_csv
 
 __all__ = ["load_landmarks", "layout_from_columns"]
@@ -14,6 +18,7 @@ __all__ = ["load_landmarks", "layout_from_columns"]
 _SIDES = (("left", "right"), ("Left", "Right"), ("LEFT", "RIGHT"), ("l_", "r_"), ("_l", "_r"))
 
 
+@validate_params({"columns": ["array-like"]}, prefer_skip_nested_validation=True)
 def layout_from_columns(columns):
     """The :class:`KeypointLayout` of ``<name>_x, <name>_y`` columns, in their order.
 
@@ -42,7 +47,12 @@ def layout_from_columns(columns):
     return KeypointLayout(names=tuple(names), flip_pairs=tuple(pairs))
 
 
-def load_landmarks(path, image_shape=None, return_X_y=False):
+@keyword_only_after
+@validate_params(
+    {"path": [str, os.PathLike], "image_shape": [IMAGE_SHAPE, None], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def load_landmarks(path, *, image_shape=None, return_X_y=False):
     """Load faces and landmarks from a CSV of any layout: an ``Image`` column and ``<name>_x, <name>_y`` pairs.
 
     The images are written as Kaggle writes them (the pixels of a grayscale

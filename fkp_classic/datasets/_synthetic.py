@@ -1,9 +1,13 @@
 """Procedurally drawn 96x96 faces with exactly known Kaggle keypoints."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
-from ..keypoints import KAGGLE_COLUMNS, KAGGLE_NAMES
+from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KAGGLE_NAMES
+from ..utils._deprecation import keyword_only_after
 
 __all__ = ["make_faces", "KAGGLE_CORE_KEYPOINTS"]
 
@@ -119,7 +123,17 @@ def _render(rng, points, shape):
     return img
 
 
-def make_faces(n_samples=500, random_state=None, missing=0.0, return_X_y=False):
+@keyword_only_after
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "missing": [Interval(numbers.Real, 0, 1, closed="both")],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_faces(n_samples=500, *, random_state=None, missing=0.0, return_X_y=False):
     """Draw synthetic 96x96 grayscale faces with exact Kaggle keypoints.
 
     Each face is drawn in a canonical frame (head, hair, eyes with irises,
@@ -144,11 +158,10 @@ def make_faces(n_samples=500, random_state=None, missing=0.0, return_X_y=False):
     -------
     data : Bunch
         ``data`` (n, 9216) uint8, ``images`` (n, 96, 96), ``target`` (n, 30),
-        ``target_names``, ``DESCR``.
+        ``target_names``, ``layout`` (Kaggle's 15 keypoints: pass it to the
+        estimators), ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
     """
-    if not 0.0 <= missing <= 1.0:
-        raise ValueError(f"missing must be in [0, 1], got {missing}")
     rng = check_random_state(random_state)
     n = int(n_samples)
     points, shape = _canonical_keypoints(rng, n)
@@ -185,6 +198,7 @@ def make_faces(n_samples=500, random_state=None, missing=0.0, return_X_y=False):
         images=data.reshape(n, _SIZE, _SIZE),
         target=target,
         target_names=list(KAGGLE_COLUMNS),
+        layout=KAGGLE_15,
         DESCR=f"{n} synthetic faces drawn by fkp_classic.datasets.make_faces",
     )
 

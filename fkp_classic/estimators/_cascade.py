@@ -93,8 +93,8 @@ def _annotation_axis(G, G_mirror, y, width, layout, alpha, rank):
     what they mark, on the faces, are as far to the left of it on their
     mirror images, where the ridge still puts them to the right).
     """
-    ridge = KeypointRidge(alpha=alpha, rank=rank).fit(G, y)
-    back = flip_keypoints(ridge.predict(G_mirror), width, layout)
+    ridge = KeypointRidge(alpha=alpha, rank=rank, layout=layout).fit(G, y)
+    back = flip_keypoints(ridge.predict(G_mirror), width=width, layout=layout)
     return (width - 1) / 2 - float(np.nanmean(back[:, 0::2] - y[:, 0::2])) / 2
 
 
@@ -394,7 +394,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             folds = self._folds(fold_of)
             return cross_val_predict(clone(self.init), X, y, cv=folds) if folds else self.init_.predict(X)
         G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
-        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv, self.rank)
+        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv, self.rank, self.layout_)
         return starts
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -415,12 +415,12 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         origin = np.arange(len(X))
         if self.flip:  # the mirrors follow the originals
-            X = np.concatenate([X, flip_images(X, self.image_shape_)])
+            X = np.concatenate([X, flip_images(X, image_shape=self.image_shape_)])
             origin = np.tile(origin, 2)
         integrals = self._integrals(X)
         self.flip_axis_ = self._fit_flip_axis(X[: len(y)], y, integrals if self.flip else None)
         if self.flip:
-            y = np.concatenate([y, flip_keypoints(y, self.image_shape_[1], self.layout_, self.flip_axis_)])
+            y = np.concatenate([y, flip_keypoints(y, width=self.image_shape_[1], layout=self.layout_, axis=self.flip_axis_)])
             self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # the mirrors' mean too
         n, k = len(X), y.shape[1] // 2
         fold_of = self._fold_of(origin, rng)
@@ -436,7 +436,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         for stage in range(len(self.cell_sizes)):
             F, frames = self._describe_starts(integrals, shapes, stage)
             residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
-            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv, self.rank)
+            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv, self.rank, self.layout_)
             if stage == len(self.cell_sizes) - 1:
                 if self.uncertainty:
                     self.error_model_ = fit_error_model(
@@ -461,7 +461,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         if not isinstance(self.flip_axis, str):
             return float(self.flip_axis)
         if integrals is None:
-            integrals = self._integrals(np.concatenate([X, flip_images(X, self.image_shape_)]))
+            integrals = self._integrals(np.concatenate([X, flip_images(X, image_shape=self.image_shape_)]))
         G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
         return _annotation_axis(G[: len(X)], G[len(X) :], y, width, self.layout_, self.init_alpha, self.rank)
 
@@ -614,11 +614,11 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         out = self._staged(X, n_stages, return_std)
         std = out.pop() if return_std else None
         if self.flip_test:
-            mirrored = self._staged(flip_images(X, self.image_shape_), n_stages, return_std)
+            mirrored = self._staged(flip_images(X, image_shape=self.image_shape_), n_stages, return_std)
             mirrored_std = mirrored.pop() if return_std else None
             width = self.image_shape_[1]
             axis = getattr(self, "flip_axis_", None)  # a model saved before flip_axis: the image's centre
-            out = [(a + flip_keypoints(b, width, self.layout_, axis)) / 2 for a, b in zip(out, mirrored)]
+            out = [(a + flip_keypoints(b, width=width, layout=self.layout_, axis=axis)) / 2 for a, b in zip(out, mirrored)]
             if return_std:
                 # the mean of two estimates with these errors: taken as independent at worst, no better than either
                 perm = self.layout_.flip_permutation

@@ -48,7 +48,7 @@ def _chunk_faces(model, X, y, index):
     except ValueError as error:
         raise ValueError(f"chunk {index}: {error}") from None
     if model.flip:
-        X, y = flip_augment(X, y, model.image_shape_, model.layout_, model.flip_axis_)
+        X, y = flip_augment(X, y, image_shape=model.image_shape_, layout=model.layout_, axis=model.flip_axis_)
     return X, y
 
 
@@ -268,7 +268,7 @@ def fit_chunked(model, X, y=None, client=None):
             first_images = validate_images(model, X.to_delayed().ravel()[0].compute(), reset=False)
         model.flip_axis_ = model._fit_flip_axis(first_images, ys[0])
     if model.flip:  # the mirrors follow the originals, as in fit
-        y_all = np.concatenate([y_all, flip_keypoints(y_all, model.image_shape_[1], model.layout_, model.flip_axis_)])
+        y_all = np.concatenate([y_all, flip_keypoints(y_all, width=model.image_shape_[1], layout=model.layout_, axis=model.flip_axis_)])
         origin = np.tile(origin, 2)
     set_keypoint_layout(model, y_all)
     rng = check_random_state(model.random_state)
@@ -289,13 +289,13 @@ def fit_chunked(model, X, y=None, client=None):
 
     states = [None] * len(sizes)
     sums, _ = runner.run(_start_task, per_chunk(states), {"model": model})
-    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv, model.rank)
+    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv, model.rank, model.layout_)
     model._log(f"start fitted on {len(origin)} faces", clock)
     model.stages_ = []
     for stage, alpha in enumerate(model._alphas()):
         plan = {"model": model, "stage": stage, "previous": previous}
         sums, states = runner.run(_stage_task, per_chunk(states), plan)
-        ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv, model.rank)
+        ridge, previous = _solve(sums, alpha, None if fold_of is None else model.cv, model.rank, model.layout_)
         model.stages_.append(ridge)
         model._log(f"stage {stage + 1}/{len(model.cell_sizes)} fitted", clock)
     model.error_model_ = None

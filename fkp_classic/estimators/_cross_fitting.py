@@ -5,6 +5,7 @@ from sklearn.base import clone
 
 from ._ridge import KeypointRidge
 from ._ridge_sums import RidgeSums
+from ..utils._validation import plain_layout
 
 __all__ = []
 
@@ -30,14 +31,18 @@ def _held_out(weights, F, fold):
     return out
 
 
-def _solve(sums, alpha, n_folds, rank=None):
-    """The ridge of all the rows in ``sums``, and the :func:`_weights` of each fold's held-out ridge (or its own)."""
-    full = sums.ridge(alpha, rank=rank)
-    held = [full] if n_folds is None else [sums.ridge(alpha, without=f, rank=rank) for f in range(n_folds)]
+def _solve(sums, alpha, n_folds, rank=None, layout=None):
+    """The ridge of all the rows in ``sums``, and the :func:`_weights` of each fold's held-out ridge (or its own).
+
+    ``layout`` is the ridges' (None: :func:`~fkp_classic.utils.plain_layout`, for targets of no scheme)."""
+    layout = plain_layout(sums.n_outputs // 2) if layout is None else layout
+    full = sums.ridge(alpha, layout=layout, rank=rank)
+    held = [full] if n_folds is None else [sums.ridge(alpha, layout=layout, without=f, rank=rank)
+                                           for f in range(n_folds)]
     return full, [_weights(model) for model in held]
 
 
-def _fit_cross(F, y, alpha, fold, n_folds, rank=None):
+def _fit_cross(F, y, alpha, fold, n_folds, rank=None, layout=None):
     """A :class:`KeypointRidge` on all rows, and each row's prediction by the ridge fitted without its fold.
 
     With more rows than features, from the rows' :class:`RidgeSums`: each
@@ -47,9 +52,10 @@ def _fit_cross(F, y, alpha, fold, n_folds, rank=None):
     basis of its own rows.
     """
     if fold is not None and len(F) > F.shape[1]:
-        ridge, weights = _solve(RidgeSums.of(F, y, fold), alpha, n_folds, rank)
+        ridge, weights = _solve(RidgeSums.of(F, y, fold), alpha, n_folds, rank, layout)
         return ridge, _held_out(weights, F, fold)
-    ridge = KeypointRidge(alpha=alpha, rank=rank).fit(F, y)
+    layout = plain_layout(y.shape[1] // 2) if layout is None else layout
+    ridge = KeypointRidge(alpha=alpha, rank=rank, layout=layout).fit(F, y)
     folds = None if fold is None else [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(n_folds)]
     return ridge, _cross_fit(ridge, F, y, folds)
 

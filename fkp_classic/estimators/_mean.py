@@ -77,7 +77,7 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
         set_keypoint_layout(self, y)
         if self.flip:
             width = resolve_image_shape(X.shape[1], self.image_shape)[1]
-            y = np.concatenate([y, flip_keypoints(y, width, self.layout_)])
+            y = np.concatenate([y, flip_keypoints(y, width=width, layout=self.layout_)])
         self.mean_ = nan_mean_keypoints(y)
         return self
 

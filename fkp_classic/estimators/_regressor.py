@@ -161,10 +161,10 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         """
         X, y = fit_images(self, X, y)
         if self.flip:
-            X, y = flip_augment(X, y, self.image_shape_, self.layout_)
+            X, y = flip_augment(X, y, image_shape=self.image_shape_, layout=self.layout_)
         self.features_ = self._make_features()
         F = self.features_.fit_transform(X, y)
-        self.ridge_ = KeypointRidge(alpha=self.alpha).fit(F, y)
+        self.ridge_ = KeypointRidge(alpha=self.alpha, layout=self.layout_).fit(F, y)
         self.error_model_ = None
         if self.uncertainty:
             n = len(X) // (2 if self.flip else 1)

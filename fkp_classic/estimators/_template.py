@@ -185,7 +185,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         patches = normalize_patches(sample_patches(images, np.nan_to_num(points), self.patch_size, self.spacing))
         mean = (patches * labelled[:, :, None, None]).sum(axis=0) / np.maximum(labelled.sum(axis=0), 1)[:, None, None]
         self.templates_ = normalize_patches(mean)
-        init = MeanKeypoints() if self.init is None else self.init
+        init = MeanKeypoints(layout=self.layout_) if self.init is None else self.init
         self.init_ = clone(init).fit(X, y)
         if self.init is None or len(X) < 2 * self.cv:
             starts = self.init_.predict(X)

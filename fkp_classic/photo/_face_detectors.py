@@ -21,11 +21,15 @@ cascade) or a plain callable into one.
 
 import copy
 import functools
+import numbers
 
 import numpy as np
 from skimage import data
 from skimage.feature import Cascade
+from sklearn.utils._param_validation import Interval, validate_params
 
+from ..utils._constraints import NumberSequence, check_params
+from ..utils._deprecation import keyword_only_after
 from ._boxes import box_overlaps
 
 __all__ = ["LBPFaceDetector", "CallableFaceDetector", "as_face_detector", "DLIB_FRAMING"]
@@ -72,6 +76,25 @@ class LBPFaceDetector:
         Box-to-crop transform, fitted by ``tools/fit_framing.py`` so that
         this detector's crops of faces96 faces match the training crops.
 
+    Notes
+    -----
+    The cascade is scikit-image's :class:`skimage.feature.Cascade` with its
+    packaged frontal-face model: a Viola-Jones boosted cascade [1]_ of
+    multi-block LBP features [2]_, [3]_ (binary patterns in the sense of
+    Ojala et al., compared between blocks of pixels rather than pixels).
+
+    References
+    ----------
+    .. [1] P. Viola and M. J. Jones, "Robust real-time face detection",
+           International Journal of Computer Vision 57, 2004, pp. 137-154.
+           https://doi.org/10.1023/B:VISI.0000013087.49260.fb
+    .. [2] L. Zhang, R. Chu, S. Xiang, S. Liao and S. Z. Li, "Face detection based
+           on multi-block LBP representation", ICB 2007, LNCS 4642, pp. 11-18.
+           https://doi.org/10.1007/978-3-540-74549-5_2
+    .. [3] S. Liao, X. Zhu, Z. Lei, L. Zhang and S. Z. Li, "Learning multi-scale
+           block local binary patterns for face recognition", ICB 2007, LNCS 4642,
+           pp. 828-837. https://doi.org/10.1007/978-3-540-74549-5_87
+
     Examples
     --------
     >>> from skimage import data
@@ -82,12 +105,22 @@ class LBPFaceDetector:
 
     framing = (1.1473, 0.0091, 0.0145)
 
-    def __init__(self, min_size=40, scale_factor=1.1, min_neighbors=4, min_relative_size=0.75, mirror_check=True):
+    _parameter_constraints = {
+        "min_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scale_factor": [Interval(numbers.Real, 1, None, closed="neither")],
+        "min_neighbors": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_relative_size": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mirror_check": ["boolean"],
+    }
+
+    @keyword_only_after
+    def __init__(self, *, min_size=40, scale_factor=1.1, min_neighbors=4, min_relative_size=0.75, mirror_check=True):
         self.min_size = min_size
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_relative_size = min_relative_size
         self.mirror_check = mirror_check
+        check_params(self)  # called, never fitted: checked when made
 
     def __repr__(self):
         return (f"LBPFaceDetector(min_size={self.min_size}, scale_factor={self.scale_factor}, "
@@ -169,8 +202,16 @@ class CallableFaceDetector:
         detect_keypoints(photo, face_detector=dlib_boxes)
     """
 
-    def __init__(self, function, framing=DLIB_FRAMING):
+    _parameter_constraints = {
+        "function": [callable],
+        "framing": [NumberSequence(Interval(numbers.Real, None, None, closed="neither"), length=3)],
+    }
+
+    @keyword_only_after
+    def __init__(self, function, *, framing=DLIB_FRAMING):
         self.function = function
+        self.framing = framing
+        check_params(self)
         self.framing = tuple(float(v) for v in framing)
 
     def __repr__(self):
@@ -210,7 +251,8 @@ def _hog(**params):
 _NAMED = {"hog": _hog, "lbp": LBPFaceDetector}
 
 
-def as_face_detector(detector, **params):
+@validate_params({"detector": [str, callable]}, prefer_skip_nested_validation=False)
+def as_face_detector(detector, /, **params):
     """A face detector from a name, a detector object, or a plain callable.
 
     Parameters
@@ -228,17 +270,18 @@ def as_face_detector(detector, **params):
     ValueError
         For an unknown name or parameter.
     TypeError
-        For anything that is not callable.
+        For anything that is neither a name nor callable (an
+        ``InvalidParameterError``, also a ``ValueError``).
     """
     if isinstance(detector, str):
         if detector not in _NAMED:
             raise ValueError(f"face_detector must be one of {sorted(_NAMED)} or a callable, got {detector!r}")
         try:
             return _NAMED[detector](**params)
-        except TypeError as exc:  # an unknown keyword of LBPFaceDetector
+        except TypeError as exc:  # an unknown keyword of LBPFaceDetector (not a refused value: that says so itself)
+            if isinstance(exc, ValueError):
+                raise
             raise ValueError(f"face detector {detector!r}: {exc}") from None
-    if not callable(detector):
-        raise TypeError(f"face_detector must be a name, a detector or a callable, got {type(detector).__name__}")
     if hasattr(detector, "framing"):
         return detector
     return CallableFaceDetector(detector)

@@ -2,11 +2,12 @@
 
 The classical recipe of Dalal & Triggs (2005), as dlib's HOG face detector
 uses it: every level of an image pyramid gets one dense HOG map
-(:func:`fkp_classic.features.hog_map`), a linear classifier scores every
-window of the map at once, and non-maximum suppression keeps the best of
-each group of overlapping windows. Training mines hard negatives over
-rounds: the windows of the training photos that hold no face but score
-highest are added to the negatives, and the classifier is fitted again.
+(:func:`fkp_classic.features.hog_map`), linear filters score every window
+of the map at once (a correlation with the map, as in Felzenszwalb et al.
+2010), and non-maximum suppression keeps the best of each group of
+overlapping windows. Training mines hard negatives over rounds: the
+windows of the training photos that hold no face but score highest are
+added to the negatives, and the classifier is fitted again.
 
 The window is the 96x96 keypoint crop's square itself (a face framed as
 the training crops are), so the detector's boxes need no framing fit:
@@ -24,9 +25,10 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ..features._hog import hog_map
+from ..utils._deprecation import keyword_only_after
 from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
-from ._image import as_gray
+from ._image import as_gray8
 
 __all__ = ["HOGFaceDetector"]
 
@@ -103,6 +105,28 @@ class HOGFaceDetector(BaseEstimator):
     --------
     fkp_classic.photo.LBPFaceDetector : scikit-image's LBP cascade.
 
+    Notes
+    -----
+    Dalal & Triggs' detector [1]_ with two elements of Felzenszwalb et
+    al.'s [2]_: a mixture of ``n_components`` filters, one per group of
+    faces, with mirrored faces trained into the mirrored component (their
+    bilaterally symmetric components; there are no parts here), and a
+    cheap first stage whose threshold is set from the training faces'
+    scores so that (nearly) no face it would find is dropped, the idea of
+    their cascade [3]_ applied to one root filter. The filters are linear
+    SVMs fitted on windows (not dlib's max-margin object detection).
+
+    References
+    ----------
+    .. [1] N. Dalal and B. Triggs, "Histograms of oriented gradients for human
+           detection", CVPR 2005, pp. 886-893. https://doi.org/10.1109/CVPR.2005.177
+    .. [2] P. F. Felzenszwalb, R. B. Girshick, D. McAllester and D. Ramanan,
+           "Object detection with discriminatively trained part-based models",
+           IEEE TPAMI 32(9), 2010, pp. 1627-1645. https://doi.org/10.1109/TPAMI.2009.167
+    .. [3] P. F. Felzenszwalb, R. B. Girshick and D. McAllester, "Cascade object
+           detection with deformable part models", CVPR 2010, pp. 2241-2248.
+           https://doi.org/10.1109/CVPR.2010.5539906
+
     Examples
     --------
     >>> import numpy as np
@@ -137,8 +161,10 @@ class HOGFaceDetector(BaseEstimator):
     scores_faces = True
     """Declares ``detect(gray8, return_scores=True, threshold=)`` on 8-bit photos: the photo path adds its scores."""
 
+    @keyword_only_after
     def __init__(
         self,
+        *,
         window=40,
         cell=4,
         orientations=9,
@@ -277,14 +303,16 @@ class HOGFaceDetector(BaseEstimator):
         n = self.window // self.cell - 1
         return n * n * 4 * self.orientations
 
-    def detect(self, gray, return_scores=False, threshold=None):
+    @keyword_only_after
+    def detect(self, gray, *, return_scores=False, threshold=None):
         """Face squares ``(x, y, w, h)`` in a photo, largest first.
 
         Parameters
         ----------
         gray : array-like of shape (h, w), (h, w, 3) or (h, w, 4)
-            A photo; gray float in [0, 1] as the photo path gives, or any
-            photo :func:`fkp_classic.photo.as_gray` takes.
+            A photo: uint8 grayscale as the photo path gives (scanned as it
+            is), gray float in [0, 1] as the detector protocol gives, or any
+            photo :func:`fkp_classic.photo.as_gray8` takes (converted by it).
         return_scores : bool, default=False
             Also return each box's classifier score.
         threshold : float, optional
@@ -303,7 +331,7 @@ class HOGFaceDetector(BaseEstimator):
             threshold = self.threshold
         elif not is_real_number(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-        boxes, scores, _, _ = self._windows(_gray8(gray), float(threshold))
+        boxes, scores, _, _ = self._windows(as_gray8(gray), float(threshold))
         keep = non_max_suppression(boxes, scores, self.overlap)
         boxes, scores = boxes[keep], scores[keep]
         order = np.argsort(-boxes[:, 2], kind="stable")
@@ -315,13 +343,14 @@ class HOGFaceDetector(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, photos, boxes, negative_photos=(), poses=None):
+    @keyword_only_after
+    def fit(self, photos, boxes, *, negative_photos=(), poses=None):
         """Learn faces from photos with every face boxed, mining hard negatives from the rest of each photo.
 
         Parameters
         ----------
         photos : sequence of array-like
-            Photos (any form :func:`fkp_classic.photo.as_gray` takes).
+            Photos (any form :func:`fkp_classic.photo.as_gray8` takes).
         boxes : sequence of array-like of shape (n_faces, 4)
             Per photo, every face's crop square ``(x, y, side, side)`` (e.g.
             :func:`fkp_classic.photo.reframe` of annotated keypoints). Windows
@@ -346,9 +375,9 @@ class HOGFaceDetector(BaseEstimator):
         if len(photos) == 0:
             raise ValueError("fit needs at least one photo with a face")
         rng = check_random_state(self.random_state)
-        grays = [_gray8(p, f"photo {i}") for i, p in enumerate(photos)]
+        grays = [as_gray8(p, f"photo {i}") for i, p in enumerate(photos)]
         faces = [_checked_boxes(b, f"boxes of photo {i}") for i, b in enumerate(boxes)]
-        backgrounds = [_gray8(p, f"negative photo {i}") for i, p in enumerate(negative_photos)]
+        backgrounds = [as_gray8(p, f"negative photo {i}") for i, p in enumerate(negative_photos)]
         for attr in ("coef_", "intercept_", "root_coef_", "root_intercept_", "root_margin_"):
             self.__dict__.pop(attr, None)
         if poses is not None:
@@ -382,8 +411,9 @@ class HOGFaceDetector(BaseEstimator):
     def _fit_root(self, positives, negatives):
         """The scan's cheap first stage: one linear SVM for all the faces, and how far below the full score
         it may fall on a face (the 99.5th percentile of its shortfall over the training faces found)."""
-        svm = LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
-        svm.fit(np.concatenate([positives, negatives]), np.r_[np.ones(len(positives)), np.zeros(len(negatives))])
+        svm = self._svm().fit(
+            np.concatenate([positives, negatives]), np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
+        )
         root = positives @ svm.coef_[0] + svm.intercept_[0]
         final = self._score_features(positives)
         found = final >= self.threshold
@@ -399,12 +429,15 @@ class HOGFaceDetector(BaseEstimator):
             mine = positives[components == k]
             X = np.concatenate([mine, negatives])
             y = np.r_[np.ones(len(mine)), np.zeros(len(negatives))]
-            svm = LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
-            svm.fit(X, y)
+            svm = self._svm().fit(X, y)
             coef.append(svm.coef_[0].reshape(n, n, -1))
             intercept.append(svm.intercept_[0])
         self.coef_ = np.stack(coef)
         self.intercept_ = np.array(intercept)
+
+    def _svm(self):
+        """The linear SVM of every filter (the root and each component's)."""
+        return LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
 
     def _score_features(self, features):
         """Best component's score of each window descriptor."""
@@ -499,14 +532,6 @@ def _gather_windows(blocks, r, c, n):
     offsets = (np.arange(n)[:, None] * blocks.shape[1] + np.arange(n)[None, :]).ravel()
     windows = blocks.reshape(-1, blocks.shape[2])[(np.asarray(r) * blocks.shape[1] + c)[:, None] + offsets]
     return windows.reshape(len(windows), -1)
-
-
-def _gray8(photo, name="photo"):
-    """The photo as uint8 grayscale (the HOG fast path)."""
-    photo = np.asarray(photo)
-    if photo.dtype != np.uint8 or photo.ndim != 2:
-        photo = np.round(as_gray(photo, name) * 255).astype(np.uint8)
-    return photo
 
 
 def _checked_boxes(boxes, name):

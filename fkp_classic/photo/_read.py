@@ -1,10 +1,15 @@
 """Reading photo files: one loader for the command line and the API, whatever Pillow can open."""
 
+import numbers
+import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._deprecation import keyword_only_after
 
 __all__ = ["PhotoError", "read_photo", "MAX_PIXELS"]
 
@@ -35,7 +40,12 @@ def _pixels(image, path):
     return np.asarray(image.convert("RGB"))  # RGB, CMYK, YCbCr, LAB, HSV
 
 
-def read_photo(path, max_pixels=MAX_PIXELS):
+@keyword_only_after
+@validate_params(
+    {"path": [str, os.PathLike], "max_pixels": [Interval(numbers.Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def read_photo(path, *, max_pixels=MAX_PIXELS):
     """Read a photo file as the array the photo path takes.
 
     Any format Pillow reads: 8-bit and 16-bit gray, palette, RGB(A),

@@ -9,20 +9,33 @@ support vector machine on HOG) learns this from well and badly framed crops
 linear check of fkp_classic 0.3.
 """
 
+import numbers
+
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ..features import HOGFeatures
 from ..features._hog import hog_batch
+from ..utils._deprecation import keyword_only_after
 
 __all__ = ["make_framing_verifier", "make_face_verifier", "fused_verifier"]
 
 
-def make_face_verifier(C=10.0, n_components=100, random_state=0):
+@keyword_only_after
+@validate_params(
+    {
+        "C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_face_verifier(*, C=10.0, n_components=100, random_state=0):
     """Unfitted classifier: HOG of a crop -> a whole, well framed face (1) or not (0).
 
     HOG, standardised, reduced to ``n_components`` by PCA, then an RBF
@@ -36,7 +49,8 @@ def make_face_verifier(C=10.0, n_components=100, random_state=0):
         SVM penalty.
     n_components : int, default=100
         PCA dimensions kept.
-    random_state : int, default=0
+    random_state : int, RandomState or None, default=0
+        Seeds the PCA's solver.
 
     Returns
     -------
@@ -48,7 +62,9 @@ def make_face_verifier(C=10.0, n_components=100, random_state=0):
     )
 
 
-def make_framing_verifier(C=0.01):
+@keyword_only_after
+@validate_params({"C": [Interval(numbers.Real, 0, None, closed="neither")]}, prefer_skip_nested_validation=True)
+def make_framing_verifier(*, C=0.01):
     """Unfitted classifier: HOG of a crop -> framed like the training faces (1) or not (0).
 
     Parameters
@@ -84,7 +100,7 @@ class _FusedFaceVerifier:
         self._support_sq = (self._support**2).sum(axis=1)
         self._dual = np.asarray(svc.dual_coef_, dtype=float)[0]
         self._intercept = float(svc.intercept_[0])
-        self._gamma = float(svc._gamma)
+        self._gamma = _rbf_gamma(svc, pca)
         self._hog, self._hog_params = hog, hog._hog_params()
 
     def decision_function(self, crops):
@@ -93,6 +109,44 @@ class _FusedFaceVerifier:
         z = hog_batch(images, **self._hog_params) @ self._weights + self._offset
         distance = np.maximum((z**2).sum(axis=1)[:, None] - 2 * z @ self._support.T + self._support_sq, 0.0)
         return np.exp(-self._gamma * distance) @ self._dual + self._intercept
+
+
+def _rbf_gamma(svc, pca):
+    """The ``gamma`` a fitted RBF ``svc`` uses on the ``pca`` scores it was fitted on, from public attributes.
+
+    A number is itself; ``"auto"`` is ``1 / n_features``; ``"scale"`` is, as
+    scikit-learn documents it, ``1 / (n_features * X.var())`` of the
+    training input: PCA scores, whose columns have zero mean and variance
+    ``explained_variance_ * (n - 1) / n`` (1 each when whitened). Weights
+    stored at lower precision (the packaged verifier's) move that a little
+    from what the SVC uses: a few Newton steps on the SVC's own
+    ``decision_function`` at its first support vectors then match it.
+    """
+    if not isinstance(svc.gamma, str):
+        return float(svc.gamma)
+    n_features = svc.support_vectors_.shape[1]
+    if svc.gamma == "auto":
+        return 1.0 / n_features
+    n = pca.n_samples_
+    variance = np.asarray(pca.explained_variance_, dtype=float)
+    total = n_features * (n - 1) / n if pca.whiten else variance.sum() * (n - 1) / n
+    gamma = 1.0 / total
+    probes = np.asarray(svc.support_vectors_[:16], dtype=float)
+    support = np.asarray(svc.support_vectors_, dtype=float)
+    try:
+        target = svc.decision_function(svc.support_vectors_[:16])
+    except ValueError:  # support vectors kept in float32 (compact storage, not widened): the SVC cannot score
+        return float(gamma)
+    d2 = np.maximum((probes**2).sum(1)[:, None] - 2 * probes @ support.T + (support**2).sum(1), 0.0)
+    dual, intercept = np.asarray(svc.dual_coef_, dtype=float)[0], float(svc.intercept_[0])
+    for _ in range(4):
+        kernel = np.exp(-gamma * d2)
+        residual = kernel @ dual + intercept - target
+        slope = (-d2 * kernel) @ dual
+        if not (slope @ slope > 0):
+            break
+        gamma -= (slope @ residual) / (slope @ slope)
+    return float(gamma)
 
 
 def fused_verifier(verifier):

@@ -7,6 +7,7 @@ from ._validation import (
     check_keypoints,
     fit_images,
     nan_mean_keypoints,
+    plain_layout,
     resolve_image_shape,
     resolve_layout,
     set_keypoint_layout,
@@ -23,6 +24,7 @@ __all__ = [
     "nan_mean_keypoints",
     "resolve_image_shape",
     "resolve_layout",
+    "plain_layout",
     "set_keypoint_layout",
     "set_keypoint_tags",
 ]

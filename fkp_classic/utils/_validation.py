@@ -2,19 +2,23 @@
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ..keypoints import IBUG_68, KAGGLE_15, KeypointLayout
+from ..keypoints import IBUG_68, KAGGLE_15, KeypointLayout, get_layout
+from ._deprecation import REMOVED_IN
 
 __all__ = [
     "validate_images",
     "resolve_image_shape",
     "as_images",
     "check_keypoints",
+    "half_missing",
     "nan_mean_keypoints",
     "resolve_layout",
+    "plain_layout",
     "set_keypoint_layout",
     "fit_images",
     "set_keypoint_tags",
@@ -122,9 +126,9 @@ def check_keypoints(y, n_samples=None):
         )
     if np.isinf(y).any():
         raise ValueError("keypoint targets y contain infinite values")
-    xy_missing = np.isnan(y[:, 0::2]) != np.isnan(y[:, 1::2])
-    if xy_missing.any():
-        row, k = np.argwhere(xy_missing)[0]
+    half = half_missing(y)
+    if half is not None:
+        row, k = half
         raise ValueError(
             f"keypoint {k} of row {row} has only one of its x/y coordinates; "
             f"a keypoint is either labelled (both) or missing (both NaN)"
@@ -132,6 +136,20 @@ def check_keypoints(y, n_samples=None):
     if n_samples is not None and len(y) != n_samples:
         raise ValueError(f"y has {len(y)} rows but X has {n_samples}")
     return y
+
+
+def half_missing(y):
+    """The first ``(row, keypoint)`` of ``y`` (n, 2K) with only one of its x and y missing (NaN), or None.
+
+    A keypoint is labelled (both coordinates) or missing (both NaN); the
+    training loaders and :func:`check_keypoints` refuse anything else with
+    this one check.
+    """
+    xy_missing = np.isnan(y[:, 0::2]) != np.isnan(y[:, 1::2])
+    if not xy_missing.any():
+        return None
+    row, k = np.argwhere(xy_missing)[0]
+    return int(row), int(k)
 
 
 def nan_mean_keypoints(y):
@@ -151,29 +169,67 @@ def nan_mean_keypoints(y):
 
 
 def resolve_layout(layout, n_keypoints):
-    """Return a :class:`KeypointLayout` for ``n_keypoints`` keypoints.
+    """Return the :class:`KeypointLayout` of ``n_keypoints`` keypoints.
 
-    ``layout`` may be a ``KeypointLayout`` or None: Kaggle's layout for 15
-    keypoints, iBUG's (dlib's numbering) for 68, else ``k0, k1, ...`` with
-    no flip pairs.
+    Parameters
+    ----------
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None
+        A layout, a registered one's name (:func:`~fkp_classic.keypoints.get_layout`),
+        or None: a plain layout ``k0, k1, ...`` with no flip pairs and no
+        eyes. (Deprecated: None on exactly 15 or 68 keypoints still means
+        Kaggle's or iBUG's layout, chosen by their number, with a
+        ``FutureWarning``; from 0.6 it is the plain layout for them too.
+        Pass ``layout="kaggle15"`` or ``"ibug68"``.)
+    n_keypoints : int
+        The number of keypoints of the targets.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a layout of another number of keypoints.
+    TypeError
+        For anything else.
     """
     if layout is None:
-        for known in (KAGGLE_15, IBUG_68):
-            if known.n_keypoints == n_keypoints:
-                return known
-        return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
-    if not isinstance(layout, KeypointLayout):
-        raise TypeError(f"layout must be a KeypointLayout or None, got {type(layout).__name__}")
+        return _guessed_layout(n_keypoints)
+    if not isinstance(layout, (KeypointLayout, str)):
+        raise TypeError(f"layout must be a KeypointLayout, a layout's name or None, got {type(layout).__name__}")
+    layout = get_layout(layout)
     if layout.n_keypoints != n_keypoints:
-        raise ValueError(f"layout has {layout.n_keypoints} keypoints but y has {n_keypoints}")
+        raise ValueError(f"layout {layout._title!r} has {layout.n_keypoints} keypoints but y has {n_keypoints}")
     return layout
+
+
+def plain_layout(n_keypoints):
+    """The layout of ``n_keypoints`` points known by nothing but their order: ``k0 .. k{K-1}``, no flip pairs, no eyes.
+
+    What an internal model of keypoint-shaped targets that are no scheme's
+    (error scales, a stage's residuals) is fitted with.
+    """
+    return KeypointLayout(names=tuple(f"k{i}" for i in range(n_keypoints)))
+
+
+def _guessed_layout(n_keypoints):
+    """:func:`plain_layout`, and the deprecated choice by count for 15 and 68 keypoints."""
+    # Deprecated in 0.5, removed in 0.6: the only place where a layout is chosen by the number of keypoints.
+    guessed = {KAGGLE_15.n_keypoints: KAGGLE_15, IBUG_68.n_keypoints: IBUG_68}.get(n_keypoints)
+    if guessed is not None:
+        warnings.warn(
+            f"layout=None on {n_keypoints} keypoints is taken as the {guessed.name!r} layout by their number; from "
+            f"fkp_classic {REMOVED_IN} it is a plain layout (k0, k1, ...: no flip pairs, no eyes). Pass "
+            f"layout={guessed.name!r} (or your own KeypointLayout) to keep the flips and NME",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return guessed
+    return plain_layout(n_keypoints)
 
 
 def set_keypoint_layout(estimator, y):
     """Record the fitted keypoints' ``layout_`` and NaN-aware ``mean_shape_`` (K, 2) on ``estimator``.
 
     The layout is the estimator's ``layout`` parameter (checked against
-    ``y``), or the default for ``K`` keypoints (:func:`resolve_layout`):
+    ``y``; None: see :func:`resolve_layout`):
     whoever uses the fitted model (the photo path, the command line) reads
     the keypoint names and the mean shape from it.
     """

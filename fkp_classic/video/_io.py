@@ -1,12 +1,16 @@
 """Video files in and out through PyAV (FFmpeg ships inside its wheels)."""
 
+import numbers
 import os
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ..utils._atomic import atomic_write
+from ..utils._constraints import check_params
+from ..utils._deprecation import keyword_only_after
 
 __all__ = ["VideoError", "Video", "read_video", "VideoWriter", "video_format", "WRITE_FORMATS"]
 
@@ -86,6 +90,7 @@ class Video:
             raise VideoError(f"{self.path}: decoding failed ({exc})") from None
 
 
+@validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def read_video(path):
     """Open a video file (any format FFmpeg reads) for frame-by-frame reading.
 
@@ -107,6 +112,7 @@ def read_video(path):
     return Video(path)
 
 
+@validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def video_format(path):
     """The ``(container, codec)`` :class:`VideoWriter` uses for ``path``'s suffix (:data:`WRITE_FORMATS`).
 
@@ -130,8 +136,16 @@ class VideoWriter:
         Its suffix picks the container and codec (:data:`WRITE_FORMATS`):
         H.264 in ``.mp4``/``.mov``/``.mkv``, MPEG-4 part 2 in ``.avi``.
     fps : float
+        Frames per second, above 0.
     quality : int, default=23
-        The H.264 constant rate factor (lower is better and larger).
+        The H.264 constant rate factor, 0 to 51 (lower is better and larger).
+
+    Raises
+    ------
+    VideoError
+        For a suffix that names no video format written here.
+    ValueError
+        For a parameter out of its range (``InvalidParameterError``, naming it).
 
     Examples
     --------
@@ -144,12 +158,18 @@ class VideoWriter:
     10
     """
 
-    def __init__(self, path, fps, quality=23):
+    _parameter_constraints = {
+        "path": [str, os.PathLike],
+        "fps": [Interval(numbers.Real, 0, None, closed="neither")],
+        "quality": [Interval(numbers.Integral, 0, 51, closed="both")],
+    }
+
+    @keyword_only_after
+    def __init__(self, path, *, fps, quality=23):
+        self.path, self.fps, self.quality = path, fps, quality
+        check_params(self)
         self.path = Path(path)
         self._format, self._codec = video_format(self.path)
-        if not fps > 0:
-            raise VideoError(f"fps must be positive, got {fps!r}")
-        self.fps, self.quality = fps, quality
         self._file = self._container = self._stream = None
 
     def __enter__(self):
