@@ -103,16 +103,16 @@ def main():
               f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
               f"{len(set(frames.groups[test]))} people", flush=True)
         framing_verifier = make_framing_verifier().fit(*framing_examples(crops.data[crop_train], random_state=0))
-        ours = KeypointDetector(model, detector, verifier, min_score=-np.inf)  # thresholds applied below
+        ours = KeypointDetector(model, face_detector=detector, verifier=verifier, min_score=-np.inf)  # thresholds applied below
         pipelines = {
             OURS: (ours, detector.framing),
             "LBP cascade + mirror check + framing verifier (0.3 default)": (
-                KeypointDetector(model, LBPFaceDetector(), framing_verifier), LBPFaceDetector.framing),
+                KeypointDetector(model, face_detector=LBPFaceDetector(), verifier=framing_verifier), LBPFaceDetector.framing),
         }
         if peers is not None:
             dlib_boxes = CallableFaceDetector(peers["boxes"], DLIB_FRAMING)
             pipelines["dlib HOG boxes -> our crop + keypoint model"] = (
-                KeypointDetector(model, dlib_boxes, verifier=None), DLIB_FRAMING)
+                KeypointDetector(model, face_detector=dlib_boxes, verifier=None), DLIB_FRAMING)
             offset = _dlib_offset(peers, [grays[i] for i in train], frames.keypoints[train], frames.boxes[train])
             pipelines["dlib HOG detector + dlib 68-point model"] = (_DlibPipeline(peers, offset), DLIB_FRAMING)
         test_photos = [frames.images[i] for i in test]

@@ -166,7 +166,7 @@ def frame_part(data, crops, n_folds):
             crops.target[crop_train], model, backgrounds, random_state=k,
         )
         print(f"frames fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s", flush=True)
-        pipeline = KeypointDetector(model, detector, verifier)
+        pipeline = KeypointDetector(model, face_detector=detector, verifier=verifier)
         for i in test:
             faces = pipeline.detect(frames.images[i])
             boxes = np.array([f.box for f in faces]).reshape(-1, 4)

@@ -264,7 +264,7 @@ def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, ho
     low = copy.copy(hog).set_params(threshold=-0.5)
     crops, labels = detection_examples(model, low, photos, squares)
     at_default, _ = detection_examples(model, hog, photos, squares)
-    pipeline = KeypointDetector(model, low, verifier=None, candidate_margin=0)
+    pipeline = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0)
     assert len(crops) == sum(len(pipeline.detect(photo)) for photo in photos) > len(at_default)
     assert labels.sum() <= len(photos) and (labels == 0).any()
 

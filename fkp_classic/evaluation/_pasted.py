@@ -68,7 +68,8 @@ def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, 
 
     target = np.asarray(target)
     face_detector = LBPFaceDetector(mirror_check=mirror_check)
-    pipeline = KeypointDetector(model, face_detector, verifier, min_score, reframe_passes)
+    pipeline = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+                                reframe_passes=reframe_passes)
     canvases, frames = paste_faces(images, random_state)
     photo, found_rows = [], []
     for row, (canvas, frame) in enumerate(zip(canvases, frames)):

@@ -111,7 +111,7 @@ def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE):
     labels : ndarray of shape (n_crops,)
     """
     # the detector's own threshold proposes the candidates: the caller sets how low to mine
-    pipeline = KeypointDetector(model, face_detector, verifier=None, candidate_margin=0)
+    pipeline = KeypointDetector(model, face_detector=face_detector, verifier=None, candidate_margin=0)
     crops, labels = [], []
     for photo, truth in zip(photos, squares):
         gray = as_gray(photo)

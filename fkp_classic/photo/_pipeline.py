@@ -10,14 +10,17 @@ predict, re-crop, verify -> :class:`Face`), :meth:`~KeypointDetector.verify`,
 """
 
 import functools
+import numbers
 import os
 import warnings
 
 import numpy as np
 from PIL import Image
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ..estimators._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
-from ..utils._validation import is_real_number
+from ..utils._constraints import NumberSequence, check_params
+from ..utils._deprecation import keyword_only_after
 from ._analysis import check_analysers, run_analysers
 from ._boxes import non_max_suppression
 from ._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
@@ -147,56 +150,53 @@ class KeypointDetector:
     (15, True)
     """
 
+    _parameter_constraints = {
+        "model": [StrOptions({"default"}), HasMethods(["predict"])],
+        "face_detector": [StrOptions({"hog", "lbp"}), callable],
+        "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
+        "max_detect_pixels": [Interval(numbers.Integral, 10_000, None, closed="left")],
+        "detector_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "framing_stages": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "candidate_margin": [Interval(numbers.Real, 0, None, closed="left")],
+        "retry_scale": [Interval(numbers.Real, 0, 1, closed="neither"), Interval(numbers.Real, 1, None, closed="neither"),
+                        None],
+        "retry_scores": [NumberSequence(Interval(numbers.Real, None, None, closed="both"), length=2)],
+        "analysers": "no_validation",  # check_analysers names what is wrong with one
+    }
+
+    @keyword_only_after
     def __init__(
-        self, model="default", face_detector="hog", verifier="default", min_score=0.3, reframe_passes=1,
+        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, reframe_passes=1,
         max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3, candidate_margin=0.5,
         retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
     ):
-        if isinstance(model, str):
-            if model != "default":
-                raise ValueError(f"model must be a fitted estimator or 'default', got {model!r}")
-            model = _packaged("model")
-        if isinstance(verifier, str):
-            if verifier != "default":
-                raise ValueError(f"verifier must be a fitted classifier, 'default' or None, got {verifier!r}")
-            verifier = _packaged("verifier")
-        if not hasattr(model, "predict"):
-            raise TypeError(f"model must be a fitted keypoint estimator with predict, got {type(model).__name__}")
-        if int(reframe_passes) != reframe_passes or reframe_passes < 0:
-            raise ValueError(f"reframe_passes must be a whole number >= 0, got {reframe_passes!r}")
-        if int(max_detect_pixels) != max_detect_pixels or max_detect_pixels < 10_000:
-            raise ValueError(f"max_detect_pixels must be a whole number >= 10000, got {max_detect_pixels!r}")
-        self.model = model
+        # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
+        check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+                     reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
+                     detector_weight=detector_weight, framing_stages=framing_stages,
+                     candidate_margin=candidate_margin, retry_scale=retry_scale, retry_scores=retry_scores,
+                     analysers=analysers)
+        low, high = retry_scores
+        if low > high:
+            raise ValueError(f"retry_scores must be (lowest, highest), lowest first; got {tuple(retry_scores)!r}")
+        self.model = _packaged("model") if isinstance(model, str) else model
         self.face_detector = as_face_detector(face_detector)
-        self.verifier = verifier
+        self.verifier = _packaged("verifier") if isinstance(verifier, str) else verifier
         self.min_score = float(min_score)
         self.reframe_passes = int(reframe_passes)
         self.max_detect_pixels = int(max_detect_pixels)
-        if not np.isfinite(detector_weight) or detector_weight < 0:
-            raise ValueError(f"detector_weight must be a number >= 0, got {detector_weight!r}")
         self.detector_weight = float(detector_weight)
-        if framing_stages is not None and (int(framing_stages) != framing_stages or framing_stages < 0):
-            raise ValueError(f"framing_stages must be a whole number >= 0 or None, got {framing_stages!r}")
         self.framing_stages = None if framing_stages is None else int(framing_stages)
-        if not (is_real_number(candidate_margin) and candidate_margin >= 0):
-            raise ValueError(f"candidate_margin must be a number >= 0, got {candidate_margin!r}")
         self.candidate_margin = float(candidate_margin)
-        if retry_scale is not None and not (is_real_number(retry_scale) and retry_scale > 0 and retry_scale != 1):
-            raise ValueError(f"retry_scale must be a positive number other than 1, or None; got {retry_scale!r}")
         self.retry_scale = None if retry_scale is None else float(retry_scale)
-        try:
-            low, high = retry_scores
-            valid = is_real_number(low, finite=False) and is_real_number(high, finite=False) and low <= high
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise ValueError(f"retry_scores must be two numbers (lowest, highest), lowest first; got {retry_scores!r}")
         self.retry_scores = (float(low), float(high))
         self.analysers = check_analysers(analysers)
-        geometry = model_geometry(model)
+        geometry = model_geometry(self.model)
         self.layout, self.mean_shape, self.crop_size = geometry.layout, geometry.mean_shape, geometry.crop_size
         self._layout_recorded = geometry.recorded
-        self.verifier_size = None if verifier is None else crop_size_of(verifier, "verifier")
+        self.verifier_size = None if self.verifier is None else crop_size_of(self.verifier, "verifier")
 
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
@@ -524,9 +524,24 @@ def _per_photo(values, frames):
     return np.split(values, np.cumsum([len(f) for f in frames])[:-1])
 
 
+@keyword_only_after
+@validate_params(
+    {
+        "image": "no_validation",  # read_photo and as_gray8 name what is wrong with a photo
+        "model": [StrOptions({"default"}), HasMethods(["predict"]), None],
+        "min_size": [Interval(numbers.Integral, 8, None, closed="left")],
+        "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
+        "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "face_detector": [StrOptions({"hog", "lbp"}), callable],
+        "detector": [callable, None],
+        "analysers": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def detect_keypoints(
-    image, model="default", min_size=40, reframe_passes=1, verifier="default", min_score=0.3, face_detector="hog",
-    detector=None,
+    image, model="default", *, min_size=40, reframe_passes=1, verifier="default", min_score=0.3, face_detector="hog",
+    detector=None, analysers=(),
 ):
     """Find the faces in a photo and their keypoints.
 
@@ -549,6 +564,8 @@ def detect_keypoints(
         boxes (see :class:`CallableFaceDetector` for dlib's).
     detector : detector or callable, optional
         The same as ``face_detector`` (give one or the other).
+    analysers : sequence of analysers, default=()
+        Run on every face found (see :class:`KeypointDetector`).
 
     Returns
     -------
@@ -576,5 +593,6 @@ def detect_keypoints(
         face_detector = detector
     if isinstance(face_detector, str):
         face_detector = as_face_detector(face_detector, min_size=min_size)
-    detector = KeypointDetector(model, face_detector, verifier, min_score, reframe_passes)
+    detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+                                reframe_passes=reframe_passes, analysers=analysers)
     return detector.detect(image)

@@ -83,11 +83,13 @@ IMAGE_SHAPE = NumberSequence(Interval(numbers.Integral, 1, None, closed="left"),
 """The ``image_shape`` constraint: ``(height, width)``, at least one pixel each (or None, listed beside it)."""
 
 
-def check_params(instance):
+def check_params(instance, **values):
     """Check an object's parameters against its class's ``_parameter_constraints``.
 
     For classes that are not estimators (called, not fitted); an estimator
-    checks its own in ``fit`` (``self._validate_params()``).
+    checks its own in ``fit`` (``self._validate_params()``). ``values``, if
+    given, are checked instead of the object's attributes (for a class that
+    stores its parameters only once it has turned them into what it uses).
 
     Raises
     ------
@@ -96,7 +98,7 @@ def check_params(instance):
         constraints, the class, what it must be and what it got.
     """
     cls = type(instance)
-    _checker(cls)(**{name: getattr(instance, name) for name in cls._parameter_constraints})
+    _checker(cls)(**(values or {name: getattr(instance, name) for name in cls._parameter_constraints}))
 
 
 @functools.cache

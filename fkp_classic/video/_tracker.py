@@ -3,6 +3,7 @@
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..photo._analysis import check_analysers, run_analysers
 from ..photo._boxes import box_overlaps
@@ -11,6 +12,8 @@ from ..photo._face_detectors import as_face_detector
 from ..photo._image import as_gray8
 from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
+from ..utils._constraints import check_params
+from ..utils._deprecation import keyword_only_after
 from ._face_smoother import AlphaBetaFilter, FaceSmoother
 from ._one_euro import OneEuroFilter
 
@@ -117,24 +120,40 @@ class FaceTracker:
     ([1, 1, 1, 1, 1], {0})
     """
 
+    _parameter_constraints = {
+        "model": [StrOptions({"default"}), HasMethods(["predict"])],
+        "face_detector": [StrOptions({"hog", "lbp"}), callable],
+        "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "keep_score": [Interval(numbers.Real, None, None, closed="both"), None],
+        "min_size": [Interval(numbers.Integral, 8, None, closed="left")],
+        "detect_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "check_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "smooth": ["boolean"],
+        "min_cutoff": [Interval(numbers.Real, 0, None, closed="neither")],
+        "beta": [Interval(numbers.Real, 0, None, closed="left")],
+        "pose_alpha": [Interval(numbers.Real, 0, 1, closed="right")],
+        "pose_beta": [Interval(numbers.Real, 0, 2, closed="left")],
+        "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "fps": [Interval(numbers.Real, 0, None, closed="neither")],
+        "analysers": "no_validation",  # check_analysers names what is wrong with one
+    }
+
+    @keyword_only_after
     def __init__(
-        self, model="default", face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
-        detect_every=60,
-        check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2, max_faces=None, fps=30.0,
-        analysers=(),
+        self, model="default", *, face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
+        detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2,
+        max_faces=None, fps=30.0, analysers=(),
     ):
-        for name, value, low in (("detect_every", detect_every, 1), ("check_every", check_every, 1)):
-            if not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-        if max_faces is not None and (not isinstance(max_faces, numbers.Integral) or max_faces < 1):
-            raise ValueError(f"max_faces must be None or a whole number >= 1, got {max_faces!r}")
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps!r}")
-        OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # check them
+        check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+                     keep_score=keep_score, min_size=min_size, detect_every=detect_every, check_every=check_every,
+                     smooth=smooth, min_cutoff=min_cutoff, beta=beta, pose_alpha=pose_alpha, pose_beta=pose_beta,
+                     max_faces=max_faces, fps=fps, analysers=analysers)
+        OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # their own checks (beta < 4 - 2 alpha)
         if isinstance(face_detector, str):
             face_detector = as_face_detector(face_detector, min_size=min_size)
         self.analysers = check_analysers(analysers)
-        self.detector = KeypointDetector(model, face_detector, verifier, min_score)
+        self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
         self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
         self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
