@@ -175,8 +175,8 @@ def figure_ced(y_true, predictions, path, what, layout):
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, pred in predictions.items():
         errors = nme(y_true, pred, layout=layout)
-        thresholds, fraction = ced(errors, np.linspace(0, 0.15, 151))
-        ax.plot(thresholds, fraction, label=f"{name} (AUC@0.08 {ced_auc(errors, 0.08):.3f})")
+        thresholds, fraction = ced(errors, thresholds=np.linspace(0, 0.15, 151))
+        ax.plot(thresholds, fraction, label=f"{name} (AUC@0.08 {ced_auc(errors, threshold=0.08):.3f})")
     ax.set_xlabel(f"NME ({what}, over the {_normaliser(y_true.shape[1] // 2)} distance)")
     ax.set_ylabel("fraction of faces")
     ax.set_xlim(0, 0.15)

@@ -228,8 +228,8 @@ def landmark_scores(y, pred, layout):
     AUC@0.08/0.10, failures at 0.10."""
     errors = nme(y, pred, layout=layout)
     errors = errors[~np.isnan(errors)]
-    return {"nme": float(errors.mean()), "auc_08": ced_auc(errors, 0.08), "auc_10": ced_auc(errors, 0.10),
-            "failure_10": failure_rate(errors, 0.10)}
+    return {"nme": float(errors.mean()), "auc_08": ced_auc(errors, threshold=0.08), "auc_10": ced_auc(errors, threshold=0.10),
+            "failure_10": failure_rate(errors, threshold=0.10)}
 
 
 def fifteen_from_68(X, y15, folds, pred68, progress):

@@ -1,10 +1,15 @@
 """Keypoint error metrics that ignore missing (NaN) targets: Kaggle's RMSE, and the landmark field's NME, CED, AUC and failure rate."""
 
+import numbers
 import warnings
 
 import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .keypoints import KeypointLayout
+from .utils._deprecation import keyword_only_after
 
 from .utils._validation import resolve_layout
 
@@ -77,10 +82,13 @@ def per_keypoint_rmse(y_true, y_pred):
         return np.sqrt(total / count)
 
 
-_NORMALIZATIONS = ("inter-ocular", "inter-pupil", "diagonal")
-
-
-def nme(y_true, y_pred, normalization="inter-ocular", eyes=None, layout=None):
+@keyword_only_after
+@validate_params(
+    {"y_true": ["array-like"], "y_pred": ["array-like"], "normalization": [StrOptions({"inter-ocular", "inter-pupil", "diagonal"})],
+     "eyes": [tuple, list, None], "layout": [KeypointLayout, StrOptions({"kaggle15", "ibug68"}), None]},
+    prefer_skip_nested_validation=True,
+)
+def nme(y_true, y_pred, *, normalization="inter-ocular", eyes=None, layout=None):
     """Normalised mean error of each face: mean point-to-point distance over the face's size.
 
     The field's standard for comparing landmark methods across face sizes
@@ -137,10 +145,8 @@ def nme(y_true, y_pred, normalization="inter-ocular", eyes=None, layout=None):
         sides = ((a,), (b,))
     elif normalization in ("inter-ocular", "inter-pupil"):
         sides = resolve_layout(layout, n_keypoints).eye_indices(normalization)
-    elif normalization == "diagonal":
+    else:  # "diagonal"
         sides = None
-    else:
-        raise ValueError(f"normalization must be one of {_NORMALIZATIONS}, got {normalization!r}")
     with warnings.catch_warnings():  # a face with no true point is NaN, quietly
         warnings.simplefilter("ignore", RuntimeWarning)
         if sides is None:
@@ -163,7 +169,9 @@ def _errors(errors):
     return kept
 
 
-def ced(errors, thresholds=None):
+@keyword_only_after
+@validate_params({"errors": ["array-like"], "thresholds": ["array-like", None]}, prefer_skip_nested_validation=True)
+def ced(errors, *, thresholds=None):
     """Cumulative error distribution: the fraction of faces whose error is at most each threshold.
 
     Parameters
@@ -182,7 +190,7 @@ def ced(errors, thresholds=None):
     Examples
     --------
     >>> from fkp_classic.metrics import ced
-    >>> ced([0.02, 0.05, 0.2], [0.01, 0.05, 0.1])[1]
+    >>> ced([0.02, 0.05, 0.2], thresholds=[0.01, 0.05, 0.1])[1]
     array([0.        , 0.66666667, 0.66666667])
     """
     errors = np.sort(_errors(errors))
@@ -190,7 +198,12 @@ def ced(errors, thresholds=None):
     return thresholds, np.searchsorted(errors, thresholds, side="right") / len(errors)
 
 
-def ced_auc(errors, threshold=0.08):
+@keyword_only_after
+@validate_params(
+    {"errors": ["array-like"], "threshold": [Interval(numbers.Real, 0, None, closed="neither")]},
+    prefer_skip_nested_validation=True,
+)
+def ced_auc(errors, *, threshold=0.08):
     """Area under the CED curve from 0 to ``threshold``, over ``threshold`` (1 for a perfect method).
 
     Exact: the mean over faces of ``max(0, threshold - error) / threshold``.
@@ -198,16 +211,19 @@ def ced_auc(errors, threshold=0.08):
     Examples
     --------
     >>> from fkp_classic.metrics import ced_auc
-    >>> float(ced_auc([0.0, 0.04, float("inf")], 0.08))
+    >>> float(ced_auc([0.0, 0.04, float("inf")], threshold=0.08))
     0.5
     """
-    if not threshold > 0:
-        raise ValueError(f"threshold must be positive, got {threshold}")
     errors = _errors(errors)
     return float(np.mean(np.clip(threshold - errors, 0, None)) / threshold)
 
 
-def failure_rate(errors, threshold=0.10):
+@keyword_only_after
+@validate_params(
+    {"errors": ["array-like"], "threshold": [Interval(numbers.Real, None, None, closed="both")]},
+    prefer_skip_nested_validation=True,
+)
+def failure_rate(errors, *, threshold=0.10):
     """Fraction of faces whose error is above ``threshold`` (``inf`` for a face not found counts).
 
     Examples
@@ -219,9 +235,14 @@ def failure_rate(errors, threshold=0.10):
     return float(np.mean(_errors(errors) > threshold))
 
 
-def mean_nme(y_true, y_pred, normalization="inter-ocular", layout=None):
+@keyword_only_after
+@validate_params(
+    {"y_true": ["array-like"], "y_pred": ["array-like"], "normalization": [StrOptions({"inter-ocular", "inter-pupil", "diagonal"})], "layout": [KeypointLayout, StrOptions({"kaggle15", "ibug68"}), None]},
+    prefer_skip_nested_validation=True,
+)
+def mean_nme(y_true, y_pred, *, normalization="inter-ocular", layout=None):
     """Mean of :func:`nme` over the faces (NaN faces left out): the figure papers report."""
-    return float(np.nanmean(nme(y_true, y_pred, normalization, layout=layout)))
+    return float(np.nanmean(nme(y_true, y_pred, normalization=normalization, layout=layout)))
 
 
 def _fitted_layout(estimator):
@@ -244,7 +265,7 @@ class _LayoutScorer:
 
 
 def _auc_of(y_true, y_pred, threshold=0.08, normalization="inter-ocular", layout=None):
-    return ced_auc(nme(y_true, y_pred, normalization, layout=layout), threshold)
+    return ced_auc(nme(y_true, y_pred, normalization=normalization, layout=layout), threshold=threshold)
 
 
 rmse_scorer = make_scorer(rmse, greater_is_better=False)

@@ -45,8 +45,8 @@ def test_nme_normalisations_hand_computed():
     truth = truth.reshape(1, -1)
     pred = truth + 2.0  # every point off by (2, 2): 2.83 px
     np.testing.assert_allclose(nme(truth, pred, layout="ibug68"), [np.sqrt(8) / 40])
-    np.testing.assert_allclose(nme(truth, pred, "inter-pupil", layout="ibug68"), [np.sqrt(8) / (43 + 2 / 3 - 13)])
-    np.testing.assert_allclose(nme(truth, pred, "diagonal"), [np.sqrt(8) / np.hypot(40, 60)])
+    np.testing.assert_allclose(nme(truth, pred, normalization="inter-pupil", layout="ibug68"), [np.sqrt(8) / (43 + 2 / 3 - 13)])
+    np.testing.assert_allclose(nme(truth, pred, normalization="diagonal"), [np.sqrt(8) / np.hypot(40, 60)])
     np.testing.assert_allclose(nme(truth, pred, eyes=(8, 36)), [np.sqrt(8) / np.hypot(20, 60)])
     # Missing true points are left out; a face with none is NaN and left out of the mean.
     three = KeypointLayout(("left_eye", "right_eye", "chin"), eyes=(("right_eye",), ("left_eye",)))
@@ -55,8 +55,8 @@ def test_nme_normalisations_hand_computed():
     kaggle[0, 4:] = np.nan
     np.testing.assert_allclose(nme(kaggle, guess, layout=three), [5 / 2 / 30, np.nan])
     assert mean_nme(kaggle, guess, layout=three) == pytest.approx(5 / 60)
-    with pytest.raises(ValueError, match="normalization must be one of"):
-        nme(truth, pred, "face")
+    with pytest.raises(ValueError, match="normalization. parameter of nme must be a str among"):
+        nme(truth, pred, normalization="face")
 
 
 def test_nme_takes_the_eyes_from_the_layout_never_from_the_count():
@@ -78,18 +78,18 @@ def test_nme_takes_the_eyes_from_the_layout_never_from_the_count():
     corners[0, 90] = 5.0  # iBUG's outer eye corners 36 and 45 now 5 px apart
     with pytest.warns(FutureWarning, match="ass layout='ibug68'"):  # the old count-based default, deprecated
         np.testing.assert_allclose(nme(corners, pred), nme(corners, pred, layout="ibug68"))
-    assert np.isfinite(nme(truth, pred, "diagonal")).all()  # needs no eyes
+    assert np.isfinite(nme(truth, pred, normalization="diagonal")).all()  # needs no eyes
 
 
 def test_ced_auc_and_failure_rate_hand_computed():
     from fkp_classic.metrics import ced, ced_auc, failure_rate
 
     errors = [0.02, 0.06, 0.09, np.inf, np.nan]  # a face not found (inf) counts; an unlabelled one (NaN) does not
-    thresholds, fraction = ced(errors, [0.0, 0.02, 0.05, 0.08, 0.1])
+    thresholds, fraction = ced(errors, thresholds=[0.0, 0.02, 0.05, 0.08, 0.1])
     np.testing.assert_allclose(fraction, [0, 0.25, 0.25, 0.5, 0.75])
-    assert ced_auc(errors, 0.08) == pytest.approx(((0.08 - 0.02) + (0.08 - 0.06)) / 4 / 0.08)
-    assert ced_auc(errors, 0.10) == pytest.approx((0.08 + 0.04 + 0.01) / 4 / 0.10)
-    assert failure_rate(errors) == 0.25 and failure_rate(errors, 0.05) == 0.75  # only inf is above 0.10
+    assert ced_auc(errors, threshold=0.08) == pytest.approx(((0.08 - 0.02) + (0.08 - 0.06)) / 4 / 0.08)
+    assert ced_auc(errors, threshold=0.10) == pytest.approx((0.08 + 0.04 + 0.01) / 4 / 0.10)
+    assert failure_rate(errors) == 0.25 and failure_rate(errors, threshold=0.05) == 0.75  # only inf is above 0.10
     grid, curve = ced([0.0, 0.05])
     assert len(grid) == 101 and curve[0] == 0.5 and curve[-1] == 1.0
     with pytest.raises(ValueError, match="non-negative"):
@@ -106,3 +106,14 @@ def test_nme_and_auc_scorers_in_cross_validation(synthetic):
     model = MeanKeypoints().fit(X[40:], y[40:])
     assert scores[0] == pytest.approx(-mean_nme(y[:40], model.predict(X[:40]), layout=model.layout_))
     assert (cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=auc_scorer) >= 0).all()
+
+
+def test_metric_options_are_keyword_only_with_a_grace_period():
+    from fkp_classic.metrics import ced_auc, nme
+
+    truth = np.array([[60.0, 40, 30, 40]])
+    with pytest.warns(FutureWarning, match="pass normalization='diagonal' as keyword arguments"):
+        old = nme(truth, truth + 1, "diagonal")
+    np.testing.assert_array_equal(old, nme(truth, truth + 1, normalization="diagonal"))
+    with pytest.warns(FutureWarning, match="pass threshold=0.1"):
+        assert ced_auc([0.05], 0.1) == ced_auc([0.05], threshold=0.1)
