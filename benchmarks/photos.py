@@ -110,7 +110,7 @@ def main():
                 KeypointDetector(model, face_detector=LBPFaceDetector(), verifier=framing_verifier), LBPFaceDetector.framing),
         }
         if peers is not None:
-            dlib_boxes = CallableFaceDetector(peers["boxes"], DLIB_FRAMING)
+            dlib_boxes = CallableFaceDetector(peers["boxes"], framing=DLIB_FRAMING)
             pipelines["dlib HOG boxes -> our crop + keypoint model"] = (
                 KeypointDetector(model, face_detector=dlib_boxes, verifier=None), DLIB_FRAMING)
             offset = _dlib_offset(peers, [grays[i] for i in train], frames.keypoints[train], frames.boxes[train])

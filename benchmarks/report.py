@@ -191,7 +191,7 @@ def figure_faces(images, y_true, y_pred, title, path, n_each=6):
     err = np.sqrt(np.nanmean((y_true - y_pred) ** 2, axis=1))
     order = np.argsort(err)
     picks = list(order[:n_each]) + list(order[::-1][:n_each])
-    fig = face_grid(images[picks], y_true[picks], y_pred[picks], n_cols=n_each, size=2.0,
+    fig = face_grid(images[picks], true=y_true[picks], pred=y_pred[picks], n_cols=n_each, size=2.0,
                     titles=[f"{err[i]:.2f} px" for i in picks])
     fig.axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10)

@@ -13,9 +13,35 @@ from ._version import __version__
 
 ESTIMATORS = ("CascadeRegressor", "KeypointRegressor", "MeanPatchTemplateSearch", "MeanKeypoints")
 
+POINTS = {15: "kaggle15", 68: "ibug68"}
+"""``--points`` -> the layout of the packaged model it picks (and of the labels it reads)."""
+
+PACKAGED_MODELS = {"default": "kaggle15", "default68": "ibug68"}
+"""Packaged model names that ``--model`` takes -> their layouts."""
+
 
 class UserError(Exception):
     """A mistake of the user's: printed as one line, exit status 2."""
+
+
+def _user_errors():
+    """The errors reported as the user's (one ``fkp: error:`` line, exit status 2); any other is a bug: a traceback.
+
+    The command line's own :class:`UserError`; the library's errors about
+    the user's files (:class:`~fkp_classic.datasets.DataError`,
+    :class:`~fkp_classic.photo.PhotoError`, :class:`~fkp_classic.video.VideoError`,
+    :class:`~fkp_classic.persistence.ModelVersionError`); a parameter refused by
+    declarative validation (scikit-learn's ``InvalidParameterError``); and
+    ``OSError``, a file that cannot be read or written.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from .datasets import DataError
+    from .persistence import ModelVersionError
+    from .photo import PhotoError
+    from .video import VideoError
+
+    return UserError, DataError, PhotoError, VideoError, ModelVersionError, InvalidParameterError, OSError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,11 +78,11 @@ def _parse_param(text):
 
 
 def _model(path, return_info=False):
-    """The model file at ``path``, or a packaged model: ``"default"`` (15 points), ``"default68"`` (68 points)."""
+    """The model file at ``path``, or a packaged model (:data:`PACKAGED_MODELS`)."""
     from .persistence import load_default_model, load_model
 
-    if path in ("default", "default68"):
-        return load_default_model(return_info, layout="ibug68" if path == "default68" else "kaggle15")
+    if path in PACKAGED_MODELS:
+        return load_default_model(return_info=return_info, layout=PACKAGED_MODELS[path])
     return load_model(path, return_info)
 
 
@@ -64,10 +90,10 @@ def _photo_model(args):
     """The keypoint model of ``fkp detect`` / ``fkp track``: ``--model``, or the packaged one of ``--points``."""
     if args.points is not None and args.model != "default":
         raise UserError("--points picks a packaged model and --model names another: give one or the other")
-    if args.points == 68:
+    if args.points is not None:
         from .persistence import load_default_model
 
-        return load_default_model(layout="ibug68")
+        return load_default_model(layout=POINTS[args.points])
     return _model(args.model)
 
 
@@ -95,6 +121,8 @@ def cmd_fit(args):
     check_writable(args.output, "model file")
     _status(f"loading {args.data}")
     data = load_kaggle(args.data)
+    if "layout" in estimator.get_params():
+        estimator.set_params(layout=data.layout)  # the flips and NME of the file's keypoints
     _status(f"fitting {args.estimator} on {len(data.data)} faces (a CascadeRegressor takes about 30 s per 3400 faces)")
     start = time.perf_counter()
     estimator.fit(data.data, data.target)
@@ -106,6 +134,13 @@ def cmd_fit(args):
 def _keypoints(model, X, source, return_std=False):
     """``model.predict(X)``, refused unless it gives one row of keypoint pairs per face in the model's layout;
     with ``return_std``, the predicted error scales of the coordinates follow them in each row."""
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != X.shape[1]:
+        shape = getattr(model, "image_shape_", None)
+        raise UserError(
+            f"the model in {source} takes faces of {expected} pixels" + (f" ({shape[0]}x{shape[1]})" if shape else "")
+            + f", but the data's faces have {X.shape[1]} (96x96): fit a model on faces of this size"
+        )
     if not return_std:
         return _checked_keypoints(model.predict(X), model, X, source)
     if getattr(model, "error_model_", None) is None:
@@ -191,25 +226,28 @@ def cmd_submit(args):
 
 def cmd_evaluate(args):
     from .datasets import load_kaggle
-    from .keypoints import IBUG_68
     from .metrics import ced_auc, failure_rate, nme, per_keypoint_rmse, rmse
     from .persistence import face_fingerprints
     from .photo import model_layout
 
     model, info = _model(args.model, return_info=True)
     layout = model_layout(model)[0]
-    data = load_kaggle(args.data, layout="ibug68" if layout == IBUG_68 else "kaggle15")
+    data = load_kaggle(args.data, layout=layout)  # the labels of the model's keypoints
     _status(f"predicting {len(data.data)} faces")
     pred = _keypoints(model, data.data, args.model)
     _done()
     if pred.shape[1] != data.target.shape[1]:
         raise UserError(f"the model predicts {pred.shape[1] // 2} keypoints but {args.data} labels {data.target.shape[1] // 2}")
     print(f"RMSE over {len(data.data)} faces: {rmse(data.target, pred):.3f} px")
-    errors = nme(data.target, pred)
-    errors = errors[~np.isnan(errors)]
+    if layout.eyes is None:
+        print(f"NME: the model's {layout.n_keypoints}-point layout declares no eyes to normalise by")
+        errors = np.zeros(0)
+    else:
+        errors = nme(data.target, pred)
+        errors = errors[~np.isnan(errors)]
     if len(errors):
-        eyes = "outer eye corners" if layout == IBUG_68 else "eye centres"
-        print(f"NME (over the {eyes} distance) over {len(errors)} faces: {errors.mean():.4f}; AUC@0.08 "
+        eyes = " to ".join(group[0] if len(group) == 1 else f"the mean of {', '.join(group)}" for group in layout.eyes)
+        print(f"NME (over the eye distance: {eyes}) over {len(errors)} faces: {errors.mean():.4f}; AUC@0.08 "
               f"{ced_auc(errors, 0.08):.3f}, AUC@0.10 {ced_auc(errors, 0.10):.3f}; failures (NME > 0.10) "
               f"{failure_rate(errors, 0.10):.1%}")
     seen = info["training_fingerprints"]
@@ -243,7 +281,7 @@ def cmd_show(args):
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
     pred = _keypoints(_model(args.model), data.data[:n], args.model) if args.model is not None else None
-    fig = face_grid(data.images[:n], None if truth is None else truth[:n], pred)
+    fig = face_grid(data.images[:n], true=None if truth is None else truth[:n], pred=pred)
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
     legend = ", ".join(what for what, shown in (("green: true", truth is not None), ("red: predicted", pred is not None)) if shown)
@@ -271,7 +309,10 @@ def cmd_detect(args):
     for out in filter(None, (args.output, args.json, args.jsonl)):
         check_writable(out)
     if args.output:
-        image_format(args.output)  # refuse an unknown suffix before any photo is read
+        try:
+            image_format(args.output)  # refuse an unknown suffix before any photo is read
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     face_detector = _face_detector(args)
     if args.jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {args.jobs}")
@@ -314,7 +355,7 @@ def cmd_detect(args):
                 print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
             if args.output:  # the photo was read where it was processed (maybe another process): read it again
                 faces = [Face.from_dict(face) for face in record["faces"]]
-                save_annotated(read_photo(path)[0], faces, args.output if single else _numbered(args.output, path),
+                save_annotated(read_photo(path)[0], faces, path=args.output if single else _numbered(args.output, path),
                                error_circles=not args.no_error_circles)
     _done()
     if args.json:
@@ -363,8 +404,8 @@ def cmd_track(args):
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     video = read_video(args.video)
     tracker = FaceTracker(
-        _photo_model(args), face_detector, min_score=args.min_score, detect_every=args.detect_every, check_every=args.check_every,
-        smooth=not args.no_smoothing, max_faces=args.max_faces,
+        _photo_model(args), face_detector=face_detector, min_score=args.min_score, detect_every=args.detect_every,
+        check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces,
     )
     names = tracker.layout.names
     header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
@@ -377,9 +418,9 @@ def cmd_track(args):
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
         n_frames = frames_with_face = 0
         ids = set()
-        for index, frame in enumerate(video):
-            time_s = index / video.fps
-            faces = tracker.update(frame, time_s, name=f"frame {index}")
+        frames = _Latest(video)  # the frame being tracked, to draw on
+        for index, time_s, faces in tracker.track(frames, fps=video.fps):
+            frame = frames.latest
             n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
             ids.update(face.track_id for face in faces)
             for face in faces:
@@ -393,6 +434,17 @@ def cmd_track(args):
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
           + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
+
+
+class _Latest:
+    """Frames passed through one at a time, the latest kept (``FaceTracker.track`` yields faces, not frames)."""
+
+    def __init__(self, frames):
+        self.frames, self.latest = frames, None
+
+    def __iter__(self):
+        for self.latest in self.frames:
+            yield self.latest
 
 
 def _numbered(output, photo):
@@ -459,7 +511,7 @@ def build_parser():
                    "folders (their photos), quoted globs ('shots/*.jpg') or @list.txt (one path per line); a photo "
                    "that cannot be read is reported and the others are still done (exit status 2)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
-    p.add_argument("--points", type=int, choices=(15, 68), default=None,
+    p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
                         "dlib's 68-point model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
@@ -492,7 +544,7 @@ def build_parser():
     p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
                    "per keypoint; one row per frame and face")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
-    p.add_argument("--points", type=int, choices=(15, 68), default=None,
+    p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
                         "dlib's 68-point model)")
     p.add_argument("--min-size", type=int, default=40, help="smallest face searched, in pixels (default 40)")
@@ -512,18 +564,12 @@ def build_parser():
 def main(argv=None):
     global _progress
     args = build_parser().parse_args(argv)
-    from .datasets import DataError
-    from .persistence import ModelVersionError
     from .utils import Progress
 
     _progress = Progress()
     try:
         args.func(args)
-    except (UserError, DataError, ModelVersionError, OSError) as exc:  # OSError: a file that cannot be read or written
-        _done()
-        print(f"fkp: error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # e.g. images of the wrong size for the model
+    except _user_errors() as exc:
         _done()
         print(f"fkp: error: {exc}", file=sys.stderr)
         return 2

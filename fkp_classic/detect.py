@@ -28,7 +28,8 @@ MEAN_SHAPE = KAGGLE_MEAN_SHAPE.ravel()
 
 def detect_faces(image, min_size=40, scale_factor=1.1, min_neighbors=4, min_relative_size=0.75, mirror_check=True):
     """Boxes ``(x, y, w, h)`` of :class:`fkp_classic.photo.LBPFaceDetector` on a photo, largest first."""
-    detector = LBPFaceDetector(min_size, scale_factor, min_neighbors, min_relative_size, mirror_check)
+    detector = LBPFaceDetector(min_size=min_size, scale_factor=scale_factor, min_neighbors=min_neighbors,
+                               min_relative_size=min_relative_size, mirror_check=mirror_check)
     return detector(as_gray(image))
 
 

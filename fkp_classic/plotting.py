@@ -3,11 +3,15 @@
 Colours follow the face region of each keypoint (its layout's :attr:`~fkp_classic.keypoints.KeypointLayout.regions`).
 """
 
+import numbers
+import os
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .utils import atomic_write
+from .utils._deprecation import keyword_only_after
 
 __all__ = ["REGION_COLOURS", "draw_faces", "save_annotated", "image_format", "face_grid"]
 
@@ -25,7 +29,18 @@ _BOX = (255, 230, 0)
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 
 
-def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
+@keyword_only_after
+@validate_params(
+    {
+        "image": ["array-like"],
+        "faces": [list, tuple],
+        "legend": ["boolean"],
+        "radius": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "error_circles": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def draw_faces(image, faces, *, legend=True, radius=None, error_circles=True):
     """Draw each face's box, keypoints (and error circles, track id) on a copy of the photo.
 
     Parameters
@@ -33,6 +48,7 @@ def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
     image : array-like
         The photo the faces were found in (gray or RGB(A), any dtype the photo path takes).
     faces : list of fkp_classic.photo.Face
+        What to draw (the photo's data, with the photo the second positional argument).
     legend : bool, default=True
         Write the colour of each face region in the top-left corner.
     radius : int, optional
@@ -76,6 +92,7 @@ def draw_faces(image, faces, legend=True, radius=None, error_circles=True):
     return canvas
 
 
+@validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
 def image_format(path):
     """The Pillow format named by the suffix of ``path`` (".png" -> "PNG", ".jpg" -> "JPEG", ...).
 
@@ -91,15 +108,49 @@ def image_format(path):
     return fmt
 
 
-def save_annotated(image, faces, path, legend=True, error_circles=True):
-    """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (:func:`image_format`)."""
+@keyword_only_after
+@validate_params(
+    {
+        "image": ["array-like"],
+        "faces": [list, tuple],
+        "path": [str, os.PathLike],
+        "legend": ["boolean"],
+        "error_circles": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def save_annotated(image, faces, *, path, legend=True, error_circles=True):
+    """Write :func:`draw_faces` to ``path`` atomically, in the format its suffix names (:func:`image_format`).
+
+    Parameters
+    ----------
+    image : array-like
+        The photo the faces were found in.
+    faces : list of fkp_classic.photo.Face
+    path : str or Path
+        The image file to write (``.png``, ``.jpg``, ...).
+    legend, error_circles : bool, default=True
+        As for :func:`draw_faces`.
+    """
     fmt = image_format(path)
-    annotated = draw_faces(image, faces, legend, error_circles=error_circles)
+    annotated = draw_faces(image, faces, legend=legend, error_circles=error_circles)
     with atomic_write(path, "wb") as fh:
         annotated.save(fh, format=fmt)
 
 
-def face_grid(images, true=None, pred=None, n_cols=8, size=1.6, titles=None):
+@keyword_only_after
+@validate_params(
+    {
+        "images": ["array-like"],
+        "true": ["array-like", None],
+        "pred": ["array-like", None],
+        "n_cols": [Interval(numbers.Integral, 1, None, closed="left")],
+        "size": [Interval(numbers.Real, 0, None, closed="neither")],
+        "titles": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def face_grid(images, *, true=None, pred=None, n_cols=8, size=1.6, titles=None):
     """A matplotlib figure of faces with true (green dots) and predicted (red crosses) keypoints.
 
     Parameters

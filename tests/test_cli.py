@@ -13,7 +13,7 @@ from conftest import FACES96, needs_faces96
 import fkp_classic
 from fkp_classic import load_model
 from fkp_classic.cli import main
-from fkp_classic.keypoints import KAGGLE_COLUMNS
+from fkp_classic.keypoints import KAGGLE_15, KAGGLE_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_predict_streams_in_chunks_and_resumes_a_stopped_run(tmp_path, capsys):
     pred, std = model.predict(pixels, return_std=True)
     np.testing.assert_allclose(written.to_numpy()[:, 1:], np.hstack([pred, std]), atol=1e-9)
     plain = tmp_path / "plain.joblib"
-    fkp_classic.save_model(fkp_classic.KeypointRegressor(uncertainty=False).fit(pixels, pred), plain)
+    fkp_classic.save_model(fkp_classic.KeypointRegressor(uncertainty=False, layout=KAGGLE_15).fit(pixels, pred), plain)
     assert main(["predict", str(plain), str(tmp_path / "test.csv"), "-o", str(tmp_path / "none.csv"), "--std"]) == 2
     assert "has no error model for --std" in capsys.readouterr().err
     assert not (tmp_path / "none.csv").exists()
@@ -225,7 +225,7 @@ def test_detect_and_evaluate_with_the_packaged_68_point_model(tmp_path, capsys):
     pd.read_csv(FACES96 / "training_meta.csv", nrows=40).to_csv(small / "training_meta.csv", index=False)
     assert main(["evaluate", "default68", str(small)]) == 0
     out, err = capsys.readouterr()
-    assert "NME (over the outer eye corners distance) over 40 faces" in out
+    assert "NME (over the eye distance: p36 to p45) over 40 faces" in out  # the outer eye corners
     assert "40 of 40 faces were in the model's training set" in err  # the packaged model was fitted on them
     with pytest.raises(ValueError, match="layout must be"):
         fkp_classic.load_default_model(layout="68")
@@ -239,3 +239,36 @@ def test_points_68_says_how_to_build_the_packaged_model_when_it_is_missing(tmp_p
     io.imsave(photo, data.astronaut())
     assert main(["detect", str(photo), "--points", "68"]) == 2
     assert "build it with tools/train_default.py --points 68" in capsys.readouterr().err
+
+
+@needs_faces96
+def test_fit_tells_the_estimator_the_files_layout_and_only_user_errors_are_one_line(tmp_path, small_training_csv,
+                                                                                  monkeypatch, capsys):
+    import warnings
+
+    from fkp_classic import plotting
+    from fkp_classic.datasets import DataError
+
+    model = tmp_path / "mean.joblib"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no guess of the layout by the number of points
+        assert main(["fit", str(small_training_csv), "-o", str(model), "--estimator", "MeanKeypoints"]) == 0
+    assert load_model(model).layout_ == KAGGLE_15
+    # A model of other faces than the data's is the user's mistake, said in one line
+    small = fkp_classic.MeanKeypoints(layout=KAGGLE_15).fit(np.zeros((4, 48 * 48)), np.full((4, 30), 20.0))
+    fkp_classic.save_model(small, tmp_path / "small.joblib")
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "small.joblib"), str(small_training_csv)]) == 2
+    assert "takes faces of 2304 pixels, but the data's faces have 9216 (96x96)" in capsys.readouterr().err
+    # The library's own errors are the user's; anything else is a bug, and shows as one
+    for error, status in ((DataError("the file is cut off"), 2), (ValueError("a bug"), None)):
+        def broken(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(plotting, "face_grid", broken)
+        command = ["show", str(small_training_csv), "-n", "2", "-o", str(tmp_path / "grid.png")]
+        if status is None:
+            with pytest.raises(ValueError, match="a bug"):
+                main(command)
+        else:
+            assert main(command) == status and "fkp: error: the file is cut off" in capsys.readouterr().err

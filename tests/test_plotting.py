@@ -1,6 +1,7 @@
 """Drawing keypoints at the photo's own resolution, with region colours; face grids."""
 
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data
 
@@ -32,7 +33,7 @@ def test_regions_of_both_layouts():
 
 
 def test_save_annotated_writes_the_format_of_the_suffix(tmp_path):
-    save_annotated(data.astronaut(), [_face()], tmp_path / "a.jpg")
+    save_annotated(data.astronaut(), [_face()], path=tmp_path / "a.jpg")
     with Image.open(tmp_path / "a.jpg") as image:
         assert image.format == "JPEG" and image.size == (512, 512)
 
@@ -40,7 +41,7 @@ def test_save_annotated_writes_the_format_of_the_suffix(tmp_path):
 def test_face_grid_draws_true_and_predicted_points():
     images = np.zeros((3, 96, 96), np.uint8)
     y = np.tile(np.linspace(10, 80, 30), (3, 1))
-    fig = face_grid(images, y, y + 1, n_cols=2)
+    fig = face_grid(images, true=y, pred=y + 1, n_cols=2)
     assert len(fig.axes) == 4 and len(fig.axes[0].collections) == 2 and not fig.axes[3].collections
 
 
@@ -54,3 +55,14 @@ def test_error_circles_are_drawn_at_the_90_percent_radius_on_request():
     assert ring.sum() > (without[nose[0] - 5 : nose[0] + 6, nose[1] - 5 : nose[1] + 6].any(axis=2)).sum() + 8
     assert not with_circles[nose[0], nose[1] + 5].any()  # nothing beyond the circle
     assert (with_circles[nose[0], nose[1] + 3] == REGION_COLOURS["nose"]).all()  # on the circle
+
+
+def test_drawing_options_are_keywords_checked_by_name():
+    images = np.zeros((2, 8, 8), np.uint8)
+    y = np.full((2, 2), 4.0)
+    with pytest.warns(FutureWarning, match="pass true, pred as keyword arguments: face_grid takes 1"):
+        face_grid(images, y, y)
+    with pytest.raises(ValueError, match="The 'n_cols' parameter of face_grid must be an int in the range"):
+        face_grid(images, n_cols=0)
+    with pytest.raises(ValueError, match="The 'radius' parameter of draw_faces"):
+        draw_faces(images[0], [], radius=0)

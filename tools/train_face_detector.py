@@ -48,7 +48,8 @@ def train(grays, boxes, keypoints, crops, crop_keypoints, model, backgrounds, n_
     benchmarks/photos.py): the detector learns from the frames, the verifier also from ``n_collages``
     :func:`collages` of frames and crops."""
     backgrounds = varied(backgrounds)
-    detector = HOGFaceDetector().fit(grays, boxes[:, None], backgrounds, poses=turn_components(keypoints)[:, None])
+    detector = HOGFaceDetector().fit(grays, boxes[:, None], negative_photos=backgrounds,
+                                     poses=turn_components(keypoints)[:, None])
     verifier, n_false = train_verifier(detector, grays, boxes, crops, crop_keypoints, model, backgrounds, n_collages,
                                        random_state)
     return detector, verifier, n_false

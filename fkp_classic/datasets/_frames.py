@@ -59,7 +59,9 @@ def load_frames(path=None, *, gray=True, limit=None):
         The ``frames`` folder, or ``frames.csv`` in it. Defaults to
         ``$FKP_DATA/frames``.
     gray : bool, default=True
-        Load the photos as uint8 grayscale (else uint8 RGB).
+        Load the photos as uint8 grayscale, Pillow's ``"L"`` conversion (ITU-R
+        601 luma; the photo path's :func:`fkp_classic.photo.as_gray8` weighs
+        the channels as ITU-R 709 does), else uint8 RGB.
     limit : int, optional
         Load only the first ``limit`` rows.
 

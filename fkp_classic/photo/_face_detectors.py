@@ -68,7 +68,7 @@ class LBPFaceDetector:
         of the two boxes. The cascade is not symmetric, so its false alarms
         on part of a face (the forehead, one eye and cheek) rarely survive
         the mirror, and averaging halves the box's jitter; it costs a second
-        detection pass and drops about 5-10% of hard faces.
+        detection pass and drops some hard faces.
 
     Attributes
     ----------
@@ -80,8 +80,8 @@ class LBPFaceDetector:
     -----
     The cascade is scikit-image's :class:`skimage.feature.Cascade` with its
     packaged frontal-face model: a Viola-Jones boosted cascade [1]_ of
-    multi-block LBP features [2]_, [3]_ (binary patterns in the sense of
-    Ojala et al., compared between blocks of pixels rather than pixels).
+    multi-block LBP features [2]_, [3]_: local binary patterns [4]_
+    compared between blocks of pixels rather than single pixels.
 
     References
     ----------
@@ -94,6 +94,9 @@ class LBPFaceDetector:
     .. [3] S. Liao, X. Zhu, Z. Lei, L. Zhang and S. Z. Li, "Learning multi-scale
            block local binary patterns for face recognition", ICB 2007, LNCS 4642,
            pp. 828-837. https://doi.org/10.1007/978-3-540-74549-5_87
+    .. [4] T. Ojala, M. Pietikainen and T. Maenpaa, "Multiresolution gray-scale and
+           rotation invariant texture classification with local binary patterns",
+           IEEE TPAMI 24(7), 2002, pp. 971-987. https://doi.org/10.1109/TPAMI.2002.1017623
 
     Examples
     --------
@@ -128,7 +131,7 @@ class LBPFaceDetector:
                 f"mirror_check={self.mirror_check})")
 
     def __call__(self, gray):
-        """Boxes ``(x, y, w, h)`` of the faces in a float grayscale photo, largest first."""
+        """Boxes ``(x, y, w, h)`` of the faces in a float grayscale photo in [0, 1] ``(h, w)``, largest first."""
         if min(gray.shape) < self.min_size:
             return np.zeros((0, 4))
         boxes = self._boxes(gray)

@@ -79,8 +79,11 @@ def as_gray8(image, name="photo", rows=512):
     """8-bit grayscale of a photo, converted ``rows`` rows at a time: one byte per pixel, for photos of any size.
 
     The same conversion as :func:`as_gray` (by dtype, alpha dropped), rounded
-    to 0..255, without a full-size floating-point copy: a 100-megapixel
-    photo needs 100 MB here against 800 MB (and 2.4 GB in passing) there.
+    to 0..255 (in float32: a pixel may round one level away from
+    ``round(as_gray(image) * 255)``), without a full-size floating-point
+    copy: a 100-megapixel photo needs 100 MB here against 800 MB (and 2.4
+    GB in passing) there. The library's one 8-bit conversion: the photo
+    path, the HOG face detector and the face-free backgrounds all use it.
 
     Returns
     -------

@@ -1,11 +1,15 @@
-"""Helpers shared by the library's modules: input validation, atomic file writes, progress reports."""
+"""Helpers shared by the library's modules: input and parameter validation, keyword-only signatures with a
+grace period, atomic file writes, progress reports."""
 
 from ._atomic import atomic_write, check_writable
+from ._constraints import IMAGE_SHAPE, NumberSequence, check_params
+from ._deprecation import keyword_only_after
 from ._progress import Progress
 from ._validation import (
     as_images,
     check_keypoints,
     fit_images,
+    half_missing,
     nan_mean_keypoints,
     plain_layout,
     resolve_image_shape,
@@ -18,6 +22,11 @@ __all__ = [
     "atomic_write",
     "check_writable",
     "Progress",
+    "IMAGE_SHAPE",
+    "NumberSequence",
+    "check_params",
+    "keyword_only_after",
+    "half_missing",
     "as_images",
     "check_keypoints",
     "fit_images",
