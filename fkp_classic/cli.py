@@ -243,13 +243,13 @@ def cmd_evaluate(args):
         print(f"NME: the model's {layout.n_keypoints}-point layout declares no eyes to normalise by")
         errors = np.zeros(0)
     else:
-        errors = nme(data.target, pred)
+        errors = nme(data.target, pred, layout=layout)
         errors = errors[~np.isnan(errors)]
     if len(errors):
         eyes = " to ".join(group[0] if len(group) == 1 else f"the mean of {', '.join(group)}" for group in layout.eyes)
         print(f"NME (over the eye distance: {eyes}) over {len(errors)} faces: {errors.mean():.4f}; AUC@0.08 "
-              f"{ced_auc(errors, 0.08):.3f}, AUC@0.10 {ced_auc(errors, 0.10):.3f}; failures (NME > 0.10) "
-              f"{failure_rate(errors, 0.10):.1%}")
+              f"{ced_auc(errors, threshold=0.08):.3f}, AUC@0.10 {ced_auc(errors, threshold=0.10):.3f}; failures (NME > 0.10) "
+              f"{failure_rate(errors, threshold=0.10):.1%}")
     seen = info["training_fingerprints"]
     if seen is not None:
         n_seen = int(np.isin(face_fingerprints(data.data), seen).sum())
