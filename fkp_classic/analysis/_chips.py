@@ -3,13 +3,15 @@
 Two templates:
 
 - ``"dlib"``, as dlib's ``get_face_chip``: a least-squares similarity from
-  the chip to the photo fitted between a mean face's points (iBUG 17-67:
-  brows, nose, eyes, mouth), scaled so their bounding box is the unit square,
-  placed at ``(padding + ref) / (1 + 2 * padding) * size``, and the face's
-  points. The mean face is this project's own (the frontal view of
-  :func:`~fkp_classic.analysis.mean_face_3d`, learnt from YouTube Faces
-  frames), not dlib's numbers: chips agree with dlib's to within the
-  difference of the two means;
+  the chip to the photo fitted between a reference shape's points ``ref``
+  (iBUG 17-67 but the lower lip: brows, nose, eyes, upper lip and mouth
+  corners), placed at ``(padding + ref) / (1 + 2 * padding) * size``, and
+  the face's points. The reference shape is this project's own mean face
+  (the frontal view of :func:`~fkp_classic.analysis.mean_face_3d`, learnt
+  from YouTube Faces frames), not dlib's numbers; only where it sits in the
+  unit square was measured from dlib (``tools/fit_chip_reference.py``,
+  ``chip_reference.csv``): chips agree with dlib's up to the difference of
+  the two mean shapes;
 - ``"arcface"``: the five-point template (eye centres, nose tip, mouth
   corners) in a 112 x 112 chip that ArcFace-style recognition models expect
   (InsightFace's ``arcface_dst``, MIT licence, Copyright (c) InsightFace
@@ -28,13 +30,13 @@ References
 
 import numbers
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..keypoints import get_layout, ibug68_to_kaggle15
-from ._mean_face_3d import mean_face_3d
 
 __all__ = ["face_chips", "chip_transforms", "ARCFACE_TEMPLATE"]
 
@@ -52,14 +54,18 @@ _FIVE = {
 }
 
 
+_CSV = Path(__file__).with_name("chip_reference.csv")
+_DLIB_FIT = tuple(i for i in range(17, 68) if not (55 <= i <= 59 or 65 <= i <= 67))  # dlib leaves the lower lip out
+
+
 @lru_cache(maxsize=2)
 def _dlib_reference(name):
-    ref = mean_face_3d("ibug68")[:, :2]
-    inner = ref[17:]
-    ref = (ref - inner.min(axis=0)) / (inner.max(axis=0) - inner.min(axis=0))
+    ref = np.genfromtxt(_CSV, delimiter=",", skip_header=1, usecols=(1, 2))
+    if ref.shape != (68, 2):
+        raise ValueError(f"{_CSV}: expected 68 rows of x, y, got {ref.shape}")
     if name == "ibug68":
-        return ref, np.arange(17, 68)
-    return ibug68_to_kaggle15(ref.reshape(1, -1)).reshape(-1, 2), np.arange(15)
+        return ref, np.array(_DLIB_FIT)
+    return ibug68_to_kaggle15(ref.reshape(1, -1)).reshape(-1, 2), np.arange(14)  # all but the bottom lip
 
 
 def _layout(layout):
