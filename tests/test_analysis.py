@@ -71,12 +71,17 @@ def test_angle_signs_follow_the_documented_convention():
     assert nose[1] > model[36, 1] and model[30, 2] < model[36, 2]  # nose below and in front of the eyes
 
 
-def test_pose_uncertainty_grows_with_point_std():
-    points = project_mean_face([10, 10], 5, 0, scale=60)
-    std = np.stack([np.full((68, 2), 0.5), np.full((68, 2), 3.0)])
-    pose = head_pose(points, layout="ibug68", point_std=std, n_draws=64)
-    assert 0 < pose["yaw_std"][0] < pose["yaw_std"][1]
-    assert pose["roll_std"][1] < 5
+def test_propagated_pose_uncertainty_matches_resampling():
+    rng = np.random.default_rng(1)
+    points = project_mean_face([20, -40], [10, 30], [5, 80], scale=60)
+    std = np.stack([np.full((68, 2), 0.5), rng.uniform(0.5, 3, (68, 2))])
+    pose = head_pose(points, layout="ibug68", point_std=std)
+    redrawn = points + rng.standard_normal((300,) + points.shape) * std
+    again = head_pose(redrawn.reshape(-1, 68, 2), layout="ibug68")
+    for name in ("yaw", "pitch", "roll"):
+        spread = again[name].reshape(300, 2).std(axis=0)
+        np.testing.assert_allclose(pose[f"{name}_std"], spread, rtol=0.2)
+    assert np.all(pose["yaw_std"][1] > 2 * pose["yaw_std"][0])
 
 
 def test_roll_of_a_rotated_real_face(frames):
@@ -212,7 +217,7 @@ def test_analysers_on_the_astronaut_with_the_packaged_68_point_model():
 def test_kaggle15_faces_get_a_coarse_pose_but_no_eye_openness():
     pts = project_mean_face(25, -10, 8, layout="kaggle15", scale=40, center=(48, 48))[0]
     face = Face((0, 0, 96, 96), pts, layout="kaggle15")
-    pose, eyes = HeadPose(n_draws=0).analyse(np.zeros((96, 96)), [face])[0], Eyes().analyse(None, [face])[0]
+    pose, eyes = HeadPose().analyse(np.zeros((96, 96)), [face])[0], Eyes().analyse(None, [face])[0]
     assert pose["yaw"] == pytest.approx(25, abs=0.1) and "yaw_std" not in pose
     assert eyes["openness"] is None and eyes["brow_raise"] > 0
     assert Mouth().analyse(None, [face])[0]["open"] is None
@@ -229,6 +234,6 @@ def test_clear_errors():
         head_pose(np.zeros((2, 15, 2)), layout="ibug68")
     with pytest.raises(ValueError, match="size"):
         face_chips(np.zeros((10, 10, 3)), [], size=2)
-    with pytest.raises(ValueError, match="n_draws"):
-        HeadPose(n_draws=-1).analyse(np.zeros((10, 10)), [Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0],
+    with pytest.raises(ValueError, match="focal_length"):
+        HeadPose(focal_length=-1).analyse(np.zeros((10, 10)), [Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0],
                                                                layout="ibug68")])

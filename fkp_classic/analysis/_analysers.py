@@ -51,9 +51,8 @@ class HeadPose(_Analyser):
     ----------
     focal_length : float or None, default=None
         Pixels; None: the photo's larger side.
-    n_draws : int, default=32
-        Redraws of the points from their ``point_std`` for the angles'
-        standard deviations (0: none; faces without ``point_std`` get none).
+
+    Faces with ``point_std`` also get ``yaw_std``, ``pitch_std``, ``roll_std`` (degrees, propagated).
 
     Examples
     --------
@@ -63,19 +62,16 @@ class HeadPose(_Analyser):
     """
 
     name = "pose"
-    _parameter_constraints = {"focal_length": [Interval(numbers.Real, 0, None, closed="neither"), None],
-                              "n_draws": [Interval(numbers.Integral, 0, None, closed="left")]}
+    _parameter_constraints = {"focal_length": [Interval(numbers.Real, 0, None, closed="neither"), None]}
 
-    def __init__(self, *, focal_length=None, n_draws=32):
+    def __init__(self, *, focal_length=None):
         self.focal_length = focal_length
-        self.n_draws = n_draws
 
     def _values(self, photo, faces, points, layout):
         stds = [f.point_std for f in faces]
         std = np.stack(stds) if all(s is not None for s in stds) else None
         h, w = np.shape(photo)[:2]
-        pose = head_pose(points, layout=layout, point_std=std, image_size=(w, h), focal_length=self.focal_length,
-                         n_draws=self.n_draws)
+        pose = head_pose(points, layout=layout, point_std=std, image_size=(w, h), focal_length=self.focal_length)
         keys = ["yaw", "pitch", "roll"] + [k for k in ("yaw_std", "pitch_std", "roll_std") if k in pose]
         return [{**{k: float(pose[k][i]) for k in keys}, "scale": float(pose["scale"][i]),
                  "center": pose["center"][i].tolist(), "rotation": pose["rotation"][i].tolist(),

@@ -27,11 +27,13 @@ References
    landmarks", 21st Computer Vision Winter Workshop, 2016.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..keypoints import get_layout
 from ._mean_face_3d import layout_points, mean_face_3d
-from ._pose import fit_pose
+from ._pose import fit_layout
 
 __all__ = ["frontal_points", "eye_measures", "mouth_measures"]
 
@@ -59,9 +61,14 @@ _PARTS = {
 
 def _parts(layout, what):
     layout = get_layout(layout) if isinstance(layout, str) else layout
+    return layout, _part_indices(layout, what)
+
+
+@lru_cache(maxsize=8)
+def _part_indices(layout, what):
     if layout.name not in _PARTS:
         raise ValueError(f"{what} needs a registered layout ({sorted(_PARTS)}), got the {layout._title} layout")
-    return layout, {part: list(layout.indices(names)) for part, names in _PARTS[layout.name].items()}
+    return {part: list(layout.indices(names)) for part, names in _PARTS[layout.name].items()}
 
 
 def frontal_points(points, *, layout):
@@ -84,12 +91,17 @@ def frontal_points(points, *, layout):
     if pts.ndim != 3 or pts.shape[1:] != (layout.n_keypoints, 2):
         raise ValueError(f"points must be of shape (n, {layout.n_keypoints}, 2) for the {layout._title} layout, "
                          f"got {np.shape(points)}")
-    indices, model = layout_points(layout, "the face's measures")
-    rot, scale, center = fit_pose(pts[:, list(indices)], model)
+    layout_points(layout, "the face's measures")  # a clear error for a layout the mean face does not know
+    rot, scale, center = fit_layout(pts, layout)
     plane = scale[:, None, None] * rot[:, :2, :2]  # image offset of the face's x and y unit vectors
-    depth = mean_face_3d(layout)[:, 2]  # each point's depth on the mean face: its parallax is taken out
+    depth = _depth(layout)  # each point's depth on the mean face: its parallax is taken out
     parallax = scale[:, None, None] * rot[:, None, :2, 2] * depth[None, :, None]
     return np.einsum("nij,nkj->nki", np.linalg.inv(plane), pts - center[:, None] - parallax)
+
+
+@lru_cache(maxsize=8)
+def _depth(layout):
+    return mean_face_3d(layout)[:, 2]
 
 
 def _ear(eye):

@@ -90,6 +90,12 @@ def layout_points(layout, what="the head pose"):
     indices : tuple of int
     model : ndarray of shape (len(indices), 3)
     """
-    layout = _known(layout, what)
+    return _layout_points(_known(layout, what))
+
+
+@lru_cache(maxsize=8)
+def _layout_points(layout):
     indices = layout.indices(_POSE_POINTS[layout.name])
-    return indices, mean_face_3d(layout)[list(indices)]
+    model = mean_face_3d(layout)[list(indices)]
+    model.setflags(write=False)
+    return indices, model

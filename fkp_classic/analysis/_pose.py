@@ -15,13 +15,15 @@ right-handed elementary rotations, so that, in degrees:
 
 Projection. Scaled orthography (weak perspective): ``p = s * R[:2] @ X + t``,
 right for faces further from the camera than a few times their depth;
-solved by alternating 3D Procrustes fits with the depths the current pose
-gives (the affine fit as a start), for all faces at once. The translation in
+solved by least squares (the affine camera made scaled-orthonormal as a
+start, then Gauss-Newton steps on rotation and scale), for all faces at once. The translation in
 3D assumes a focal length (by default the photo's larger side in pixels, a
 field of view of about 53 degrees, with the principal point at the photo's
 centre) and an outer eye corner distance of 90 mm (an adult's, roughly):
-``Z = f * 90 / s``. Uncertainty: the pose's standard deviation over fits to
-points redrawn from each face's ``point_std``.
+``Z = f * 90 / s``. Uncertainty: each point's ``point_std`` propagated to
+the angles through the fit's Jacobian at the solution (independent Gaussian
+coordinates, a linearisation: good while the standard deviations are small
+beside the face).
 
 References
 ----------
@@ -31,12 +33,14 @@ References
    between two point patterns", IEEE TPAMI 13(4), 1991.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..keypoints import get_layout
 from ._mean_face_3d import layout_points, mean_face_3d
 
-__all__ = ["head_pose", "fit_pose", "angles_to_rotation", "rotation_to_angles", "project_mean_face", "EYE_DISTANCE_MM"]
+__all__ = ["head_pose", "fit_pose", "fit_layout", "angles_to_rotation", "rotation_to_angles", "project_mean_face", "EYE_DISTANCE_MM"]
 
 EYE_DISTANCE_MM = 90.0
 """Assumed distance between the outer eye corners, for the translation in millimetres."""
@@ -103,15 +107,28 @@ def project_mean_face(yaw, pitch, roll, *, layout="ibug68", scale=100.0, center=
     return scale * np.einsum("nij,kj->nki", rot[:, :2], model) + np.asarray(center, dtype=float)
 
 
-def fit_pose(points, model, *, n_iter=30):
-    """Fit ``p = s * R[:2] @ X + t`` (scaled orthography) to each face's 2D points.
+def _skew(v):
+    z = np.zeros(v.shape[:-1])
+    return np.stack([z, -v[..., 2], v[..., 1], v[..., 2], z, -v[..., 0], -v[..., 1], v[..., 0], z],
+                    axis=-1).reshape(v.shape[:-1] + (3, 3))
+
+
+def fit_pose(points, model, *, n_iter=4, start=None):
+    """Fit ``p = s * R[:2] @ X + t`` (scaled orthography) to each face's 2D points, by least squares.
+
+    Starts from the least-squares affine camera made scaled-orthonormal, then
+    Gauss-Newton steps on the rotation (as ``R @ exp([w]x)``) and the scale;
+    the translation is the centroids' offset.
 
     Parameters
     ----------
     points : ndarray of shape (n, K, 2)
     model : ndarray of shape (K, 3)
-    n_iter : int, default=30
-        Alternations of depth completion and 3D Procrustes.
+    n_iter : int, default=4
+        Gauss-Newton steps.
+    start : (rotation, scale) or None, default=None
+        Start from this pose instead of the affine camera (e.g. a nearby
+        fit: the points redrawn around it).
 
     Returns
     -------
@@ -124,27 +141,82 @@ def fit_pose(points, model, *, n_iter=30):
     model = np.asarray(model, dtype=float)
     p_mean, x_mean = p.mean(axis=1, keepdims=True), model.mean(axis=0)
     pc, xc = p - p_mean, model - x_mean
-    # start: the least-squares affine camera, made scaled-orthonormal
-    affine = np.einsum("nki,kj->nij", pc, xc) @ np.linalg.inv(xc.T @ xc)
-    u, sv, vt = np.linalg.svd(affine, full_matrices=False)
-    rows = u @ vt
-    scale = sv.mean(axis=1)
-    rot = np.concatenate([rows, np.cross(rows[:, 0], rows[:, 1])[:, None]], axis=1)
-    norm = (xc**2).sum()
+    if start is None:
+        affine = np.einsum("nki,kj->nij", pc, xc) @ np.linalg.inv(xc.T @ xc)
+        u, sv, vt = np.linalg.svd(affine, full_matrices=False)
+        rows = u @ vt
+        scale = sv.mean(axis=1)
+        rot = np.concatenate([rows, np.cross(rows[:, 0], rows[:, 1])[:, None]], axis=1)
+    else:
+        rot, scale = (np.array(a, dtype=float) for a in start)
+    skew_x = _skew(xc)  # (K, 3, 3): [X]x
     for _ in range(n_iter):
-        depth = scale[:, None] * (xc @ rot[:, 2].T).T  # (n, K)
-        target = np.concatenate([pc, depth[..., None]], axis=2)
-        h = np.einsum("kj,nki->nji", xc, target)  # sum_k X_k target_k^T
-        u, sv, vt = np.linalg.svd(h)
-        d = np.ones((len(p), 3))
-        d[:, 2] = np.sign(np.linalg.det(u @ vt))
-        rot = np.einsum("nji,nj,nkj->nik", vt, d, u)  # V diag(d) U^T
-        scale = (sv * d).sum(axis=1) / norm
+        proj = np.einsum("nij,kj->nki", rot[:, :2], xc)  # (n, K, 2)
+        resid = pc - scale[:, None, None] * proj
+        j_w = -scale[:, None, None, None] * np.einsum("nij,kjl->nkil", rot[:, :2], skew_x)  # d(model point)/dw
+        jac = np.concatenate([j_w, proj[..., None]], axis=3).reshape(len(p), -1, 4)
+        normal = np.einsum("nki,nkj->nij", jac, jac)
+        step = np.linalg.solve(normal, np.einsum("nki,nk->ni", jac, resid.reshape(len(p), -1))[..., None])[..., 0]
+        w = step[:, :3]
+        angle = np.linalg.norm(w, axis=1)[:, None, None]
+        k = _skew(w / np.maximum(angle[..., 0], 1e-300))
+        turn = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k  # Rodrigues
+        rot = rot @ turn
+        scale = scale + step[:, 3]
     translation = p_mean[:, 0] - scale[:, None] * np.einsum("nij,j->ni", rot[:, :2], x_mean)
     return rot, scale, translation
 
 
-def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=None, n_draws=32, random_state=0):
+@lru_cache(maxsize=8)
+def _fit_bytes(name, shape, data):
+    pts = np.frombuffer(data, dtype=float).reshape(shape)
+    indices, model = layout_points(name)
+    fitted = fit_pose(pts[:, list(indices)], model)
+    for array in fitted:
+        array.setflags(write=False)
+    return fitted
+
+
+def _angle_std(model, rot, scale, std):
+    """Standard deviations of yaw, pitch, roll (degrees) from independent point errors ``std`` (n, K, 2), linearised."""
+    xc = model - model.mean(axis=0)
+    proj = np.einsum("nij,kj->nki", rot[:, :2], xc)
+    j_w = -scale[:, None, None, None] * np.einsum("nij,kjl->nkil", rot[:, :2], _skew(xc))
+    jac = np.concatenate([j_w, proj[..., None]], axis=3).reshape(len(rot), -1, 4)
+    inv = np.linalg.inv(np.einsum("nki,nkj->nij", jac, jac))
+    middle = np.einsum("nki,nk,nkj->nij", jac, std.reshape(len(rot), -1) ** 2, jac)
+    cov = (inv @ middle @ inv)[:, :3, :3]  # of the rotation increment w
+    # d(angles)/dw by central differences of small turns R @ exp([w]x)
+    delta = 1e-5
+    turns = np.eye(3) + delta * _skew(np.eye(3))  # first order is enough at this step
+    diff = np.stack([rotation_to_angles(rot @ t) - rotation_to_angles(rot @ t.transpose())
+                     for t in turns], axis=2) / (2 * delta)  # (n, 3 angles, 3 w)
+    return np.sqrt(np.einsum("nai,nij,naj->na", diff, cov, diff))
+
+
+def fit_layout(points, layout):
+    """:func:`fit_pose` of faces of a registered layout to the 3D mean face at the layout's pose points.
+
+    The last few fits are remembered, so the pose, eye and mouth analysers of
+    one photo or frame share one fit.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, K, 2)
+    layout : KeypointLayout or str
+
+    Returns
+    -------
+    rotation, scale, translation : ndarray
+        As :func:`fit_pose` (read-only).
+    """
+    layout = get_layout(layout) if isinstance(layout, str) else layout
+    layout_points(layout)  # a clear error for a layout the mean face does not know
+    pts = np.ascontiguousarray(points, dtype=float)
+    return _fit_bytes(layout.name, pts.shape, pts.tobytes())
+
+
+def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=None):
     """Yaw, pitch and roll of faces from their keypoints (module docstring: convention and model).
 
     Parameters
@@ -161,9 +233,6 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
         the translation is left out.
     focal_length : float, optional
         In pixels; default the larger side of ``image_size``.
-    n_draws : int, default=32
-        Redraws of the points from ``point_std`` for the uncertainty.
-    random_state : int, default=0
 
     Returns
     -------
@@ -183,7 +252,7 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
     if not np.isfinite(pts).all():
         raise ValueError("points must be finite (a face has NaN or infinite keypoints)")
     idx = list(indices)
-    rot, scale, center = fit_pose(pts[:, idx], model)
+    rot, scale, center = fit_layout(pts, layout)
     angles = rotation_to_angles(rot)
     out = {"yaw": angles[:, 0], "pitch": angles[:, 1], "roll": angles[:, 2], "rotation": rot, "scale": scale,
            "center": center}
@@ -193,12 +262,8 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
         z = f * EYE_DISTANCE_MM / scale
         out["translation"] = np.column_stack([(center[:, 0] - (w - 1) / 2) * z / f,
                                               (center[:, 1] - (h - 1) / 2) * z / f, z])
-    if point_std is not None and n_draws:
+    if point_std is not None:
         std = np.broadcast_to(np.asarray(point_std, dtype=float).reshape(pts.shape), pts.shape)[:, idx]
-        noise = np.random.default_rng(random_state).standard_normal((n_draws,) + std.shape) * std
-        drawn = (pts[:, idx] + noise).reshape((-1,) + std.shape[1:])
-        draws = rotation_to_angles(fit_pose(drawn, model)[0]).reshape(n_draws, len(pts), 3)
-        diff = (draws - angles + 180) % 360 - 180  # around the fitted angles, wrapped
-        spread = np.sqrt((diff**2).mean(axis=0))
+        spread = _angle_std(model, rot, scale, std)
         out.update(yaw_std=spread[:, 0], pitch_std=spread[:, 1], roll_std=spread[:, 2])
     return out
