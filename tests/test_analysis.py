@@ -237,3 +237,16 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="focal_length"):
         HeadPose(focal_length=-1).analyse(np.zeros((10, 10)), [Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0],
                                                                layout="ibug68")])
+
+
+def test_flat_columns_and_pose_axes_for_the_command_line():
+    from fkp_classic.analysis import flat_analyses, pose_axes
+
+    face = Face((0, 0, 1, 1), project_mean_face(30, 0, 0, scale=100, center=(200, 150))[0], layout="ibug68")
+    for analyser in make_analysers("pose,eyes,mouth,chip"):
+        face.analyses[analyser.name] = analyser.analyse(np.zeros((300, 400, 3), np.uint8), [face])[0]
+    columns = flat_analyses(face, ["pose", "eyes", "mouth"])
+    assert columns["pose_yaw"] == pytest.approx(30) and "pose_rotation" not in columns
+    assert list(columns)[:3] == ["pose_yaw", "pose_pitch", "pose_roll"] and "mouth_open" in columns
+    origin, ends = pose_axes(face.pose)
+    assert ends[2, 0] < origin[0] - 10  # yaw to the image's right: the nose comes right, the back of the head left

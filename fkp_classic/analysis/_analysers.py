@@ -15,7 +15,7 @@ from ._chips import chip_transforms
 from ._eyes_mouth import eye_measures, mouth_measures
 from ._pose import head_pose
 
-__all__ = ["HeadPose", "Eyes", "Mouth", "FaceChips", "make_analysers", "ANALYSERS"]
+__all__ = ["HeadPose", "Eyes", "Mouth", "FaceChips", "make_analysers", "flat_analyses", "ANALYSERS"]
 
 
 def _by_layout(faces):
@@ -70,12 +70,13 @@ class HeadPose(_Analyser):
     def _values(self, photo, faces, points, layout):
         stds = [f.point_std for f in faces]
         std = np.stack(stds) if all(s is not None for s in stds) else None
-        h, w = np.shape(photo)[:2]
-        pose = head_pose(points, layout=layout, point_std=std, image_size=(w, h), focal_length=self.focal_length)
+        size = None if photo is None else np.shape(photo)[1::-1]
+        pose = head_pose(points, layout=layout, point_std=std, image_size=size, focal_length=self.focal_length)
         keys = ["yaw", "pitch", "roll"] + [k for k in ("yaw_std", "pitch_std", "roll_std") if k in pose]
         return [{**{k: float(pose[k][i]) for k in keys}, "scale": float(pose["scale"][i]),
                  "center": pose["center"][i].tolist(), "rotation": pose["rotation"][i].tolist(),
-                 "translation_mm": pose["translation"][i].tolist()} for i in range(len(faces))]
+                 **({"translation_mm": pose["translation"][i].tolist()} if "translation" in pose else {})}
+                for i in range(len(faces))]
 
 
 def _records(measures, n):
@@ -168,3 +169,39 @@ def make_analysers(names):
     if not wanted:
         raise ValueError(f"no analyser named: choose among {', '.join(ANALYSERS)}")
     return [ANALYSERS[n]() for n in dict.fromkeys(wanted)]
+
+
+def flat_analyses(face, names=None):
+    """A face's analysed numbers as flat ``<analyser>_<value>`` columns, for a CSV row (lists such as the rotation
+    matrix are left out; None stays None).
+
+    Parameters
+    ----------
+    face : Face
+    names : sequence of str or None, default=None
+        The analysers' names, in column order; None: all the face has.
+
+    Returns
+    -------
+    columns : dict
+
+    Examples
+    --------
+    >>> from fkp_classic.analysis import flat_analyses, make_analysers, project_mean_face
+    >>> from fkp_classic.photo import Face
+    >>> face = Face((0, 0, 1, 1), project_mean_face(10, 0, 0)[0], layout="ibug68")
+    >>> for analyser in make_analysers("pose,eyes"):
+    ...     face.analyses[analyser.name] = analyser.analyse(None, [face])[0]
+    >>> sorted(flat_analyses(face))[:4]
+    ['eyes_brow_raise', 'eyes_left', 'eyes_openness', 'eyes_right']
+    """
+    out = {}
+    for name in face.analyses if names is None else names:
+        value = face.analyses.get(name)
+        if isinstance(value, dict):
+            for key, v in value.items():
+                if v is None or isinstance(v, (numbers.Real, str)):
+                    out[f"{name}_{key}"] = v
+        elif value is None or isinstance(value, (numbers.Real, str)):
+            out[name] = value
+    return out

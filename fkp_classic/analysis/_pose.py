@@ -40,7 +40,7 @@ import numpy as np
 from ..keypoints import get_layout
 from ._mean_face_3d import layout_points, mean_face_3d
 
-__all__ = ["head_pose", "fit_pose", "fit_layout", "angles_to_rotation", "rotation_to_angles", "project_mean_face", "EYE_DISTANCE_MM"]
+__all__ = ["head_pose", "fit_pose", "fit_layout", "pose_axes", "angles_to_rotation", "rotation_to_angles", "project_mean_face", "EYE_DISTANCE_MM"]
 
 EYE_DISTANCE_MM = 90.0
 """Assumed distance between the outer eye corners, for the translation in millimetres."""
@@ -267,3 +267,32 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
         spread = _angle_std(model, rot, scale, std)
         out.update(yaw_std=spread[:, 0], pitch_std=spread[:, 1], roll_std=spread[:, 2])
     return out
+
+
+def pose_axes(pose, *, length=0.5):
+    """Where to draw a face's pose axes: the image ends of the mean face's x, y and z axes from its origin.
+
+    Parameters
+    ----------
+    pose : dict
+        A face's ``pose`` (from :class:`HeadPose`: ``rotation``, ``scale``, ``center``).
+    length : float, default=0.5
+        Axis length in outer eye corner distances.
+
+    Returns
+    -------
+    origin : ndarray of shape (2,)
+    ends : ndarray of shape (3, 2)
+        Ends of the x (towards the subject's left), y (down) and z (into the head) axes, in photo pixels.
+
+    Examples
+    --------
+    >>> from fkp_classic.analysis import head_pose, pose_axes, project_mean_face
+    >>> pose = head_pose(project_mean_face(0, 0, 0, scale=100, center=(50, 60)), layout="ibug68")
+    >>> origin, ends = pose_axes({k: v[0] for k, v in pose.items()})
+    >>> origin.round(3).tolist(), ends.round(3).tolist()
+    ([50.0, 60.0], [[100.0, 60.0], [50.0, 110.0], [50.0, 60.0]])
+    """
+    rot = np.asarray(pose["rotation"], dtype=float).reshape(3, 3)
+    origin = np.asarray(pose["center"], dtype=float)
+    return origin, origin + float(pose["scale"]) * length * rot[:2].T
