@@ -39,8 +39,8 @@ def main():
     ref = inchip / SIZE
     names = [f"p{i}" for i in range(68)]
     pd.DataFrame(ref, index=names, columns=["x", "y"]).round(6).to_csv(OUT, index_label="name")
-    print(f"angle {np.degrees(chip.angle):.3f} deg, inner points span x {ref[17:, 0].min():.3f}..{ref[17:, 0].max():.3f}"
-          f", y {ref[17:, 1].min():.3f}..{ref[17:, 1].max():.3f}; wrote {OUT}")
+    span_x, span_y = (f"{ref[17:, i].min():.3f}..{ref[17:, i].max():.3f}" for i in (0, 1))
+    print(f"angle {np.degrees(chip.angle):.3f} deg, inner points span x {span_x}, y {span_y}; wrote {OUT}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,16 @@ from ._blinks import BlinkDetector
 from ._chips import ARCFACE_TEMPLATE, chip_transforms, face_chips
 from ._eyes_mouth import eye_measures, frontal_points, mouth_measures
 from ._mean_face_3d import mean_face_3d
-from ._pose import EYE_DISTANCE_MM, angles_to_rotation, fit_layout, fit_pose, head_pose, pose_axes, project_mean_face, rotation_to_angles
+from ._pose import (
+    EYE_DISTANCE_MM,
+    angles_to_rotation,
+    fit_layout,
+    fit_pose,
+    head_pose,
+    pose_axes,
+    project_mean_face,
+    rotation_to_angles,
+)
 
 __all__ = [
     "ANALYSERS",

@@ -21,9 +21,9 @@ __all__ = ["mean_face_3d", "layout_points"]
 
 _CSV = Path(__file__).with_name("mean_face_3d.csv")
 
-# Per registered layout, by name: the points the solver fits. Left out: the jaw contour (it slides over the cheek as the
-# head turns), the inner and lower lips (they move as the mouth opens) and the nose bridge above the tip (p27-p29, placed
-# along the bridge differently by different annotators: on 300-W faces they bias pitch most).
+# Per registered layout, by name: the points the solver fits. Left out: the jaw contour (it slides over the cheek as
+# the head turns), the inner and lower lips (they move as the mouth opens) and the nose bridge above the tip
+# (p27-p29, placed along the bridge differently by different annotators: on 300-W faces they bias pitch most).
 _POSE_POINTS = {
     "ibug68": tuple(f"p{i}" for i in (*range(17, 27), *range(30, 48), 48, 51, 54)),
     "kaggle15": ("left_eye_center", "right_eye_center", "left_eye_inner_corner", "left_eye_outer_corner",

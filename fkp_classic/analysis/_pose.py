@@ -40,7 +40,8 @@ import numpy as np
 from ..keypoints import get_layout
 from ._mean_face_3d import layout_points, mean_face_3d
 
-__all__ = ["head_pose", "fit_pose", "fit_layout", "pose_axes", "angles_to_rotation", "rotation_to_angles", "project_mean_face", "EYE_DISTANCE_MM"]
+__all__ = ["head_pose", "fit_pose", "fit_layout", "pose_axes", "angles_to_rotation", "rotation_to_angles",
+           "project_mean_face", "EYE_DISTANCE_MM"]
 
 EYE_DISTANCE_MM = 90.0
 """Assumed distance between the outer eye corners, for the translation in millimetres."""
