@@ -149,7 +149,11 @@ def test_blink_events_from_a_synthetic_sequence():
     for face, value in zip(faces, Eyes().analyse(None, faces)):
         face.analyses["eyes"] = value
     blinks = BlinkDetector(fps=fps)
-    ended = [blinks.update(face) for face in faces]
+    ended, closed = [], []
+    for face in faces:
+        ended.append(blinks.update(face))
+        closed.append(blinks.closed)
+    assert np.flatnonzero(closed)[:4].tolist() == [20, 21, 22, 23] and closed[99:101] == [False, True]
     assert [(e["start_frame"], e["end_frame"]) for e in blinks.events_] == [(20, 24), (80, 83)]
     assert [e for e in ended if e] == blinks.events_
     assert blinks.events_[0]["duration"] == pytest.approx(4 / fps)

@@ -130,6 +130,11 @@ class BlinkDetector:
         return event
 
     @property
+    def closed(self):
+        """Whether the eyes are closed now (below ``close_below`` and not yet back above ``open_above``)."""
+        return getattr(self, "_closed_at", None) is not None
+
+    @property
     def blinks_per_minute(self):
         """Blinks a minute over the frames seen (NaN before a second frame)."""
         if not getattr(self, "elapsed_", 0):
