@@ -2,8 +2,22 @@
 # generator (docs/make_reference.py) and the command line (fkp_classic/cli.py) all read this one list.
 # Each subpackage's own __all__ declares the rest of its public names.
 
-from . import datasets, estimators, evaluation, features, flip, keypoints, metrics, persistence, photo, plotting, video
+from . import (
+    analysis,
+    datasets,
+    estimators,
+    evaluation,
+    features,
+    flip,
+    keypoints,
+    metrics,
+    persistence,
+    photo,
+    plotting,
+    video,
+)
 from ._version import __version__
+from .analysis import BlinkDetector, face_chips, head_pose, make_analysers
 from .datasets import DataError, load_frames, load_kaggle, load_kaggle_test, load_landmarks, write_submission
 from .estimators import (
     CascadeRegressor,

@@ -1,0 +1,257 @@
+"""What the points are for: head pose, eye and mouth measures, blinks, aligned chips (fkp_classic.analysis)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from skimage import data
+
+from conftest import ROOT
+from fkp_classic.analysis import (
+    BlinkDetector,
+    Eyes,
+    HeadPose,
+    Mouth,
+    angles_to_rotation,
+    chip_transforms,
+    eye_measures,
+    face_chips,
+    head_pose,
+    make_analysers,
+    mean_face_3d,
+    mouth_measures,
+    project_mean_face,
+    rotation_to_angles,
+)
+from fkp_classic.keypoints import KeypointLayout, get_layout
+from fkp_classic.photo import Face
+
+FRAMES = ROOT.parent / "shared" / "data" / "frames"
+IBUG = get_layout("ibug68")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    """Eight real annotated frames (68 points in frame pixels), of eight people."""
+    if not (FRAMES / "frames.csv").is_file():
+        pytest.skip(f"frames not found at {FRAMES}")
+    table = pd.read_csv(FRAMES / "frames.csv").drop_duplicates("person").iloc[:8]
+    points = table[[c for n in IBUG.names for c in (f"{n}_x", f"{n}_y")]].to_numpy(float).reshape(-1, 68, 2)
+    return table.reset_index(drop=True), points
+
+
+def _rotate(points, degrees, centre):
+    a = np.radians(degrees)  # counter-clockwise on the screen (y down)
+    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    return (points - centre) @ rot.T + centre
+
+
+@pytest.mark.parametrize("layout", ["ibug68", "kaggle15"])
+def test_solver_recovers_exact_projections(layout):
+    rng = np.random.default_rng(0)
+    yaw, pitch, roll = rng.uniform(-60, 60, 50), rng.uniform(-60, 60, 50), rng.uniform(-90, 90, 50)
+    points = project_mean_face(yaw, pitch, roll, layout=layout, scale=70, center=(160, 120))
+    pose = head_pose(points, layout=layout)
+    for name, truth in (("yaw", yaw), ("pitch", pitch), ("roll", roll)):
+        assert np.abs(pose[name] - truth).max() < 0.1, name
+    np.testing.assert_allclose(pose["scale"], 70, rtol=1e-6)
+    np.testing.assert_allclose(pose["center"], np.broadcast_to([160, 120], (50, 2)), atol=1e-6)
+    np.testing.assert_allclose(rotation_to_angles(angles_to_rotation(yaw, pitch, roll)),
+                               np.column_stack([yaw, pitch, roll]), atol=1e-9)
+
+
+def test_angle_signs_follow_the_documented_convention():
+    model = mean_face_3d()
+    nose, front = model[30, :2], project_mean_face(0, 0, 0)[0, 30]
+    assert project_mean_face(20, 0, 0)[0, 30, 0] > front[0] + 1  # yaw > 0: the nose moves to the image's right
+    assert project_mean_face(0, 20, 0)[0, 30, 1] < front[1] - 1  # pitch > 0: the nose moves up
+    eyes = project_mean_face(0, 0, 20)[0, [36, 45]]
+    assert eyes[1, 1] > eyes[0, 1]  # roll > 0: the eye on the image's right drops
+    assert nose[1] > model[36, 1] and model[30, 2] < model[36, 2]  # nose below and in front of the eyes
+
+
+def test_propagated_pose_uncertainty_matches_resampling():
+    rng = np.random.default_rng(1)
+    points = project_mean_face([20, -40], [10, 30], [5, 80], scale=60)
+    std = np.stack([np.full((68, 2), 0.5), rng.uniform(0.5, 3, (68, 2))])
+    pose = head_pose(points, layout="ibug68", point_std=std)
+    redrawn = points + rng.standard_normal((300,) + points.shape) * std
+    again = head_pose(redrawn.reshape(-1, 68, 2), layout="ibug68")
+    for name in ("yaw", "pitch", "roll"):
+        spread = again[name].reshape(300, 2).std(axis=0)
+        np.testing.assert_allclose(pose[f"{name}_std"], spread, rtol=0.2)
+    assert np.all(pose["yaw_std"][1] > 2 * pose["yaw_std"][0])
+
+
+def test_roll_of_a_rotated_real_face(frames):
+    table, points = frames
+    before = head_pose(points, layout="ibug68")
+    for angle in (-45, -20, 30):
+        centre = np.column_stack([table.width, table.height]) / 2
+        after = head_pose(_rotate(points, angle, centre[:, None]), layout="ibug68")
+        np.testing.assert_allclose(after["roll"] - before["roll"], -angle, atol=0.01)
+        np.testing.assert_allclose(after["yaw"], before["yaw"], atol=0.01)
+
+
+def test_yaw_sign_of_a_mirrored_face(frames):
+    table, points = frames
+    mirrored = points[:, IBUG.flip_permutation].copy()
+    mirrored[..., 0] = table.width.to_numpy()[:, None] - 1 - mirrored[..., 0]
+    pose, mirror = head_pose(points, layout="ibug68"), head_pose(mirrored, layout="ibug68")
+    np.testing.assert_allclose(mirror["yaw"], -pose["yaw"], atol=0.5)
+    np.testing.assert_allclose(mirror["roll"], -pose["roll"], atol=0.5)
+    np.testing.assert_allclose(mirror["pitch"], pose["pitch"], atol=0.5)
+    turned = head_pose(project_mean_face(30, 0, 0), layout="ibug68")["yaw"]
+    assert turned[0] > 25 and head_pose(project_mean_face(-30, 0, 0)[:, IBUG.flip_permutation] * [-1, 1],
+                                        layout="ibug68")["yaw"][0] > 25
+
+
+def test_eye_openness_of_closed_eyes_and_its_independence_of_pose_and_size():
+    face = project_mean_face([0, 35, 0, 0], [0, 0, 25, 0], [0, 0, 0, 70], scale=[[[50]], [[50]], [[50]], [[120]]])
+    open_ = eye_measures(face, layout="ibug68")
+    np.testing.assert_allclose(open_["openness"], open_["openness"][0], rtol=1e-6)  # exact for the mean face
+    closed = face.copy()
+    for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):  # the upper lids down onto the lower
+        closed[:, upper] = closed[:, lower] = (face[:, upper] + face[:, lower]) / 2
+    shut = eye_measures(closed, layout="ibug68")
+    assert open_["openness"][0] > 0.2 and np.all(shut["openness"] < 0.06) and shut["openness"][0] < 0.01
+    one = face[:1].copy()
+    one[:, [43, 44]] = one[:, [47, 46]]  # only the left eye (the image's right) shut
+    m = eye_measures(one, layout="ibug68")
+    assert m["left"][0] < 0.02 and m["right"][0] == pytest.approx(open_["right"][0], rel=0.05)
+
+
+def test_mouth_opens_and_smiles():
+    face = project_mean_face(20, 10, 5, scale=80)
+    opened, smiling = face.copy(), face.copy()
+    down = (face[:, 57] - face[:, 51]) * 0.5
+    opened[:, [65, 66, 67, 56, 57, 58]] += down[:, None]
+    smiling[:, [48, 60]] -= (face[:, 54] - face[:, 48])[:, None] * 0.1 + down[:, None] * 0.3
+    smiling[:, [54, 64]] += (face[:, 54] - face[:, 48])[:, None] * 0.1 - down[:, None] * 0.3
+    base, o, s = (mouth_measures(x, layout="ibug68") for x in (face, opened, smiling))
+    assert o["open"][0] > base["open"][0] + 0.05 and o["aspect"][0] > base["aspect"][0]
+    assert s["smile_width"][0] > base["smile_width"][0] * 1.15
+    assert s["lip_corner_height"][0] > base["lip_corner_height"][0] + 0.02
+    kaggle = mouth_measures(project_mean_face(0, 0, 0, layout="kaggle15"), layout="kaggle15")
+    assert np.isnan(kaggle["open"][0]) and kaggle["smile_width"][0] == pytest.approx(base["smile_width"][0], rel=0.01)
+
+
+def test_blink_events_from_a_synthetic_sequence():
+    fps = 25
+    faces = []
+    for frame in range(125):  # 5 s; eyes shut in frames 20-23 and 80-82, and 100-124 (kept shut: no blink)
+        pts = project_mean_face(10 * np.sin(frame / 20), 0, 0, scale=60, center=(100, 100))[0]
+        if 20 <= frame <= 23 or 80 <= frame <= 82 or frame >= 100:
+            for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
+                pts[upper] = pts[lower] = (pts[upper] + pts[lower]) / 2
+        faces.append(Face((50, 50, 100, 100), pts, layout="ibug68"))
+    for face, value in zip(faces, Eyes().analyse(None, faces)):
+        face.analyses["eyes"] = value
+    blinks = BlinkDetector(fps=fps)
+    ended, closed = [], []
+    for face in faces:
+        ended.append(blinks.update(face))
+        closed.append(blinks.closed)
+    assert np.flatnonzero(closed)[:4].tolist() == [20, 21, 22, 23] and closed[99:101] == [False, True]
+    assert [(e["start_frame"], e["end_frame"]) for e in blinks.events_] == [(20, 24), (80, 83)]
+    assert [e for e in ended if e] == blinks.events_
+    assert blinks.events_[0]["duration"] == pytest.approx(4 / fps)
+    assert blinks.blinks_per_minute == pytest.approx(2 / (124 / fps) * 60)
+    with pytest.raises(ValueError, match="open_above"):
+        BlinkDetector(close_below=0.3, open_above=0.2).update(0.25)
+    with pytest.raises(TypeError, match="eye openness"):
+        BlinkDetector().update(Face((0, 0, 1, 1), faces[0].points, layout="ibug68"))
+
+
+def test_chips_follow_dlibs_alignment_on_a_real_photo(frames):
+    dlib = pytest.importorskip("dlib")
+    from skimage import io
+
+    table, points = frames
+    photo = io.imread(FRAMES / table.file[0])
+    pts = np.rint(points[0]).astype(int)
+    shape = dlib.full_object_detection(dlib.rectangle(*pts.min(0), *pts.max(0)), [dlib.point(*p) for p in pts])
+    theirs = dlib.get_face_chip(photo, shape, size=150, padding=0.25)
+    details = dlib.get_face_chip_details(shape, size=150, padding=0.25)
+    ours = face_chips(photo, [Face((0, 0, 1, 1), pts, layout="ibug68")], size=150, padding=0.25)[0]
+    assert ours.shape == theirs.shape == (150, 150, 3) and ours.dtype == np.uint8
+    to_photo = np.linalg.inv(chip_transforms(pts, layout="ibug68", size=150, padding=0.25)[0])
+    rect = details.rect
+    centre = np.array([(rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2])
+    scale = (rect.right() - rect.left()) / 150
+    assert np.degrees(np.arctan2(to_photo[1, 0], to_photo[0, 0])) == pytest.approx(np.degrees(details.angle), abs=1.5)
+    assert np.hypot(to_photo[0, 0], to_photo[1, 0]) == pytest.approx(scale, rel=0.04)
+    assert np.linalg.norm(to_photo[:2] @ [74.5, 74.5, 1] - centre) < 0.02 * 150 * scale
+    assert np.corrcoef(ours.ravel(), theirs.ravel())[0, 1] > 0.95
+
+
+def test_arcface_chip_puts_the_five_points_on_the_template():
+    from fkp_classic.analysis import ARCFACE_TEMPLATE
+
+    pts = project_mean_face(0, 0, 15, scale=80, center=(120, 110))[0]
+    t = chip_transforms(pts, layout="ibug68", size=112, template="arcface")[0]
+    five = np.stack([pts[36:42].mean(0), pts[42:48].mean(0), pts[30], pts[48], pts[54]])
+    placed = five @ t[:2, :2].T + t[:2, 2]
+    assert np.abs(placed - ARCFACE_TEMPLATE).mean() < 2.5  # our mean face is not theirs: a few pixels apart
+    kaggle = project_mean_face(0, 0, 15, scale=80, center=(120, 110), layout="kaggle15")[0]
+    again = chip_transforms(kaggle, layout="kaggle15", size=112, template="arcface")[0]
+    np.testing.assert_allclose(again, t, atol=1e-6)
+    chips = face_chips(np.zeros((240, 240), np.uint8), [Face((0, 0, 1, 1), pts, layout="ibug68")] * 2,
+                       size=112, template="arcface")
+    assert chips.shape == (2, 112, 112, 3)
+
+
+def test_analysers_on_the_astronaut_with_the_packaged_68_point_model():
+    from fkp_classic import load_default_model
+    from fkp_classic.photo import KeypointDetector
+
+    detector = KeypointDetector(model=load_default_model(layout="ibug68"),
+                                analysers=make_analysers("pose,eyes,mouth,chip"))
+    photo = data.astronaut()
+    face = max(detector.detect(photo), key=lambda f: f.score)
+    assert abs(face.pose["yaw"]) < 35 and abs(face.pose["pitch"]) < 30 and abs(face.pose["roll"]) < 20
+    assert 0.15 < face.eyes["openness"] < 0.45 and face.mouth["smile_width"] > 0.3
+    assert face.pose["translation_mm"][2] > 0 and face.pose["yaw_std"] >= 0
+    record = json.loads(json.dumps(face.to_dict()))
+    assert set(record) >= {"pose", "eyes", "mouth", "chip"} and len(record["chip"]["transform"]) == 2
+    chip = face_chips(photo, [face])[0]
+    assert chip.shape == (150, 150, 3) and chip.std() > 20
+
+
+def test_kaggle15_faces_get_a_coarse_pose_but_no_eye_openness():
+    pts = project_mean_face(25, -10, 8, layout="kaggle15", scale=40, center=(48, 48))[0]
+    face = Face((0, 0, 96, 96), pts, layout="kaggle15")
+    pose, eyes = HeadPose().analyse(np.zeros((96, 96)), [face])[0], Eyes().analyse(None, [face])[0]
+    assert pose["yaw"] == pytest.approx(25, abs=0.1) and "yaw_std" not in pose
+    assert eyes["openness"] is None and eyes["brow_raise"] > 0
+    assert Mouth().analyse(None, [face])[0]["open"] is None
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="unknown analyser 'gaze'.*pose, eyes, mouth"):
+        make_analysers("pose,gaze")
+    assert [a.name for a in make_analysers(["pose", "pose", " eyes"])] == ["pose", "eyes"]
+    mine = KeypointLayout(("a", "b", "c"))
+    with pytest.raises(ValueError, match="3-point layout"):
+        head_pose(np.zeros((1, 3, 2)), layout=mine)
+    with pytest.raises(ValueError, match="shape \\(n, 68, 2\\)"):
+        head_pose(np.zeros((2, 15, 2)), layout="ibug68")
+    with pytest.raises(ValueError, match="size"):
+        face_chips(np.zeros((10, 10, 3)), [], size=2)
+    with pytest.raises(ValueError, match="focal_length"):
+        HeadPose(focal_length=-1).analyse(np.zeros((10, 10)), [Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0],
+                                                               layout="ibug68")])
+
+
+def test_flat_columns_and_pose_axes_for_the_command_line():
+    from fkp_classic.analysis import flat_analyses, pose_axes
+
+    face = Face((0, 0, 1, 1), project_mean_face(30, 0, 0, scale=100, center=(200, 150))[0], layout="ibug68")
+    for analyser in make_analysers("pose,eyes,mouth,chip"):
+        face.analyses[analyser.name] = analyser.analyse(np.zeros((300, 400, 3), np.uint8), [face])[0]
+    columns = flat_analyses(face, ["pose", "eyes", "mouth"])
+    assert columns["pose_yaw"] == pytest.approx(30) and "pose_rotation" not in columns
+    assert list(columns)[:3] == ["pose_yaw", "pose_pitch", "pose_roll"] and "mouth_open" in columns
+    origin, ends = pose_axes(face.pose)
+    assert ends[2, 0] < origin[0] - 10  # yaw to the image's right: the nose comes right, the back of the head left
