@@ -249,7 +249,7 @@ def test_ibug68_layout_reads_the_68_points_beside_the_training_file(tmp_path):
     (tmp_path / "training.csv").write_text("Image\n" + " ".join(["0"] * 9216) + "\n")
     with pytest.raises(DataError, match="training_meta.csv beside"):
         load_kaggle(tmp_path / "training.csv", layout="ibug68")
-    with pytest.raises(ValueError, match="The 'layout' parameter of load_kaggle must be a str among"):
+    with pytest.raises(ValueError, match=r"layout must be a KeypointLayout or one of \['ibug68', 'kaggle15'\], got 'ibug'"):
         load_kaggle(FACES96, layout="ibug")
     assert "(n, 136)" in faces.DESCR and "(n, 30)" not in faces.DESCR
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, validate_params
 
-from ..keypoints import _REGISTRY, KAGGLE_15, KAGGLE_COLUMNS, KeypointLayout, get_layout
+from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KeypointLayout, get_layout
 from ..utils._atomic import atomic_write
 from ..utils._deprecation import keyword_only_after
 from ..utils._validation import half_missing
@@ -55,8 +55,9 @@ Kaggle crop (faces96's reach -34 and 138 px on 96-pixel faces).
 PATH = [str, os.PathLike, None]
 """The constraint of a data path parameter (None: ``$FKP_DATA``)."""
 
-LAYOUT = [StrOptions(set(_REGISTRY)), KeypointLayout]
-"""The constraint of a ``layout`` parameter: a registered layout's name or a :class:`KeypointLayout`."""
+LAYOUT = [str, KeypointLayout]
+"""The constraint of a ``layout`` parameter: a registered layout's name (checked by
+:func:`~fkp_classic.keypoints.get_layout`, which knows them) or a :class:`KeypointLayout`."""
 
 _DESCR = """Kaggle Facial Keypoints Detection training data ({n} faces, {source}).
 data: (n, 9216) uint8 row-major 96x96 grayscale; images: (n, 96, 96);

@@ -420,7 +420,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         integrals = self._integrals(X)
         self.flip_axis_ = self._fit_flip_axis(X[: len(y)], y, integrals if self.flip else None)
         if self.flip:
-            y = np.concatenate([y, flip_keypoints(y, width=self.image_shape_[1], layout=self.layout_, axis=self.flip_axis_)])
+            y = np.concatenate(
+                [y, flip_keypoints(y, width=self.image_shape_[1], layout=self.layout_, axis=self.flip_axis_)]
+            )
             self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # the mirrors' mean too
         n, k = len(X), y.shape[1] // 2
         fold_of = self._fold_of(origin, rng)
@@ -618,7 +620,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             mirrored_std = mirrored.pop() if return_std else None
             width = self.image_shape_[1]
             axis = getattr(self, "flip_axis_", None)  # a model saved before flip_axis: the image's centre
-            out = [(a + flip_keypoints(b, width=width, layout=self.layout_, axis=axis)) / 2 for a, b in zip(out, mirrored)]
+            out = [(a + flip_keypoints(b, width=width, layout=self.layout_, axis=axis)) / 2
+                   for a, b in zip(out, mirrored)]
             if return_std:
                 # the mean of two estimates with these errors: taken as independent at worst, no better than either
                 perm = self.layout_.flip_permutation

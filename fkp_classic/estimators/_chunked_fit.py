@@ -268,7 +268,9 @@ def fit_chunked(model, X, y=None, client=None):
             first_images = validate_images(model, X.to_delayed().ravel()[0].compute(), reset=False)
         model.flip_axis_ = model._fit_flip_axis(first_images, ys[0])
     if model.flip:  # the mirrors follow the originals, as in fit
-        y_all = np.concatenate([y_all, flip_keypoints(y_all, width=model.image_shape_[1], layout=model.layout_, axis=model.flip_axis_)])
+        y_all = np.concatenate(
+            [y_all, flip_keypoints(y_all, width=model.image_shape_[1], layout=model.layout_, axis=model.flip_axis_)]
+        )
         origin = np.tile(origin, 2)
     set_keypoint_layout(model, y_all)
     rng = check_random_state(model.random_state)
@@ -289,7 +291,9 @@ def fit_chunked(model, X, y=None, client=None):
 
     states = [None] * len(sizes)
     sums, _ = runner.run(_start_task, per_chunk(states), {"model": model})
-    model.init_, previous = _solve(sums, model.init_alpha, None if fold_of is None else model.cv, model.rank, model.layout_)
+    model.init_, previous = _solve(
+        sums, model.init_alpha, None if fold_of is None else model.cv, model.rank, model.layout_
+    )
     model._log(f"start fitted on {len(origin)} faces", clock)
     model.stages_ = []
     for stage, alpha in enumerate(model._alphas()):

@@ -338,7 +338,7 @@ class HOGFaceDetector(BaseEstimator):
         return (boxes[order], scores[order]) if return_scores else boxes[order]
 
     def __call__(self, gray):
-        """Face squares ``(x, y, w, h)`` in a photo (float grayscale, as the protocol gives), largest first (:meth:`detect`)."""
+        """Face squares ``(x, y, w, h)`` in a photo (float grayscale, as the protocol gives): :meth:`detect`."""
         return self.detect(gray)
 
     # ------------------------------------------------------------------ training
