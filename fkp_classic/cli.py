@@ -332,7 +332,10 @@ def cmd_detect(args):
     single = len(args.photo) == 1 and not (Path(name).is_dir() or name.startswith("@")
                                            or (glob.has_magic(name) and not Path(name).exists()))
     params = dict(model=_photo_model(args), face_detector=face_detector,
-                  verifier=None if args.no_verifier else "default", min_score=args.min_score)
+                  verifier=None if args.no_verifier else "default", min_score=args.min_score,
+                  analysers=_analysers(args))
+    if args.chips:
+        Path(args.chips).mkdir(parents=True, exist_ok=True)
     results, failed, n = {}, [], 0
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_dask_client(args.scheduler)) if args.scheduler else None
@@ -353,10 +356,14 @@ def cmd_detect(args):
             if not lines:
                 frames = record.get("frames_in_file", 1)
                 print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
-            if args.output:  # the photo was read where it was processed (maybe another process): read it again
+            if args.output or args.chips:  # the photo was read where it was processed (maybe another process)
                 faces = [Face.from_dict(face) for face in record["faces"]]
-                save_annotated(read_photo(path)[0], faces, path=args.output if single else _numbered(args.output, path),
-                               error_circles=not args.no_error_circles)
+                photo = read_photo(path)[0]
+                if args.output:
+                    save_annotated(photo, faces, path=args.output if single else _numbered(args.output, path),
+                                   error_circles=not args.no_error_circles)
+                if args.chips:
+                    _save_chips(photo, faces, path, args)
     _done()
     if args.json:
         with atomic_write(args.json, "w") as fh:
@@ -403,18 +410,22 @@ def cmd_track(args):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     video = read_video(args.video)
+    from .analysis import BlinkDetector, flat_analyses
+
+    analysers = _analysers(args)
     tracker = FaceTracker(
         _photo_model(args), face_detector=face_detector, min_score=args.min_score, detect_every=args.detect_every,
-        check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces,
+        check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces, analysers=analysers,
     )
     names = tracker.layout.names
+    analysed = [a.name for a in analysers if a.name != "chip"]  # the chip's transform is not a column
+    blinks = {} if "eyes" in analysed else None  # one BlinkDetector per track
     header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
         f"{n}_{axis}" for n in names for axis in ("x", "y")]
+    analysis_columns = None  # taken from the first analysed face: the analysers' own names and order
     total = f"/{video.n_frames}" if video.n_frames else ""
     with contextlib.ExitStack() as stack:
         table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
-        if table:
-            table.writerow(header)
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
         n_frames = frames_with_face = 0
         ids = set()
@@ -424,16 +435,36 @@ def cmd_track(args):
             n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
             ids.update(face.track_id for face in faces)
             for face in faces:
+                if blinks is not None:
+                    detector = blinks.setdefault(face.track_id, BlinkDetector(fps=video.fps or tracker.fps))
+                    detector.update(face, time=time_s)
                 if table:
+                    extra = []
+                    if analysed:
+                        flat = flat_analyses(face, analysed)
+                        if analysis_columns is None:
+                            analysis_columns = list(flat) + (["blinking"] if blinks is not None else [])
+                            table.writerow(header + analysis_columns)
+                        flat["blinking"] = int(detector.closed) if blinks is not None else None
+                        extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
+                    elif analysis_columns is None:
+                        analysis_columns = []
+                        table.writerow(header)
                     table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
-                                   + [f"{v:.2f}" for v in face.points.ravel()])
+                                   + [f"{v:.2f}" for v in face.points.ravel()] + extra)
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
+        if table and analysis_columns is None:  # no face at all: the header alone
+            table.writerow(header + [])
     _done()
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
           + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
+    for track_id, detector in sorted((blinks or {}).items()):
+        rate = detector.blinks_per_minute
+        print(f"track {track_id}: {len(detector.events_)} blink(s) in {detector.elapsed_:.1f} s"
+              + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""))
 
 
 class _Latest:
@@ -447,6 +478,33 @@ class _Latest:
             yield self.latest
 
 
+def _analysers(args):
+    """The per-face analysers ``--analyse`` names (none by default), or a one-line error."""
+    from .analysis import make_analysers
+
+    if not args.analyse:
+        return ()
+    try:
+        return make_analysers(args.analyse)
+    except ValueError as exc:
+        raise UserError(f"--analyse: {exc}") from None
+
+
+def _save_chips(photo, faces, path, args):
+    """Each face of a photo cut out and aligned (``--chips DIR``): ``<photo stem>_<face>.png``."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from .analysis import face_chips
+    from .utils import atomic_write
+
+    size = args.chip_size or (112 if args.chip_template == "arcface" else 150)
+    for i, chip in enumerate(face_chips(photo, faces, size=size, template=args.chip_template)):
+        with atomic_write(Path(args.chips) / f"{Path(path).stem}_{i}.png", "wb") as fh:
+            Image.fromarray(chip).save(fh, format="PNG")
+
+
 def _numbered(output, photo):
     from pathlib import Path
 
@@ -454,6 +512,8 @@ def _numbered(output, photo):
     return out.with_name(f"{out.stem}_{Path(photo).stem}{out.suffix}")
 
 
+_ANALYSE = ("per-face analyses to run, comma-separated: pose (yaw, pitch, roll), eyes (openness, brow raise), "
+            "mouth (openness, smile width, lip corner height), chip (the aligned chip's transform)")
 _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or a folder holding them"
 _TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
 _MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model: 'default' (15 Kaggle points), "
@@ -527,6 +587,12 @@ def build_parser():
                    help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
                    "(default 0.3; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
+    p.add_argument("--analyse", metavar="NAMES", help=_ANALYSE + "; their values go into each face's JSON")
+    p.add_argument("--chips", metavar="DIR", help="write each face cut out and aligned to DIR as <photo stem>_<face>.png")
+    p.add_argument("--chip-template", choices=("dlib", "arcface"), default="dlib",
+                   help="dlib: aligned as dlib's get_face_chip (default, 150 px); arcface: the five-point 112x112 "
+                        "template of recognition models")
+    p.add_argument("--chip-size", type=int, default=None, help="chip side in pixels (default 150, or 112 for arcface)")
     p.add_argument("--jsonl", help="stream one JSON line per photo to this file as it is done (for collections of "
                    "any size: bounded memory; an unreadable photo gets an \"error\" line)")
     p.add_argument("--resume", action="store_true", help="continue a --jsonl output: skip the photos already in it")
@@ -557,6 +623,8 @@ def build_parser():
     p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")
     p.add_argument("--max-faces", type=int, default=None, help="follow at most this many faces")
     p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
+    p.add_argument("--analyse", metavar="NAMES", help=_ANALYSE + "; their values become CSV columns (with eyes, a "
+                   "blinking column and each track's blinks printed at the end)")
     p.set_defaults(func=cmd_track)
     return parser
 

@@ -255,3 +255,30 @@ def test_flat_columns_and_pose_axes_for_the_command_line():
     assert list(columns)[:3] == ["pose_yaw", "pose_pitch", "pose_roll"] and "mouth_open" in columns
     origin, ends = pose_axes(face.pose)
     assert ends[2, 0] < origin[0] - 10  # yaw to the image's right: the nose comes right, the back of the head left
+
+
+def test_the_command_line_runs_the_analysers_and_writes_chips(tmp_path, capsys):
+    from PIL import Image
+
+    from fkp_classic.cli import main
+    from fkp_classic.video import VideoWriter
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    assert main(["detect", str(photo), "--analyse", "pose,eyes", "--json", str(tmp_path / "f.json"),
+                 "--chips", str(tmp_path / "chips"), "--min-score", "1.75"]) == 0
+    face, = json.loads((tmp_path / "f.json").read_text())[str(photo)]
+    assert abs(face["pose"]["roll"]) < 15 and "brow_raise" in face["eyes"]
+    chip = np.asarray(Image.open(tmp_path / "chips" / "astronaut_0.png"))
+    assert chip.shape == (150, 150, 3)
+    clip = tmp_path / "clip.mp4"
+    with VideoWriter(clip, fps=25) as out:
+        for shift in range(0, 12, 2):
+            out.write(np.roll(data.astronaut(), shift, axis=1))
+    assert main(["track", str(clip), "--csv", str(tmp_path / "t.csv"), "--analyse", "pose,eyes,mouth",
+                 "--min-score", "1.75"]) == 0
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert len(table) == 6 and {"pose_yaw", "eyes_openness", "mouth_smile_width", "blinking"} <= set(table.columns)
+    assert table["blinking"].eq(0).all() and "track 0: 0 blink(s)" in capsys.readouterr().out
+    assert main(["detect", str(photo), "--analyse", "ears"]) == 2
+    assert "--analyse: unknown analyser 'ears'" in capsys.readouterr().err

@@ -9,7 +9,9 @@ layout at once.
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..utils._constraints import check_params
 
 from ._chips import chip_transforms
 from ._eyes_mouth import eye_measures, mouth_measures
@@ -35,7 +37,7 @@ class _Analyser:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def analyse(self, photo, faces):
-        validate_parameter_constraints(self._parameter_constraints, self.get_params(), type(self).__name__)
+        check_params(self)
         values = [None] * len(faces)
         for layout, which in _by_layout(faces):
             points = np.stack([faces[i].points for i in which])

@@ -9,7 +9,9 @@ References
 import math
 import numbers
 
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval
+
+from ..utils._constraints import check_params
 
 __all__ = ["BlinkDetector"]
 
@@ -69,7 +71,7 @@ class BlinkDetector:
         self.max_duration = max_duration
 
     def _start(self):
-        validate_parameter_constraints(self._parameter_constraints, self.get_params(), caller_name="BlinkDetector")
+        check_params(self)
         if self.open_above < self.close_below:
             raise ValueError(f"open_above ({self.open_above}) must be at least close_below ({self.close_below})")
         self.events_, self.n_frames_, self.elapsed_ = [], 0, 0.0
