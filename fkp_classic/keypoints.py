@@ -21,6 +21,7 @@ __all__ = [
     "IBUG_68",
     "KAGGLE_NAMES",
     "KAGGLE_COLUMNS",
+    "KAGGLE_IMAGE_SIZE",
     "REGIONS",
     "get_layout",
     "ibug68_to_kaggle15",
@@ -261,6 +262,10 @@ KAGGLE_15 = KeypointLayout(
 """The 15 keypoints of the Kaggle "Facial Keypoints Detection" competition (NME by the eye centres)."""
 
 KAGGLE_COLUMNS = KAGGLE_15.columns
+
+KAGGLE_IMAGE_SIZE = 96
+"""The side of the Kaggle format's face crops (9216 pixels a row): the one definition the loaders, the synthetic faces
+and the photo path's default crop size share."""
 
 
 def _p(*indices):

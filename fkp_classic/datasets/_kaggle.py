@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KeypointLayout, get_layout
+from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KAGGLE_IMAGE_SIZE, KeypointLayout, get_layout
 from ..utils._atomic import atomic_write
 from ..utils._deprecation import keyword_only_after
 from ..utils._validation import half_missing
@@ -37,7 +37,7 @@ __all__ = [
     "KEYPOINT_MARGIN",
 ]
 
-IMAGE_SIZE = 96
+IMAGE_SIZE = KAGGLE_IMAGE_SIZE
 _FILES = {"training": "training", "test": "test", "lookup": "IdLookupTable"}
 KEYPOINT_MARGIN = 0.25
 """How far outside the image a training keypoint may lie, as a fraction of its side.

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KAGGLE_NAMES
+from ..keypoints import KAGGLE_15, KAGGLE_COLUMNS, KAGGLE_IMAGE_SIZE, KAGGLE_NAMES
 from ..utils._deprecation import keyword_only_after
 
 __all__ = ["make_faces", "KAGGLE_CORE_KEYPOINTS"]
@@ -14,7 +14,7 @@ __all__ = ["make_faces", "KAGGLE_CORE_KEYPOINTS"]
 KAGGLE_CORE_KEYPOINTS = ("left_eye_center", "right_eye_center", "nose_tip", "mouth_center_bottom_lip")
 """The four keypoints labelled on (almost) every row of Kaggle's training set."""
 
-_SIZE = 96
+_SIZE = KAGGLE_IMAGE_SIZE
 _CENTER = np.array([48.0, 52.0])  # canonical face centre (rotation/scale pivot)
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 from scipy import ndimage
 
+from ..utils._validation import resolve_image_shape
+
 __all__ = ["JitteredFaces", "jitter_faces"]
 
 
@@ -64,13 +66,15 @@ class JitteredFaces:
     y : ndarray of shape (n, 2K)
     copies : int
     chunk_size : int, default=500
-    image_shape : (int, int), default=(96, 96)
+    image_shape : (int, int) or None, default=None
+        None: square images of ``X``'s width (96x96 for Kaggle's 9216 pixels).
     random_state : int, default=0
     """
 
-    def __init__(self, X, y, copies, chunk_size=500, image_shape=(96, 96), random_state=0):
+    def __init__(self, X, y, copies, chunk_size=500, image_shape=None, random_state=0):
         self.X, self.y = X, y
-        self.copies, self.chunk_size, self.image_shape, self.random_state = copies, chunk_size, image_shape, random_state
+        self.copies, self.chunk_size, self.random_state = copies, chunk_size, random_state
+        self.image_shape = resolve_image_shape(np.shape(X)[1], image_shape)
 
     def __len__(self):
         return self.copies * len(self.X)

@@ -10,11 +10,12 @@ the photo point ``x0 + (u + 0.5) * side / size - 0.5``.
 import numpy as np
 from PIL import Image
 
+from ..keypoints import KAGGLE_IMAGE_SIZE
 from ._image import as_gray
 
 __all__ = ["CROP_SIZE", "box_frames", "frame_boxes", "to_photo", "to_crop", "crop_frames", "reframe"]
 
-CROP_SIZE = 96
+CROP_SIZE = KAGGLE_IMAGE_SIZE
 """The side of Kaggle's face crops: the default crop size of a model that records no ``image_shape_``."""
 
 
