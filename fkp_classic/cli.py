@@ -51,13 +51,15 @@ def _parse_param(text):
         return key, value
 
 
-def _model(path, return_info=False):
-    """The model file at ``path``, or a packaged model: ``"default"`` (15 points), ``"default68"`` (68 points)."""
+def _model(path, return_info=False, trusted=False):
+    """The model file at ``path``, or a packaged model: ``"default"`` (15 points), ``"default68"`` (68 points).
+
+    A pickle is loaded only when ``trusted`` (``--trust-model``): unpickling runs the code it names."""
     from .persistence import load_default_model, load_model
 
     if path in ("default", "default68"):
         return load_default_model(return_info, layout="ibug68" if path == "default68" else "kaggle15")
-    return load_model(path, return_info)
+    return load_model(path, return_info, trusted=trusted)
 
 
 def _photo_model(args):
@@ -68,7 +70,7 @@ def _photo_model(args):
         from .persistence import load_default_model
 
         return load_default_model(layout="ibug68")
-    return _model(args.model)
+    return _model(args.model, trusted=args.trust_model)
 
 
 def cmd_fit(args):
@@ -138,7 +140,7 @@ def _predict_test(args):
     from .utils import check_writable
 
     check_writable(args.output)
-    model = _model(args.model)
+    model = _model(args.model, trusted=args.trust_model)
     test = load_kaggle_test(args.test)
     _status(f"predicting {len(test.data)} faces")
     pred = _keypoints(model, test.data, args.model)
@@ -160,7 +162,7 @@ def cmd_predict(args):
         raise UserError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists: add --resume to continue it, or remove it to start over")
-    model = _model(args.model)
+    model = _model(args.model, trusted=args.trust_model)
     columns = model_layout(model)[0].columns
     header = ["ImageId", *columns, *([f"{c}_std" for c in columns] if args.std else [])]
     try:
@@ -196,7 +198,7 @@ def cmd_evaluate(args):
     from .persistence import face_fingerprints
     from .photo import model_layout
 
-    model, info = _model(args.model, return_info=True)
+    model, info = _model(args.model, return_info=True, trusted=args.trust_model)
     layout = model_layout(model)[0]
     data = load_kaggle(args.data, layout="ibug68" if layout == IBUG_68 else "kaggle15")
     _status(f"predicting {len(data.data)} faces")
@@ -242,7 +244,7 @@ def cmd_show(args):
         except DataError:
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
-    pred = _keypoints(_model(args.model), data.data[:n], args.model) if args.model is not None else None
+    pred = _keypoints(_model(args.model, trusted=args.trust_model), data.data[:n], args.model) if args.model is not None else None
     fig = face_grid(data.images[:n], None if truth is None else truth[:n], pred)
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
@@ -395,6 +397,13 @@ def cmd_track(args):
           + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
 
 
+def cmd_convert_model(args):
+    from .persistence import convert_model
+
+    model = convert_model(args.old, args.new, trusted=args.trust)
+    print(f"wrote {type(model).__name__} from {args.old} to {args.new} in the safe model format")
+
+
 def _numbered(output, photo):
     from pathlib import Path
 
@@ -406,6 +415,8 @@ _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or
 _TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
 _MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model: 'default' (15 Kaggle points), "
           "'default68' (68 iBUG points)")
+_TRUST = ("also load a pickle (joblib) model file, as fkp_classic wrote before 0.4: loading a pickle runs the code "
+          "it names, so only for a file you made yourself (better: fkp convert-model OLD NEW --trust, once)")
 
 
 def build_parser():
@@ -418,7 +429,7 @@ def build_parser():
     p = sub.add_parser("fit", help="fit an estimator on Kaggle training data and save it",
                        description="Fit an estimator on Kaggle-format training faces and save it.")
     p.add_argument("data", help=_DATA)
-    p.add_argument("-o", "--output", required=True, help="model file to write (.joblib)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.skops: the safe model format)")
     p.add_argument("--estimator", default="CascadeRegressor",
                    help=f"one of {', '.join(ESTIMATORS)} (default: CascadeRegressor, the most accurate)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
@@ -434,12 +445,14 @@ def build_parser():
     p.add_argument("--chunk-size", type=int, default=1000, help="faces read and predicted at a time (default 1000)")
     p.add_argument("--std", action="store_true", help="also write each coordinate's predicted error scale (standard "
                    "deviation, pixels) as <name>_x_std, <name>_y_std columns after the keypoints")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("submit", help="write a Kaggle submission (RowId,Location)")
     p.add_argument("model", help=_MODEL)
     p.add_argument("test", help=_TEST)
     p.add_argument("lookup", help="IdLookupTable.csv (or the zip/folder holding it)")
     p.add_argument("-o", "--output", required=True, help="submission CSV to write (RowId,Location)")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_submit)
     p = sub.add_parser("evaluate", help="RMSE, NME, AUC and failure rate of a model on labelled data",
                        description="RMSE, per-keypoint RMSE, NME, AUC@0.08/0.10 and failure rate of a model on "
@@ -447,12 +460,14 @@ def build_parser():
                                    "warns when they were in its training set.")
     p.add_argument("model", help=_MODEL)
     p.add_argument("data", help=_DATA)
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("show", help="draw faces with true and/or predicted keypoints")
     p.add_argument("data", help=_DATA + " (or test faces: no true points then)")
     p.add_argument("--model", help="also draw this model's predictions (a model file or 'default')")
     p.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
     p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
     p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame), "
@@ -481,6 +496,7 @@ def build_parser():
     p.add_argument("--jobs", type=int, default=1, help="local processes (default 1); results keep the input order")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS "
                    "(e.g. tcp://10.0.0.5:8786; needs pip install 'fkp_classic[dask]'); results keep the input order")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "
@@ -505,7 +521,16 @@ def build_parser():
     p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")
     p.add_argument("--max-faces", type=int, default=None, help="follow at most this many faces")
     p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_track)
+    p = sub.add_parser("convert-model", help="rewrite a pickle (joblib) model file in the safe model format",
+                       description="Rewrite a model file pickled by fkp_classic before 0.4 (joblib) in the safe "
+                                   "model format (skops: no code runs when it is loaded). Unpickling runs the code "
+                                   "the file names: --trust says it is a file you made yourself.")
+    p.add_argument("old", help="the model file to read (a pickle needs --trust)")
+    p.add_argument("new", help="the safe model file to write (.skops)")
+    p.add_argument("--trust", action="store_true", help="unpickle OLD: only for a file you made yourself")
+    p.set_defaults(func=cmd_convert_model)
     return parser
 
 
