@@ -351,6 +351,7 @@ def cmd_track(args):
 
     from .plotting import draw_faces
     from .utils import atomic_write, check_writable
+    from .utils._safe_csv import safe_row
     from .video import FaceTracker, VideoWriter, read_video, video_format
 
     if not (args.output or args.csv):
@@ -375,7 +376,7 @@ def cmd_track(args):
     with contextlib.ExitStack() as stack:
         table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
         if table:
-            table.writerow(header)
+            table.writerow(safe_row(header))  # point names come from the model file: never a spreadsheet formula
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
         n_frames = frames_with_face = 0
         ids = set()
@@ -386,8 +387,8 @@ def cmd_track(args):
             ids.update(face.track_id for face in faces)
             for face in faces:
                 if table:
-                    table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
-                                   + [f"{v:.2f}" for v in face.points.ravel()])
+                    table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                                            + [f"{v:.2f}" for v in face.points.ravel()]))
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
