@@ -242,3 +242,153 @@ def test_photo_bombs_are_refused_in_bounded_memory(tmp_path):
         f"for p in ({str(bomb)!r}, {str(claims)!r}):\n"
         f"    try:\n        read_photo(p)\n    except PhotoError as exc:\n        print(exc)\n")
     assert rss < 500 and seconds < 10, out
+
+
+# --- videos -------------------------------------------------------------------------------------------------
+
+def _video_seeds(folder):
+    """Small valid videos, as bytes, of each container VideoWriter writes, and an audio-only file."""
+    import av
+
+    seeds = {}
+    frames = [np.asarray(Image.fromarray(data.astronaut()[::8, ::8]).rotate(10 * i)) for i in range(3)]  # 64x64
+    for suffix in (".mp4", ".avi", ".mkv", ".mov"):
+        path = folder / f"clip{suffix}"
+        with VideoWriter(path, fps=10) as out:
+            for frame in frames:
+                out.write(frame)
+        seeds[path.name] = path.read_bytes()
+    with av.open(os.fspath(folder / "sound.wav"), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 8000
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    seeds["sound.wav"] = (folder / "sound.wav").read_bytes()
+    return seeds
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    return _video_seeds(tmp_path_factory.mktemp("seeds"))
+
+
+VIDEO_NAMES = ("clip.mp4", "clip.avi", "clip.mkv", "clip.mov", "sound.wav")
+
+
+def _claim_video(raw, name, width, height):
+    """``raw`` with its container's header claiming frames of ``width`` x ``height`` and ``width`` frames."""
+    raw = bytearray(raw)
+    if name.endswith(".avi"):
+        avih, strh, strf = raw.find(b"avih"), raw.find(b"strh"), raw.find(b"strf")
+        raw[avih + 24:avih + 28] = struct.pack("<I", width)  # dwTotalFrames
+        raw[avih + 40:avih + 48] = struct.pack("<II", width, height)
+        raw[strh + 40:strh + 44] = struct.pack("<I", width)  # dwLength
+        raw[strf + 12:strf + 20] = struct.pack("<II", width, height)
+    elif name.endswith((".mp4", ".mov")):
+        for box, at in ((b"tkhd", 76), (b"avc1", 28)):
+            start = raw.find(box)
+            if box == b"tkhd" and start > 0:
+                raw[start + at:start + at + 8] = struct.pack(">II", (width & 0xFFFF) << 16, (height & 0xFFFF) << 16)
+            elif start > 0:
+                raw[start + at:start + at + 4] = struct.pack(">HH", width & 0xFFFF, height & 0xFFFF)
+        stts = raw.find(b"stts")
+        if stts > 0:
+            raw[stts + 12:stts + 16] = struct.pack(">I", width)  # the first run's sample count
+    elif name.endswith(".mkv"):
+        for element in (b"\xb0\x81", b"\xba\x81"):  # PixelWidth, PixelHeight as 1-byte values: made 4-byte claims
+            at = raw.find(element)
+            if at > 0:
+                raw[at + 1:at + 3] = b"\x81" + bytes([width & 0xFF])
+    return bytes(raw)
+
+
+def _check_video(path):
+    start = time.perf_counter()
+    try:
+        video = read_video(path)
+        n = 0
+        for frame in video:
+            assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.size > 0
+            n += 1
+        assert n >= 1
+    except VideoError as exc:
+        assert str(path) in str(exc), f"VideoError without the file's name: {exc}"
+    assert time.perf_counter() - start < SECONDS, f"reading {path} took {time.perf_counter() - start:.1f} s"
+
+
+VIDEO_SEEDS = {}  # filled by the fixture below before the properties draw from it
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _video_seeds_for_strategies(videos):
+    VIDEO_SEEDS.update(videos)
+
+
+@given(case=st.deferred(lambda: _damaged(VIDEO_SEEDS, _claim_video)))
+def test_hostile_video_bytes(case, tmp_path_factory):
+    name, raw = case
+    path = tmp_path_factory.mktemp("video") / name
+    path.write_bytes(raw)
+    _check_video(path)
+
+
+def test_every_video_seed_reads_or_is_refused(videos, tmp_path):
+    for name, raw in videos.items():
+        (tmp_path / name).write_bytes(raw)
+        if name == "sound.wav":
+            with pytest.raises(VideoError, match="holds no video stream"):
+                read_video(tmp_path / name)
+        else:
+            assert sum(1 for _ in read_video(tmp_path / name)) == 3
+
+
+@settings(max_examples=max(10, settings().max_examples // 3))
+@given(case=st.deferred(lambda: _damaged(VIDEO_SEEDS, _claim_video)))
+def test_fkp_track_on_hostile_videos(case, tmp_path_factory):
+    name, raw = case
+    folder = tmp_path_factory.mktemp("track")
+    (folder / name).write_bytes(raw)
+    out = folder / "points.csv"
+    start = time.perf_counter()
+    status, err = _fkp(["track", str(folder / name), "--csv", str(out), "--detect-every", "1"])
+    assert status in (0, 2) and time.perf_counter() - start < 4 * SECONDS
+    if status == 2:
+        _one_error_line(err)
+        assert not out.exists()
+    else:
+        assert out.read_text().startswith("frame,time_s,track_id")
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_a_video_with_no_frames_is_refused(videos, tmp_path):
+    path = tmp_path / "empty.avi"
+    raw = videos["clip.avi"]
+    path.write_bytes(raw[: raw.find(b"movi") + 4])  # the headers, the frames' list opened, and no frame
+    with pytest.raises(VideoError, match=f"{path}.*no video frame"):
+        list(read_video(path))
+    assert _fkp(["track", str(path), "--csv", str(tmp_path / "p.csv")])[0] == 2
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["clip.avi", "clip.mp4"])
+def test_a_video_claiming_huge_frames_and_millions_of_them(name, videos, tmp_path):
+    """100000 x 100000 pixels and 10 million frames (AVI; MP4's 16-bit fields claim 65535 x 65535 and 10 million)."""
+    path = tmp_path / name
+    path.write_bytes(_claim_video(videos[name], name, 100_000 if name.endswith(".avi") else 65_535, 100_000))
+    raw = bytearray(path.read_bytes())
+    if name.endswith(".avi"):
+        avih = raw.find(b"avih")
+        raw[avih + 24:avih + 28] = struct.pack("<I", 10_000_000)
+        strh = raw.find(b"strh")
+        raw[strh + 40:strh + 44] = struct.pack("<I", 10_000_000)
+    else:
+        stts = raw.find(b"stts")
+        raw[stts + 12:stts + 16] = struct.pack(">I", 10_000_000)
+    path.write_bytes(bytes(raw))
+    rss, seconds, out = _peak_rss_of(
+        f"from fkp_classic.video import read_video, VideoError\n"
+        f"try:\n    video = read_video({str(path)!r})\n    print(video, sum(1 for _ in video), 'frames read')\n"
+        f"except VideoError as exc:\n    print('refused:', exc)\n")
+    assert rss < 500 and seconds < 10, out
+    assert "frames read" in out or str(path) in out, out
