@@ -185,39 +185,46 @@ def load_model(path, return_info=False, *, trusted=False):
 
 
 def _load_safe(path):
-    """The payload of a safe (skops) model file, its version and types checked before anything is built."""
+    """The payload of a safe (skops) model file: every type it names is checked before anything is built."""
     import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        with zipfile.ZipFile(path) as zf:
-            if sum(info.file_size for info in zf.infolist()) > _MAX_UNPACKED:
-                raise ModelVersionError(f"{path} unpacks to more than {_MAX_UNPACKED >> 30} GiB; not a model file")
-            schema = json.loads(zf.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        if isinstance(exc, ModelVersionError):
-            raise
-        raise ModelVersionError(
-            f"{path} is a zip but not an fkp_classic model file ({type(exc).__name__}: {exc})"
-        ) from None
-    content = schema.get("content") if isinstance(schema, dict) and schema.get("__class__") == "dict" else None
-    fields = {key: _json_str(node) for key, node in (content or {}).items()}
-    if fields.get("format") != _FORMAT:
-        raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
-    _check_version(str(fields.get("fkp_classic_version")), path)
-    try:
+        with open(path, "rb") as fh:
+            with zipfile.ZipFile(fh) as zf:
+                if sum(info.file_size for info in zf.infolist()) > _MAX_UNPACKED:
+                    raise ModelVersionError(f"{path} unpacks to more than {_MAX_UNPACKED >> 30} GiB; not a model file")
+            fh.seek(0)
+            return skops.io.load(fh, trusted=list(TRUSTED_TYPES))
+    except ModelVersionError:
+        raise
+    except UntrustedTypesFoundException:
+        _check_header(path)  # a file of another version may name classes that were renamed since
         untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
-    except Exception as exc:  # noqa: BLE001 - skops raises many kinds for a damaged schema
-        raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
-    if untrusted:
         raise UntrustedModelError(
             f"{path} names the type{'s' if len(untrusted) > 1 else ''} {', '.join(untrusted)}, which an fkp_classic "
             f"model file may not hold (only the library's own, numpy's, scipy's and scikit-learn's: "
             f"fkp_classic.persistence.TRUSTED_TYPES); it is not loaded"
-        )
-    try:
-        return skops.io.load(path, trusted=list(TRUSTED_TYPES))
-    except Exception as exc:  # noqa: BLE001 - a damaged state raises whatever its class's __setstate__ does
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or state raises whatever its reader does
+        _check_header(path)
         raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_header(path):
+    """Refuse a safe file that is no fkp_classic model, or of an incompatible version, by its schema alone."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            schema = json.loads(zf.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ModelVersionError(
+            f"{path} is a zip but not an fkp_classic model file ({type(exc).__name__}: {exc})"
+        ) from None
+    content = schema.get("content") if isinstance(schema, dict) and schema.get("__class__") == "dict" else None
+    fields = {key: _json_str(node) for key, node in (content or {}).items()} if isinstance(content, dict) else {}
+    if fields.get("format") != _FORMAT:
+        raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
+    _check_version(str(fields.get("fkp_classic_version")), path)
 
 
 def _json_str(node):
