@@ -416,7 +416,7 @@ _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or
 _TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
 _MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model: 'default' (15 Kaggle points), "
           "'default68' (68 iBUG points)")
-_TRUST = ("also load a pickle (joblib) model file, as fkp_classic wrote before 0.4: loading a pickle runs the code "
+_TRUST = ("also load a pickle (joblib) model file, as earlier fkp_classic versions wrote: loading a pickle runs the code "
           "it names, so only for a file you made yourself (better: fkp convert-model OLD NEW --trust, once)")
 
 
@@ -525,7 +525,7 @@ def build_parser():
     p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_track)
     p = sub.add_parser("convert-model", help="rewrite a pickle (joblib) model file in the safe model format",
-                       description="Rewrite a model file pickled by fkp_classic before 0.4 (joblib) in the safe "
+                       description="Rewrite a model file pickled (joblib) by an earlier fkp_classic in the safe "
                                    "model format (skops: no code runs when it is loaded). Unpickling runs the code "
                                    "the file names: --trust says it is a file you made yourself.")
     p.add_argument("old", help="the model file to read (a pickle needs --trust)")

@@ -143,8 +143,8 @@ def load_model(path, return_info=False, *, trusted=False):
         Also return a dict with the saving ``fkp_classic_version`` and the
         ``training_fingerprints`` (None when not stored).
     trusted : bool, default=False
-        Also load a pickle (a joblib file, as fkp_classic wrote before
-        0.4). Unpickling runs whatever code the file names: pass True only
+        Also load a pickle (a joblib file, as earlier fkp_classic versions
+        wrote). Unpickling runs whatever code the file names: pass True only
         for a file you made yourself, and better convert it once
         (:func:`convert_model`, ``fkp convert-model OLD NEW --trust``).
 
@@ -277,7 +277,7 @@ def _checked(payload, path, return_info):
 
 
 def convert_model(source, target, *, trusted=False):
-    """Rewrite a model file (a pickle of an older fkp_classic) in the safe format.
+    """Rewrite a model file (a pickle of an earlier fkp_classic) in the safe format.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Rewrite the packaged models, pickled by joblib before 0.4, in the safe model format (run once).
+"""Rewrite the packaged models, pickled by joblib until now, in the safe model format (run once).
 
 For each ``fkp_classic/models/<name>.joblib`` beside this checkout: unpickle it (these are the project's
 own files), write ``<name>.skops`` with the same payload (the saving version, the training-set
