@@ -77,8 +77,17 @@ def report(result):
     for r in result["models"]:
         lines.append(f"| {r['model']} | {r['file']} | {r['safe_bytes'] / 2**20:.2f} / {r['joblib_bytes'] / 2**20:.2f} MiB "
                      f"| {1000 * r['safe_s']:.1f} ms | {1000 * r['joblib_s']:.1f} ms | {r['ratio']:.2f}x |")
-    worst = max(r["ratio"] for r in result["models"])
-    lines += ["", f"Slowest ratio {worst:.2f}x: {'within' if worst <= TARGET else 'ABOVE'} the {TARGET}x target.", ""]
+    photo = [r for r in result["models"] if not r["model"].startswith("ibug68")]
+    safe, pickled = sum(r["safe_s"] for r in photo), sum(r["joblib_s"] for r in photo)
+    lines.append(f"| the photo path's three (default, verifier, detector) | | | {1000 * safe:.1f} ms | {1000 * pickled:.1f} ms "
+                 f"| {safe / pickled:.2f}x |")
+    worst = max(result["models"], key=lambda r: r["ratio"])
+    lines += ["", f"Slowest ratio {worst['ratio']:.2f}x ({worst['model']}: "
+                  f"{1000 * (worst['safe_s'] - worst['joblib_s']):+.1f} ms): "
+                  f"{'within' if worst['ratio'] <= TARGET else 'above'} the {TARGET}x target. Files are stored "
+                  f"unpacked unless compression makes them under 60% of their size (ibug68's), as unpacking costs "
+                  f"more load time than reading the larger file; skops' fixed cost per object it rebuilds "
+                  f"(a few milliseconds per file) is what a small file like the detector's pays.", ""]
     return "\n".join(lines)
 
 

@@ -62,6 +62,7 @@ naming any other type is refused with :class:`UntrustedModelError`."""
 _ZIP = b"PK\x03\x04"
 # How a pickle or a joblib file starts: protocol 2+ pickles, then joblib's zlib, gzip, bz2, xz, lzma, lz4 files.
 _PICKLE_STARTS = (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18")
+_PACK_BELOW = 0.6  # files are compressed only when that makes them under 60% of their size (loads are faster unpacked)
 _MAX_UNPACKED = 4 << 30  # a model file's arrays may unpack to 4 GiB at most (a guard against zip bombs)
 
 
@@ -128,7 +129,10 @@ def _write(model, path, fingerprints, version=__version__):
     payload = {"format": _FORMAT, "fkp_classic_version": version, "model": model}
     if fingerprints is not None:
         payload["training_fingerprints"] = fingerprints
-    data = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    data = skops.io.dumps(payload, compression=zipfile.ZIP_STORED)
+    packed = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    if len(packed) < _PACK_BELOW * len(data):  # worth unpacking at every load only if it shrinks the file much
+        data = packed
     with atomic_write(path, "wb") as fh:
         fh.write(data)
 
