@@ -86,8 +86,8 @@ def report(result):
                   f"{1000 * (worst['safe_s'] - worst['joblib_s']):+.1f} ms): "
                   f"{'within' if worst['ratio'] <= TARGET else 'above'} the {TARGET}x target. Files are stored "
                   f"unpacked unless compression makes them under 60% of their size (ibug68's), as unpacking costs "
-                  f"more load time than reading the larger file; skops' fixed cost per object it rebuilds "
-                  f"(a few milliseconds per file) is what a small file like the detector's pays.", ""]
+                  f"more load time than reading the larger file; skops' fixed cost per object it "
+                  f"rebuilds is what a small file like the detector's pays (timings vary with the machine's load).", ""]
     return "\n".join(lines)
 
 
