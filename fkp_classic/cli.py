@@ -77,13 +77,15 @@ def _parse_param(text):
         return key, value
 
 
-def _model(path, return_info=False):
-    """The model file at ``path``, or a packaged model (:data:`PACKAGED_MODELS`)."""
+def _model(path, return_info=False, trusted=False):
+    """The model file at ``path``, or a packaged model (:data:`PACKAGED_MODELS`).
+
+    A pickle is loaded only when ``trusted`` (``--trust-model``): unpickling runs the code it names."""
     from .persistence import load_default_model, load_model
 
     if path in PACKAGED_MODELS:
         return load_default_model(return_info=return_info, layout=PACKAGED_MODELS[path])
-    return load_model(path, return_info)
+    return load_model(path, return_info, trusted=trusted)
 
 
 def _photo_model(args):
@@ -94,7 +96,7 @@ def _photo_model(args):
         from .persistence import load_default_model
 
         return load_default_model(layout=POINTS[args.points])
-    return _model(args.model)
+    return _model(args.model, trusted=args.trust_model)
 
 
 def cmd_fit(args):
@@ -173,7 +175,7 @@ def _predict_test(args):
     from .utils import check_writable
 
     check_writable(args.output)
-    model = _model(args.model)
+    model = _model(args.model, trusted=args.trust_model)
     test = load_kaggle_test(args.test)
     _status(f"predicting {len(test.data)} faces")
     pred = _keypoints(model, test.data, args.model)
@@ -195,7 +197,7 @@ def cmd_predict(args):
         raise UserError(f"--chunk-size must be at least 1, got {args.chunk_size}")
     if out.exists() and not args.resume:
         raise UserError(f"{out} exists: add --resume to continue it, or remove it to start over")
-    model = _model(args.model)
+    model = _model(args.model, trusted=args.trust_model)
     columns = model_layout(model)[0].columns
     header = ["ImageId", *columns, *([f"{c}_std" for c in columns] if args.std else [])]
     try:
@@ -230,7 +232,7 @@ def cmd_evaluate(args):
     from .persistence import face_fingerprints
     from .photo import model_layout
 
-    model, info = _model(args.model, return_info=True)
+    model, info = _model(args.model, return_info=True, trusted=args.trust_model)
     layout = model_layout(model)[0]
     data = load_kaggle(args.data, layout=layout)  # the labels of the model's keypoints
     _status(f"predicting {len(data.data)} faces")
@@ -280,7 +282,7 @@ def cmd_show(args):
         except DataError:
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
-    pred = _keypoints(_model(args.model), data.data[:n], args.model) if args.model is not None else None
+    pred = _keypoints(_model(args.model, trusted=args.trust_model), data.data[:n], args.model) if args.model is not None else None
     fig = face_grid(data.images[:n], true=None if truth is None else truth[:n], pred=pred)
     with atomic_write(args.output, "wb") as fh:
         fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
@@ -397,6 +399,7 @@ def cmd_track(args):
 
     from .plotting import draw_faces
     from .utils import atomic_write, check_writable
+    from .utils._safe_csv import safe_row
     from .video import FaceTracker, VideoWriter, read_video, video_format
 
     if not (args.output or args.csv):
@@ -444,19 +447,19 @@ def cmd_track(args):
                         flat = flat_analyses(face, analysed)
                         if analysis_columns is None:
                             analysis_columns = list(flat) + (["blinking"] if blinks is not None else [])
-                            table.writerow(header + analysis_columns)
+                            table.writerow(safe_row(header + analysis_columns))  # names come from the model file
                         flat["blinking"] = int(detector.closed) if blinks is not None else None
                         extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
                     elif analysis_columns is None:
                         analysis_columns = []
-                        table.writerow(header)
-                    table.writerow([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
-                                   + [f"{v:.2f}" for v in face.points.ravel()] + extra)
+                        table.writerow(safe_row(header))  # point names come from the model file: never a formula
+                    table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                                            + [f"{v:.2f}" for v in face.points.ravel()] + extra))
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
         if table and analysis_columns is None:  # no face at all: the header alone
-            table.writerow(header + [])
+            table.writerow(safe_row(header))
     _done()
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
@@ -505,6 +508,13 @@ def _save_chips(photo, faces, path, args):
             Image.fromarray(chip).save(fh, format="PNG")
 
 
+def cmd_convert_model(args):
+    from .persistence import convert_model
+
+    model = convert_model(args.old, args.new, trusted=args.trust)
+    print(f"wrote {type(model).__name__} from {args.old} to {args.new} in the safe model format")
+
+
 def _numbered(output, photo):
     from pathlib import Path
 
@@ -518,6 +528,8 @@ _DATA = "Kaggle-format data: training.csv, training.zip, the competition zip, or
 _TEST = "Kaggle-format test faces: test.csv, test.zip, the competition zip, or a folder holding them"
 _MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model: 'default' (15 Kaggle points), "
           "'default68' (68 iBUG points)")
+_TRUST = ("also load a pickle (joblib) model file, as earlier fkp_classic versions wrote: loading a pickle runs the code "
+          "it names, so only for a file you made yourself (better: fkp convert-model OLD NEW --trust, once)")
 
 
 def build_parser():
@@ -530,7 +542,7 @@ def build_parser():
     p = sub.add_parser("fit", help="fit an estimator on Kaggle training data and save it",
                        description="Fit an estimator on Kaggle-format training faces and save it.")
     p.add_argument("data", help=_DATA)
-    p.add_argument("-o", "--output", required=True, help="model file to write (.joblib)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.skops: the safe model format)")
     p.add_argument("--estimator", default="CascadeRegressor",
                    help=f"one of {', '.join(ESTIMATORS)} (default: CascadeRegressor, the most accurate)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
@@ -546,12 +558,14 @@ def build_parser():
     p.add_argument("--chunk-size", type=int, default=1000, help="faces read and predicted at a time (default 1000)")
     p.add_argument("--std", action="store_true", help="also write each coordinate's predicted error scale (standard "
                    "deviation, pixels) as <name>_x_std, <name>_y_std columns after the keypoints")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("submit", help="write a Kaggle submission (RowId,Location)")
     p.add_argument("model", help=_MODEL)
     p.add_argument("test", help=_TEST)
     p.add_argument("lookup", help="IdLookupTable.csv (or the zip/folder holding it)")
     p.add_argument("-o", "--output", required=True, help="submission CSV to write (RowId,Location)")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_submit)
     p = sub.add_parser("evaluate", help="RMSE, NME, AUC and failure rate of a model on labelled data",
                        description="RMSE, per-keypoint RMSE, NME, AUC@0.08/0.10 and failure rate of a model on "
@@ -559,12 +573,14 @@ def build_parser():
                                    "warns when they were in its training set.")
     p.add_argument("model", help=_MODEL)
     p.add_argument("data", help=_DATA)
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("show", help="draw faces with true and/or predicted keypoints")
     p.add_argument("data", help=_DATA + " (or test faces: no true points then)")
     p.add_argument("--model", help="also draw this model's predictions (a model file or 'default')")
     p.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
     p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos")
     p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame), "
@@ -599,6 +615,7 @@ def build_parser():
     p.add_argument("--jobs", type=int, default=1, help="local processes (default 1); results keep the input order")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS "
                    "(e.g. tcp://10.0.0.5:8786; needs pip install 'fkp_classic[dask]'); results keep the input order")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "
@@ -625,7 +642,16 @@ def build_parser():
     p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
     p.add_argument("--analyse", metavar="NAMES", help=_ANALYSE + "; their values become CSV columns (with eyes, a "
                    "blinking column and each track's blinks printed at the end)")
+    p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_track)
+    p = sub.add_parser("convert-model", help="rewrite a pickle (joblib) model file in the safe model format",
+                       description="Rewrite a model file pickled (joblib) by an earlier fkp_classic in the safe "
+                                   "model format (skops: no code runs when it is loaded). Unpickling runs the code "
+                                   "the file names: --trust says it is a file you made yourself.")
+    p.add_argument("old", help="the model file to read (a pickle needs --trust)")
+    p.add_argument("new", help="the safe model file to write (.skops)")
+    p.add_argument("--trust", action="store_true", help="unpickle OLD: only for a file you made yourself")
+    p.set_defaults(func=cmd_convert_model)
     return parser
 
 

@@ -1,5 +1,14 @@
-"""Saving and loading fitted models, with a check of the library version that saved them."""
+"""Saving and loading fitted models: a safe file format (no code runs on load), with a version check.
 
+Models are written with :mod:`skops.io`: the state of each object (its arrays as ``.npy`` entries, the
+rest as JSON) in a zip, and nothing else. Loading builds only the types of :data:`TRUSTED_TYPES` and
+those skops trusts by default (numpy, scipy and scikit-learn types, Python's builtins), so a model file
+from someone else cannot run code. Pickles (joblib files, which run whatever code they name when
+loaded) are read only when asked to, with ``trusted=True``.
+"""
+
+import json
+import zipfile
 from pathlib import Path
 
 import joblib
@@ -10,8 +19,11 @@ from .utils._atomic import atomic_write
 
 __all__ = [
     "ModelVersionError",
+    "UntrustedModelError",
+    "TRUSTED_TYPES",
     "save_model",
     "load_model",
+    "convert_model",
     "load_default_model",
     "load_default_verifier",
     "load_default_face_detector",
@@ -23,15 +35,43 @@ __all__ = [
     "DEFAULT_FACE_DETECTOR",
 ]
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.joblib"
-IBUG68_MODEL = Path(__file__).resolve().parent / "models" / "ibug68.joblib"
-DEFAULT_VERIFIER = Path(__file__).resolve().parent / "models" / "face_verifier.joblib"
-DEFAULT_FACE_DETECTOR = Path(__file__).resolve().parent / "models" / "face_detector.joblib"
+_MODELS = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL = _MODELS / "default.skops"
+IBUG68_MODEL = _MODELS / "ibug68.skops"
+DEFAULT_VERIFIER = _MODELS / "face_verifier.skops"
+DEFAULT_FACE_DETECTOR = _MODELS / "face_detector.skops"
 _FORMAT = "fkp_classic-model"
+
+TRUSTED_TYPES = (
+    "fkp_classic.estimators._cascade.CascadeRegressor",
+    "fkp_classic.estimators._error_model.ErrorModel",
+    "fkp_classic.estimators._mean.MeanKeypoints",
+    "fkp_classic.estimators._regressor.KeypointRegressor",
+    "fkp_classic.estimators._ridge.KeypointRidge",
+    "fkp_classic.estimators._ridge_sums.RidgeSums",
+    "fkp_classic.estimators._template.MeanPatchTemplateSearch",
+    "fkp_classic.features._hog.HOGFeatures",
+    "fkp_classic.features._patch.PatchFeatures",
+    "fkp_classic.keypoints.KeypointLayout",
+    "fkp_classic.photo._hog_face_detector.HOGFaceDetector",
+)
+"""The library's own types a model file may hold, beyond those :mod:`skops.io` trusts by default (numpy
+and scipy arrays and types, scikit-learn's estimators, Python's builtin containers and scalars). A file
+naming any other type is refused with :class:`UntrustedModelError`."""
+
+_ZIP = b"PK\x03\x04"
+# How a pickle or a joblib file starts: protocol 2+ pickles, then joblib's zlib, gzip, bz2, xz, lzma, lz4 files.
+_PICKLE_STARTS = (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18")
+_PACK_BELOW = 0.6  # files are compressed only when that makes them under 60% of their size (loads are faster unpacked)
+_MAX_UNPACKED = 4 << 30  # a model file's arrays may unpack to 4 GiB at most (a guard against zip bombs)
 
 
 class ModelVersionError(ValueError):
     """A model file saved by an incompatible fkp_classic version, or not a model file at all."""
+
+
+class UntrustedModelError(ModelVersionError):
+    """A model file that could run code when loaded: a pickle, or a safe file naming an untrusted type."""
 
 
 def _compatible(saved, current):
@@ -60,25 +100,44 @@ def face_fingerprints(X):
 
 
 def save_model(model, path, training_data=None):
-    """Write a fitted estimator with the library version, atomically.
+    """Write a fitted estimator in the safe model format, with the library version, atomically.
+
+    The file is a :mod:`skops.io` zip (no code runs when it is loaded); its
+    arrays keep their dtypes, so a model narrowed to float32 or float16
+    stays small.
 
     Parameters
     ----------
     model : estimator
+        Built of the types :func:`load_model` trusts: the library's own
+        (:data:`TRUSTED_TYPES`), numpy's, scipy's and scikit-learn's.
     path : str or Path
+        The file to write (``.skops`` by convention).
     training_data : array-like of shape (n_samples, n_pixels), optional
         The faces the model was fitted on: their fingerprints
         (:func:`face_fingerprints`) are stored, so that scoring the model on
         them can be flagged as in-sample (``fkp evaluate`` does).
     """
-    payload = {"format": _FORMAT, "fkp_classic_version": __version__, "model": model}
-    if training_data is not None:
-        payload["training_fingerprints"] = np.unique(face_fingerprints(training_data))
+    fingerprints = None if training_data is None else np.unique(face_fingerprints(training_data))
+    _write(model, path, fingerprints)
+
+
+def _write(model, path, fingerprints, version=__version__):
+    """Write the payload :func:`load_model` reads: format tag, saving version, model, fingerprints."""
+    import skops.io
+
+    payload = {"format": _FORMAT, "fkp_classic_version": version, "model": model}
+    if fingerprints is not None:
+        payload["training_fingerprints"] = fingerprints
+    data = skops.io.dumps(payload, compression=zipfile.ZIP_STORED)
+    packed = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    if len(packed) < _PACK_BELOW * len(data):  # worth unpacking at every load only if it shrinks the file much
+        data = packed
     with atomic_write(path, "wb") as fh:
-        joblib.dump(payload, fh, compress=3)
+        fh.write(data)
 
 
-def load_model(path, return_info=False):
+def load_model(path, return_info=False, *, trusted=False):
     """Load a model written by :func:`save_model`.
 
     Parameters
@@ -87,11 +146,19 @@ def load_model(path, return_info=False):
     return_info : bool, default=False
         Also return a dict with the saving ``fkp_classic_version`` and the
         ``training_fingerprints`` (None when not stored).
+    trusted : bool, default=False
+        Also load a pickle (a joblib file, as earlier fkp_classic versions
+        wrote). Unpickling runs whatever code the file names: pass True only
+        for a file you made yourself, and better convert it once
+        (:func:`convert_model`, ``fkp convert-model OLD NEW --trust``).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    UntrustedModelError
+        If the file is a pickle and ``trusted`` is False, or a safe file
+        naming a type outside :data:`TRUSTED_TYPES` and skops' defaults.
     ModelVersionError
         If the file is not an fkp_classic model, or was saved by a version
         whose major.minor differs from this one.
@@ -101,8 +168,83 @@ def load_model(path, return_info=False):
         raise ModelVersionError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_ZIP):
+        payload = _load_safe(path)
+    elif trusted:
+        payload = _load_pickle(path)
+    elif head.startswith(_PICKLE_STARTS) or head[:1] == b"c":  # b"c": a protocol 0-1 pickle naming a class
+        raise UntrustedModelError(
+            f"{path} is a pickle (joblib) model file, and loading a pickle runs whatever code it names: one from "
+            f"someone else could delete files or take over this computer, so it is not loaded. If you made it "
+            f"yourself, convert it once to the safe format with 'fkp convert-model {path} NEW.skops --trust' "
+            f"(or load it with load_model(path, trusted=True) / --trust-model)"
+        )
+    else:
+        raise ModelVersionError(
+            f"{path} is not a readable fkp_classic model file (save one with fkp_classic.persistence.save_model)"
+        )
+    return _checked(payload, path, return_info)
+
+
+def _load_safe(path):
+    """The payload of a safe (skops) model file: every type it names is checked before anything is built."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
-        payload = joblib.load(path)
+        with open(path, "rb") as fh:
+            with zipfile.ZipFile(fh) as zf:
+                if sum(info.file_size for info in zf.infolist()) > _MAX_UNPACKED:
+                    raise ModelVersionError(f"{path} unpacks to more than {_MAX_UNPACKED >> 30} GiB; not a model file")
+            fh.seek(0)
+            return skops.io.load(fh, trusted=list(TRUSTED_TYPES))
+    except ModelVersionError:
+        raise
+    except UntrustedTypesFoundException:
+        _check_header(path)  # a file of another version may name classes that were renamed since
+        untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+        raise UntrustedModelError(
+            f"{path} names the type{'s' if len(untrusted) > 1 else ''} {', '.join(untrusted)}, which an fkp_classic "
+            f"model file may not hold (only the library's own, numpy's, scipy's and scikit-learn's: "
+            f"fkp_classic.persistence.TRUSTED_TYPES); it is not loaded"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or state raises whatever its reader does
+        _check_header(path)
+        raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_header(path):
+    """Refuse a safe file that is no fkp_classic model, or of an incompatible version, by its schema alone."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            schema = json.loads(zf.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ModelVersionError(
+            f"{path} is a zip but not an fkp_classic model file ({type(exc).__name__}: {exc})"
+        ) from None
+    content = schema.get("content") if isinstance(schema, dict) and schema.get("__class__") == "dict" else None
+    fields = {key: _json_str(node) for key, node in (content or {}).items()} if isinstance(content, dict) else {}
+    if fields.get("format") != _FORMAT:
+        raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
+    _check_version(str(fields.get("fkp_classic_version")), path)
+
+
+def _json_str(node):
+    """The string a skops schema node holds (JSON-encoded in the schema), or None."""
+    if not (isinstance(node, dict) and node.get("__class__") == "str" and isinstance(node.get("content"), str)):
+        return None
+    try:
+        value = json.loads(node["content"]) if node.get("is_json") else node["content"]
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _load_pickle(path):
+    try:
+        return joblib.load(path)
     except ModuleNotFoundError as exc:
         if (exc.name or "").startswith("fkp_classic"):  # a class path of an older layout of the package
             raise ModelVersionError(
@@ -112,6 +254,17 @@ def load_model(path, return_info=False):
         raise ModelVersionError(f"{path} needs the module {exc.name}, which is not installed") from None
     except Exception as exc:  # joblib raises many kinds for a file that is not a pickle
         raise ModelVersionError(f"{path} is not a readable fkp_classic model file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_version(saved, path):
+    if not _compatible(saved, __version__):
+        raise ModelVersionError(
+            f"{path} was saved by fkp_classic {saved}, which is incompatible with the installed {__version__}; "
+            f"refit it with this version"
+        )
+
+
+def _checked(payload, path, return_info):
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
     model = payload.get("model")
@@ -120,15 +273,35 @@ def load_model(path, return_info=False):
             f"{path} holds a {type(model).__name__}, not a fitted model (save an estimator with save_model)"
         )
     saved = str(payload.get("fkp_classic_version"))
-    if not _compatible(saved, __version__):
-        raise ModelVersionError(
-            f"{path} was saved by fkp_classic {saved}, which is incompatible with the installed {__version__}; "
-            f"refit it with this version"
-        )
+    _check_version(saved, path)
     if return_info:
         info = {"fkp_classic_version": saved, "training_fingerprints": payload.get("training_fingerprints")}
-        return payload["model"], info
-    return payload["model"]
+        return model, info
+    return model
+
+
+def convert_model(source, target, *, trusted=False):
+    """Rewrite a model file (a pickle of an earlier fkp_classic) in the safe format.
+
+    Parameters
+    ----------
+    source : str or Path
+        A model file; a pickle is read only with ``trusted=True``.
+    target : str or Path
+        The safe file to write (atomically), with the source's training-set
+        fingerprints.
+    trusted : bool, default=False
+        Whether ``source`` may be unpickled: only for a file you made
+        yourself (see :func:`load_model`).
+
+    Returns
+    -------
+    model : estimator
+        The model written.
+    """
+    model, info = load_model(source, return_info=True, trusted=trusted)
+    _write(model, target, info["training_fingerprints"])
+    return model
 
 
 def load_default_model(return_info=False, layout="kaggle15"):

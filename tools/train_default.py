@@ -2,9 +2,9 @@
 
     python tools/train_default.py --data ../shared/data/faces96 [--points 68]
 
-Deterministic (seeded). Writes fkp_classic/models/default.joblib, the CascadeRegressor that
+Deterministic (seeded). Writes fkp_classic/models/default.skops, the CascadeRegressor that
 fkp_classic.load_default_model() and the fkp command line load when no model is given; with
---points 68, fkp_classic/models/ibug68.joblib, the 68 iBUG points (load_default_model(layout="ibug68"),
+--points 68, fkp_classic/models/ibug68.skops, the 68 iBUG points (load_default_model(layout="ibug68"),
 fkp detect --points 68), fitted on the 68 points of training_meta.csv. The face
 detector and the photo path's verifier are built next, from it, by tools/train_face_detector.py.
 """

@@ -10,7 +10,7 @@ negatives are mined over rounds from the rest of every frame and from scikit-ima
 verifier learns from faces96's crops, well and badly framed, and from the photo path's final crops on
 the frames, on collages (frames with 2-5 faces96 crops pasted in, as pictures in pictures) and on the
 face-free samples, with the detector at a lowered threshold to collect more false alarms. Writes
-fkp_classic/models/face_detector.joblib and face_verifier.joblib.
+fkp_classic/models/face_detector.skops and face_verifier.skops (the safe model format).
 """
 
 import argparse

@@ -45,7 +45,9 @@ def reduce_rank(model, moments, n_rows, rank):
     _, vectors = np.linalg.eigh((covariance + covariance.T) / 2)  # ascending eigenvalues
     basis = np.ascontiguousarray(vectors[:, ::-1][:, :rank])
     # prediction -> mean + (prediction - mean) @ P, P = basis @ basis.T
-    model.coef_ = basis @ (basis.T @ model.coef_)
+    scores = basis.T @ model.coef_
+    model.coef_ = (basis @ scores).astype(scores.dtype)  # as loading rebuilds it from the stored scores
+    model._scores_of = (model.coef_, scores)  # saved as they are: the model round-trips bit for bit
     model.intercept_ = basis @ (basis.T @ (model.intercept_ - mean)) + mean
     model.output_basis_ = basis
     return model

@@ -283,16 +283,18 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         # A reduced-rank ridge is stored as its output basis and rank rows of scores, not the full weights.
         state = dict(super().__getstate__())  # object.__getstate__ may hand back __dict__ itself
         state.pop("_factored", None)  # the predict path's cached factors (_cross_fitting._weights)
+        weights, scores = state.pop("_scores_of", (None, None))  # the scores coef_ was built from, if unchanged
         basis = state.get("output_basis_")
         if basis is not None and state.get("coef_") is not None:
             coef = state.pop("coef_")
-            state["_coef_scores"] = (basis.T @ coef).astype(coef.dtype)
+            state["_coef_scores"] = scores if weights is coef else (basis.T @ coef).astype(coef.dtype)
         return state
 
     def __setstate__(self, state):
         scores = state.pop("_coef_scores", None)
-        if scores is not None:
+        if scores is not None:  # kept, so that saving the model again writes them unchanged (bit for bit)
             state["coef_"] = (state["output_basis_"] @ scores).astype(scores.dtype)
+            state["_scores_of"] = (state["coef_"], scores)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -16,6 +16,9 @@ __all__ = ["PhotoError", "read_photo", "MAX_PIXELS"]
 MAX_PIXELS = 200_000_000
 """Largest photo read by default: a 200-megapixel frame (48-megapixel phone photos fit four times)."""
 
+_BOMB_PIXELS = 16_000_000  # above this many pixels, a photo must hold at least a byte per _PIXELS_PER_BYTE
+_PIXELS_PER_BYTE = 100  # camera photos hold a byte per 2-10 pixels; a decompression bomb one per thousands
+
 
 class PhotoError(ValueError):
     """A photo file that cannot be read, or holds no picture the photo path can use."""
@@ -81,6 +84,7 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            warnings.filterwarnings("ignore", module="PIL")  # "Truncated File Read", "Corrupt EXIF data": errors follow
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > max_pixels:
@@ -90,6 +94,12 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
                     )
                 if width == 0 or height == 0:
                     raise PhotoError(f"{path}: the photo is empty ({width}x{height})")
+                n_bytes = path.stat().st_size
+                if width * height > max(_BOMB_PIXELS, _PIXELS_PER_BYTE * n_bytes):  # before a byte is decoded
+                    raise PhotoError(
+                        f"{path}: claims {width}x{height} pixels from only {n_bytes} bytes (a decompression bomb, "
+                        f"or a damaged header); not decoded"
+                    )
                 n_frames = getattr(image, "n_frames", 1)
                 image.seek(0)
                 image = ImageOps.exif_transpose(image)
@@ -98,6 +108,10 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
         raise
     except UnidentifiedImageError:
         raise PhotoError(f"{path} is not a photo Pillow can read (unknown or corrupt format)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise PhotoError(f"cannot read photo {path}: {exc}") from None
+    except MemoryError:
+        raise PhotoError(f"cannot read photo {path}: not enough memory to decode it") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds (TypeError, KeyError, struct.error...)
+        raise PhotoError(f"cannot read photo {path}: {exc or type(exc).__name__}") from None
+    if pixels.ndim not in (2, 3) or pixels.size == 0:  # e.g. a damaged header naming an impossible mode
+        raise PhotoError(f"cannot read photo {path}: it decodes to no picture (shape {pixels.shape})")
     return np.ascontiguousarray(pixels), n_frames

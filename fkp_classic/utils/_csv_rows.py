@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ._appending import AppendingFile
+from ._safe_csv import csv_line
 
 __all__ = ["CsvRows", "read_done_ids"]
 
@@ -33,7 +34,7 @@ def read_done_ids(path, header):
     raw = path.read_bytes()
     good = raw[: raw.rfind(b"\n") + 1]
     first = good.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
-    if first != ",".join(header):
+    if first != csv_line(header).rstrip("\n"):
         raise ValueError(f"{path} has the columns {first[:80]!r}, not this run's ({','.join(header[:3])},...): "
                          "continue it with the model and options that wrote it, or write to a new file")
     try:
@@ -70,7 +71,7 @@ class CsvRows(AppendingFile):
 
     def _started(self, empty):
         if empty:
-            self._fh.write(",".join(self.header) + "\n")
+            self._fh.write(csv_line(self.header))  # names from a model file: never a spreadsheet formula
 
     def write(self, ids, values):
         """Write one row per id: the id, then its values (formatted as pandas writes floats)."""

@@ -24,6 +24,7 @@ WRITE_FORMATS = {
 """Output suffix -> (container, codec) of :class:`VideoWriter`."""
 
 _STILL_FORMATS = ("image2", "gif")  # and every "*_pipe" demuxer: single pictures, not videos
+_MAX_FRAME_PIXELS = 50_000_000  # frames larger than 8K (33 megapixels) with room to spare: a header that lies
 
 
 class VideoError(ValueError):
@@ -66,13 +67,18 @@ class Video:
                                      f"{[s.type for s in container.streams] or 'none'})")
                 stream = container.streams.video[0]
                 self.fps = float(stream.average_rate or stream.guessed_rate or 25)
+                if not 0 < self.fps < 10_000:  # a damaged header's rate: time stamps would be nonsense
+                    raise VideoError(f"{self.path}: its header gives {self.fps:g} frames per second; a damaged file?")
                 self.n_frames = int(stream.frames) or None
                 self.width, self.height = stream.codec_context.width, stream.codec_context.height
+                _check_frame_size(self.path, self.width, self.height)
                 self.duration = float(stream.duration * stream.time_base) if stream.duration else None
         except VideoError:
             raise
-        except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise VideoError(f"{self.path} is not a video FFmpeg can read ({exc})") from None
+        except MemoryError:
+            raise VideoError(f"{self.path}: not enough memory to open it (a damaged header?)") from None
+        except Exception as exc:  # noqa: BLE001 - FFmpeg and PyAV raise many kinds for damaged files
+            raise VideoError(f"{self.path} is not a video FFmpeg can read ({exc or type(exc).__name__})") from None
 
     def __repr__(self):
         return f"Video({str(self.path)!r}, {self.width}x{self.height}, {self.fps:g} fps, {self.n_frames} frames)"
@@ -80,14 +86,31 @@ class Video:
     def __iter__(self):
         import av
 
+        n = 0
         try:
             with av.open(os.fspath(self.path)) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 for frame in container.decode(stream):
-                    yield frame.to_ndarray(format="rgb24")
-        except (av.error.FFmpegError, OSError) as exc:
-            raise VideoError(f"{self.path}: decoding failed ({exc})") from None
+                    _check_frame_size(self.path, frame.width, frame.height, f"frame {n}")  # one frame in memory
+                    pixels = frame.to_ndarray(format="rgb24")
+                    n += 1
+                    yield pixels
+        except VideoError:
+            raise
+        except MemoryError:
+            raise VideoError(f"{self.path}: not enough memory to decode frame {n}") from None
+        except Exception as exc:  # noqa: BLE001 - FFmpeg and PyAV raise many kinds for damaged files
+            raise VideoError(f"{self.path}: decoding failed at frame {n} ({exc or type(exc).__name__})") from None
+        if n == 0:
+            raise VideoError(f"{self.path}: no video frame could be decoded (an empty or damaged file)")
+
+
+def _check_frame_size(path, width, height, what="its frames"):
+    """Refuse frames above :data:`_MAX_FRAME_PIXELS` (or of no pixels) before they are converted."""
+    if width * height > _MAX_FRAME_PIXELS:
+        raise VideoError(f"{path}: {what} of {width}x{height} pixels are above the limit of "
+                         f"{_MAX_FRAME_PIXELS / 1e6:.0f} megapixels (a damaged header?)")
 
 
 @validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
