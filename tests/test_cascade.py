@@ -211,5 +211,6 @@ def test_narrowed_weights_come_back_as_float64_and_predict_the_same(synthetic):
     assert model.init_.coef_.dtype == np.float16  # the model that was saved is untouched
     assert widen_model(model) is model and all(r.coef_.dtype == np.float64 for r in ridges(model))
     for a, b, c in zip(narrowed, model.predict(X[:20], return_std=True), loaded.predict(X[:20], return_std=True)):
-        np.testing.assert_array_equal(b, a)
-        np.testing.assert_array_equal(c, a)
+        np.testing.assert_array_equal(b, a)  # widening is exact
+        # (a reduced-rank ridge is saved as its narrowed scores on the output basis: rounded once more)
+        np.testing.assert_allclose(c, a, rtol=1e-3)

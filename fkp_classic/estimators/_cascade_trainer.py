@@ -73,11 +73,11 @@ class _CascadeTrainer:
         model = self.model
         if X is not None:
             X = validate_images(model, X, reset=first, **({"ensure_min_features": 4} if first else {}))
-            if first:
-                model.image_shape_ = resolve_image_shape(X.shape[1], model.image_shape)
         y = check_keypoints(y, None if X is None else len(X))
         if n_columns is not None and y.shape[1] != n_columns:
             raise ValueError(f"y has {y.shape[1]} columns, the first chunk {n_columns}")
+        if X is not None and first:  # after y, as fit_images: keypoints that are not pairs are named first
+            model.image_shape_ = resolve_image_shape(X.shape[1], model.image_shape)
         return X, y
 
     def set_frame(self, X, y, y_all, integrals=None):
