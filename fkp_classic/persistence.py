@@ -333,13 +333,13 @@ def widen_model(model):
     """Undo the packaged keypoint model's compact storage: its ridges' float32 or float16 weights to float64.
 
     ``tools/train_default.py`` narrows them to keep the file small; predict works in float64 (so that a
-    face's keypoints do not depend on its batch), and would otherwise widen them on every call.
+    face's keypoints do not depend on its batch), and would otherwise widen them on every call. Each
+    estimator knows its own weights: this calls the model's ``widen_weights()`` (as
+    :meth:`~fkp_classic.estimators.CascadeRegressor.widen_weights`) when it has one, and returns the model.
     """
-    error = getattr(model, "error_model_", None)
-    ridges = [getattr(model, "init_", None), *getattr(model, "stages_", []), getattr(error, "ridge", None)]
-    for ridge in ridges:
-        if ridge is not None and getattr(ridge, "coef_", None) is not None and ridge.coef_.dtype != np.float64:
-            ridge.coef_ = np.ascontiguousarray(ridge.coef_, dtype=np.float64)
+    widen = getattr(model, "widen_weights", None)
+    if widen is not None:
+        widen()
     return model
 
 

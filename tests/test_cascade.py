@@ -193,3 +193,24 @@ def test_68_points_fit_predict_and_flip_with_the_ibug_pairs():
     assert np.median(np.abs(mirrored - pred)) < 1.5
     points = pred.reshape(-1, 68, 2)
     assert (points[:, 8, 1] > points[:, 57, 1]).mean() > 0.95  # the chin (8) below the lower lip (57)
+
+
+def test_narrowed_weights_come_back_as_float64_and_predict_the_same(synthetic):
+    import pickle
+
+    from fkp_classic.persistence import widen_model
+
+    X, y = synthetic.data[:100], synthetic.target[:100]
+    model = CascadeRegressor(cell_sizes=(8, 5), n_perturbations=0, cv=3, rank=4).fit(X, y)
+    ridges = lambda m: [m.init_, *m.stages_, m.error_model_.ridge]  # noqa: E731
+    for ridge, dtype in zip(ridges(model), ("float16", "float32", "float16", "float32")):
+        ridge.coef_ = ridge.coef_.astype(dtype)  # as tools/train_default.py stores them
+    narrowed = model.predict(X[:20], return_std=True)
+    loaded = pickle.loads(pickle.dumps(model))  # each ridge widens its own weights as it loads
+    assert all(r.coef_.dtype == np.float64 for r in ridges(loaded))
+    assert model.init_.coef_.dtype == np.float16  # the model that was saved is untouched
+    assert widen_model(model) is model and all(r.coef_.dtype == np.float64 for r in ridges(model))
+    for a, b, c in zip(narrowed, model.predict(X[:20], return_std=True), loaded.predict(X[:20], return_std=True)):
+        np.testing.assert_array_equal(b, a)  # widening is exact
+        # (a reduced-rank ridge is saved as its narrowed scores on the output basis: rounded once more)
+        np.testing.assert_allclose(c, a, rtol=1e-3)

@@ -104,7 +104,7 @@ def test_chunked_fit_names_the_chunk_that_is_wrong(small_faces):
         model.fit_chunked(bad)
     bad = chunks_of(X[:120], y[:120], 40)
     bad[2] = (bad[2][0], bad[2][1][:-1])
-    with pytest.raises(ValueError, match="chunk 2: X has 40 rows but y has 39"):
+    with pytest.raises(ValueError, match="chunk 2: y has 39 rows but X has 40"):
         model.fit_chunked(bad)
     with pytest.raises(ValueError, match="chunk 0 is not an \\(X, y\\) pair"):
         model.fit_chunked([X[:40]])

@@ -2,29 +2,27 @@
 
 import functools
 import numbers
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.model_selection import cross_val_predict
-from sklearn.utils import check_random_state
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..features._descriptors import grid_descriptors, local_descriptors, orientation_integrals
+from ..features._descriptors import grid_descriptors
 from ..flip import flip_images, flip_keypoints
-from ._capabilities import RETURN_STD, STAGED_PREDICT
-from ._cross_fitting import _fit_cross, _linear, _weights
-from ._error_model import ERROR_ALPHA, fit_error_model
-from ._ridge import KeypointRidge
 from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
-from ..utils._validation import as_images, fit_images, nan_mean_keypoints, set_keypoint_tags, validate_images
+from ..utils._shape_geometry import as_complex, as_points
+from ..utils._validation import set_keypoint_tags, validate_images
+from ._capabilities import RETURN_STD, STAGED_PREDICT
+from ._cascade_trainer import _CascadeTrainer
+from ._chunked_fit import fit_chunked
+from ._cross_fitting import _linear, _weights
+from ._shape_indexed import ShapeIndexedDescriptors, face_integrals
 
 __all__ = ["CascadeRegressor", "DENSE_LAYOUT_PARAMS"]
 
@@ -36,17 +34,14 @@ DENSE_LAYOUT_PARAMS = {
 
 ``CascadeRegressor(**DENSE_LAYOUT_PARAMS, layout=IBUG_68)``. Neighbouring
 points share most of their image, so each can afford fewer orientations:
-4 bins instead of 6 (5440 features at 68 points instead of 7616) fit and
-predict about as fast as 3x3 cells of 6 bins and are more accurate;
+4 bins instead of 6 (5440 features at 68 points instead of 7616);
 reduced-rank ridges (``rank=12``) move the shape only along its leading
 modes, which lets a sixth stage and a lighter penalty help instead of
 overfit. With that many features the stages are short of faces, so the
 mirror images join them (``flip``, about the annotations' measured
 ``flip_axis``), and one perturbed start per face instead of two keeps the
-fit time about where it was. Measured on fold 0 of faces96's 5-fold
-grouped split at 68 points: NME 0.0440 against 0.0451 without mirrors
-(two perturbed starts, alpha 60), 0.0509 for the defaults, 0.0457 for
-3x3 cells of 6 bins and 0.0484 for those with full-rank ridges.
+fit time down. The figures behind these choices, against the defaults and
+the alternatives, are in ``benchmarks/results/ibug68/``.
 """
 
 _CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
@@ -54,22 +49,13 @@ _CHUNK = 64  # faces per block on the predict path: small enough to stay in cach
 
 @functools.cache
 def _threadpools():
-    """One ThreadpoolController per process: its scan of the loaded libraries costs 2-20 ms."""
+    """One ThreadpoolController per process: it scans the loaded libraries, too slow to repeat per call."""
     return ThreadpoolController()
 
 
 def _one_blas_thread():
     """Context that keeps BLAS (numpy's, loaded by now) to one thread."""
     return _threadpools().limit(limits=1, user_api="blas")
-
-
-def _similarity(shapes, reference):
-    """Scale-rotation (complex) taking centred ``reference`` (K, 2) to each centred shape (..., K, 2)."""
-    ref = _as_complex(reference)
-    ref = ref - ref.mean()
-    cur = _as_complex(shapes)
-    cur = cur - cur.mean(axis=-1, keepdims=True)
-    return (cur @ ref.conj()) / (ref @ ref.conj()).real
 
 
 def _pixel_std(log_variance, frame):
@@ -81,29 +67,6 @@ def _pixel_std(log_variance, frame):
     vx = scale2 * (cos2 * variance[..., 0] + (1 - cos2) * variance[..., 1])
     vy = scale2 * ((1 - cos2) * variance[..., 0] + cos2 * variance[..., 1])
     return np.sqrt(np.stack([vx, vy], axis=-1)).reshape(len(frame), -1)
-
-
-def _annotation_axis(G, G_mirror, y, width, layout, alpha, rank):
-    """The x that the annotations ``y`` mirror about, estimated from whole-face descriptors of the faces ``G``
-    and of their mirror images ``G_mirror``.
-
-    A ridge fitted on the faces predicts their mirror images; mapped back
-    about the image's centre, its points land ``2 * (axis - centre)`` to
-    the left of the truth on average (annotations a little to the right of
-    what they mark, on the faces, are as far to the left of it on their
-    mirror images, where the ridge still puts them to the right).
-    """
-    ridge = KeypointRidge(alpha=alpha, rank=rank, layout=layout).fit(G, y)
-    back = flip_keypoints(ridge.predict(G_mirror), width=width, layout=layout)
-    return (width - 1) / 2 - float(np.nanmean(back[:, 0::2] - y[:, 0::2])) / 2
-
-
-def _as_complex(points):
-    return points[..., 0] + 1j * points[..., 1]
-
-
-def _as_points(z):
-    return np.stack([z.real, z.imag], axis=-1)
 
 
 class CascadeRegressor(RegressorMixin, BaseEstimator):
@@ -139,8 +102,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     grid : int, default=4
         Cells per side of each descriptor.
     n_bins : int, default=6
-        Unsigned orientation bins (on faces96, 6 bins are as accurate as 9
-        and a third cheaper).
+        Unsigned orientation bins.
     pool : int, default=2
         Side of the pixel blocks whose structure tensor gives one
         orientation in the integral images (gradients are taken at full
@@ -176,7 +138,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         the previous stages, as on unseen faces (below 2, no cross-fitting).
     flip : bool, default=False
         Train on the mirrored faces too (their keypoints mirrored about
-        ``flip_axis``): twice the faces, for about 1.3-1.5x the fit time.
+        ``flip_axis``): twice the faces, for a longer fit.
     flip_test : bool, default=False
         Also predict the mirrored face and average (twice the predict time).
     flip_axis : float, "auto" or None, default="auto"
@@ -186,17 +148,16 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         right when every point sits on the pixel it marks. "auto" measures it
         on the training faces: a whole-face ridge fitted on them predicts
         their mirror images, and its points land off by twice the axis's
-        distance from the centre. On faces96 the annotations mirror about
-        a line 1.4 px right of the centre; mirrored about the centre, the
-        mirrored faces teach every point a 1.4 px shift and cost accuracy.
+        distance from the centre. Annotations that mirror about a line off
+        the centre, mirrored about the centre, would teach every point a
+        shift of that distance and cost accuracy.
         :meth:`fit_chunked` measures it on the first chunk.
     uncertainty : bool, default=True
         Also fit the error model behind ``predict(X, return_std=True)``: a
         ridge from the last stage's descriptors to the log squared error
         each coordinate is left with on held-out training faces, calibrated
-        on them (needs ``cv >= 2`` to be honest; about a tenth more fit time
-        at 15 keypoints, a fifth at 68; two more passes over the chunks of
-        :meth:`fit_chunked`).
+        on them (needs ``cv >= 2`` to be honest; a little more fit time, and
+        two more passes over the chunks of :meth:`fit_chunked`).
     n_jobs : int or None, default=None
         Threads for predicting blocks of faces (None means 1, -1 all cores).
     random_state : int, RandomState or None, default=0
@@ -229,7 +190,20 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     The defaults are tuned for a few keypoints (Kaggle's 15). For many
     close ones, such as iBUG's 68, use :data:`DENSE_LAYOUT_PARAMS`
     (coarser descriptors, more regularisation): more accurate there, and
-    about 3.5x faster to fit.
+    faster to fit. Measured figures: ``benchmarks/results/``.
+
+    References
+    ----------
+    .. [1] Xiong, X. and De la Torre, F., "Supervised Descent Method and its
+           Applications to Face Alignment", IEEE Conference on Computer Vision
+           and Pattern Recognition (CVPR), 2013 (a cascade of linear
+           regressions from gradient-histogram descriptors read at the current
+           points to the remaining offset, trained from perturbed starts).
+    .. [2] Cao, X., Wei, Y., Wen, F. and Sun, J., "Face Alignment by Explicit
+           Shape Regression", IEEE Conference on Computer Vision and Pattern
+           Recognition (CVPR), 2012 (shape-indexed features and regression
+           targets taken in the frame of the similarity from the mean shape to
+           the current one). :DOI:`10.1109/CVPR.2012.6248015`
 
     Examples
     --------
@@ -319,84 +293,6 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.layout = layout
         self.verbose = verbose
 
-    def _alphas(self):
-        """Ridge penalty per stage."""
-        n_stages = len(self.cell_sizes)
-        if np.ndim(self.alpha) == 0:
-            return float(self.alpha) * float(self.alpha_growth) ** np.arange(n_stages)
-        alphas = np.asarray(self.alpha, dtype=float)
-        if alphas.shape != (n_stages,):
-            raise ValueError(f"alpha has {alphas.size} values but cell_sizes has {n_stages} stages")
-        return alphas
-
-    def _integrals(self, X, out=None):
-        # Numeric pixels go straight into the float32 scratch of the integrals, without a float64 copy.
-        if np.issubdtype(X.dtype, np.number):
-            images = X.reshape(len(X), *self.image_shape_)
-        else:
-            images = as_images(X, self.image_shape_)
-        return orientation_integrals(images, self.n_bins, self.pool, self.intensity, block=16, out=out)
-
-    def _describe(self, integrals, shapes, stage, work=None):
-        """Descriptors of ``shapes`` (n, K, 2) in their own frame, and that frame (n,) complex."""
-        frame = _similarity(shapes, self.mean_shape_)
-        F = local_descriptors(
-            integrals, shapes, self.cell_sizes[stage], np.abs(frame), np.angle(frame),
-            self.grid, self.pool, work, self.intensity,
-        )
-        return F.reshape(len(shapes), -1), frame
-
-    def _describe_starts(self, integrals, shapes, stage):
-        """Descriptors of every start's shapes, start after start, in one array; and their frames (rows, 1)."""
-        F, frames = None, []
-        for i, start in enumerate(shapes):
-            part, frame = self._describe(integrals, start, stage)
-            if F is None:  # written in place: no second copy of the stage's largest array
-                F = np.empty((len(shapes) * len(part), part.shape[1]), part.dtype)
-            F[i * len(part) : (i + 1) * len(part)] = part
-            frames.append(frame)
-        return F, np.concatenate(frames)[:, None]
-
-    def _draws(self, n, rng):
-        """Start jitter of ``n`` rows per perturbation: scale, rotation, x and y shift, shape (n_perturbations, 4, n)."""
-        t_sd, s_sd, r_sd = self.perturbation
-        draws = np.empty((self.n_perturbations, 4, n))
-        for draw in draws:
-            for row, sd in zip(draw, (s_sd, r_sd, t_sd, t_sd)):
-                row[:] = rng.normal(0, sd, n)
-        return draws
-
-    def _perturb(self, starts, draws):
-        """Jitter whole start shapes (n, K, 2) by one perturbation's :meth:`_draws` (4, n), about their centroid."""
-        scale, rotation, dx, dy = draws[:, :, None]
-        z = _as_complex(starts)
-        centroid = z.mean(axis=1, keepdims=True)
-        turn = (1 + scale) * np.exp(1j * np.deg2rad(rotation))
-        return _as_points(centroid + turn * (z - centroid) + (dx + 1j * dy))
-
-    def _fold_of(self, origin, rng):
-        """Cross-fitting fold of each training row (None: no cross-fitting); a face and its mirror share one."""
-        n_orig = origin.max() + 1
-        if self.cv < 2 or n_orig < 2 * self.cv:
-            return None
-        return rng.permutation(n_orig)[origin] % self.cv
-
-    def _folds(self, fold_of):
-        """``(train, test)`` rows of each fold."""
-        if fold_of is None:
-            return None
-        return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)]
-
-    def _starts(self, X, y, integrals, fold_of):
-        """Fit ``init_`` on all faces; return its cross-fitted estimates on them."""
-        if self.init is not None:
-            self.init_ = clone(self.init).fit(X, y)
-            folds = self._folds(fold_of)
-            return cross_val_predict(clone(self.init), X, y, cv=folds) if folds else self.init_.predict(X)
-        G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
-        self.init_, starts = _fit_cross(G, y, self.init_alpha, fold_of, self.cv, self.rank, self.layout_)
-        return starts
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the initial estimate and every stage.
@@ -410,68 +306,14 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         -------
         self : CascadeRegressor
         """
-        clock = time.perf_counter()
-        X, y = fit_images(self, X, y)
-        rng = check_random_state(self.random_state)
-        origin = np.arange(len(X))
-        if self.flip:  # the mirrors follow the originals
-            X = np.concatenate([X, flip_images(X, image_shape=self.image_shape_)])
-            origin = np.tile(origin, 2)
-        integrals = self._integrals(X)
-        self.flip_axis_ = self._fit_flip_axis(X[: len(y)], y, integrals if self.flip else None)
-        if self.flip:
-            y = np.concatenate(
-                [y, flip_keypoints(y, width=self.image_shape_[1], layout=self.layout_, axis=self.flip_axis_)]
-            )
-            self.mean_shape_ = nan_mean_keypoints(y).reshape(-1, 2)  # the mirrors' mean too
-        n, k = len(X), y.shape[1] // 2
-        fold_of = self._fold_of(origin, rng)
-        starts = self._starts(X, y, integrals, fold_of).reshape(n, k, 2)
-        self._log(f"start fitted on {n} faces", clock)
-        shapes = [starts] + [self._perturb(starts, draws) for draws in self._draws(n, rng)]
-        rep = len(shapes)
-        row_fold = None if fold_of is None else np.tile(fold_of, rep)  # every start of a face shares its fold
-        target = np.tile(_as_complex(y.reshape(n, k, 2)), (rep, 1))
-        alphas = self._alphas()
-        self.stages_ = []
-        self.error_model_ = None
-        for stage in range(len(self.cell_sizes)):
-            F, frames = self._describe_starts(integrals, shapes, stage)
-            residual = _as_points((target - _as_complex(np.concatenate(shapes))) / frames).reshape(len(F), 2 * k)
-            ridge, held_out = _fit_cross(F, residual, alphas[stage], row_fold, self.cv, self.rank, self.layout_)
-            if stage == len(self.cell_sizes) - 1:
-                if self.uncertainty:
-                    self.error_model_ = fit_error_model(
-                        F, residual - held_out, row_fold, self.cv, ERROR_ALPHA * alphas[stage], step=held_out,
-                        scale_rows=slice(0, n), rank=self.rank,  # scaled on the unperturbed starts, as predict's
-                    )
-            del F  # the next stage's descriptors take its place
-            step = _as_points(frames * _as_complex(held_out.reshape(len(held_out), k, 2)))
-            shapes = [s + step[i * n : (i + 1) * n] for i, s in enumerate(shapes)]
-            self.stages_.append(ridge)
-            self._log(f"stage {stage + 1}/{len(self.cell_sizes)} fitted", clock)
+        _CascadeTrainer(self).fit(X, y)
         return self
-
-    def _fit_flip_axis(self, X, y, integrals=None):
-        """The x the annotations ``y`` of the faces ``X`` mirror about (``flip_axis``); None when nothing is
-        mirrored. ``integrals``: those of ``X`` followed by its mirror images, if already made."""
-        if not (self.flip or self.flip_test):
-            return None
-        width = self.image_shape_[1]
-        if self.flip_axis is None:
-            return (width - 1) / 2
-        if not isinstance(self.flip_axis, str):
-            return float(self.flip_axis)
-        if integrals is None:
-            integrals = self._integrals(np.concatenate([X, flip_images(X, image_shape=self.image_shape_)]))
-        G = grid_descriptors(integrals, pool=self.pool, intensity=self.intensity)
-        return _annotation_axis(G[: len(X)], G[len(X) :], y, width, self.layout_, self.init_alpha, self.rank)
 
     def fit_chunked(self, X, y=None, client=None):
         """Fit one chunk of faces at a time (out of core), here or on a Dask cluster.
 
         The same model as :meth:`fit` on all the chunks' faces stacked in
-        order (to rounding: predictions agree to about 1e-9 relative), with
+        order (to rounding), with
         memory for one chunk, the ridge sums (per fold, a few hundred MB at
         the defaults, whatever the number of faces) and a few hundred bytes
         per face. The chunks are read once per stage (``len(cell_sizes) + 2``
@@ -498,14 +340,28 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         -------
         self : CascadeRegressor
         """
-        from ._chunked_fit import fit_chunked
-
         self._validate_params()
-        return fit_chunked(self, X, y, client)
+        fit_chunked(_CascadeTrainer(self), X, y, client)
+        return self
 
-    def _log(self, text, clock):
-        if self.verbose > 0:
-            print(f"[CascadeRegressor] {text} ({time.perf_counter() - clock:.1f} s)", file=sys.stderr, flush=True)
+    def widen_weights(self):
+        """Hold every ridge's weights as float64 again after they were narrowed to keep a saved model small.
+
+        The initial estimate's, every stage's and the error model's ridge
+        (:meth:`KeypointRidge.widen_weights`; a custom ``init_`` with a
+        ``coef_`` too). Loading a model does this by itself, ridge by ridge.
+
+        Returns
+        -------
+        self : CascadeRegressor
+        """
+        error = getattr(self, "error_model_", None)
+        for ridge in [getattr(self, "init_", None), *getattr(self, "stages_", []), getattr(error, "ridge", None)]:
+            if hasattr(ridge, "widen_weights"):
+                ridge.widen_weights()
+            elif getattr(ridge, "coef_", None) is not None and ridge.coef_.dtype != np.float64:
+                ridge.coef_ = np.ascontiguousarray(ridge.coef_, dtype=np.float64)
+        return self
 
     def _staged_block(self, X, weights, scratch, error=None):
         """Staged predictions for one block of faces; ``scratch`` is a dict of this thread's reused memory.
@@ -514,7 +370,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         size = (height // self.pool + 1) * (width // self.pool + 1) * len(X) * (self.n_bins + bool(self.intensity))
         if scratch.get("size", 0) < size:  # fresh memory is paid in page faults, on every block if not kept
             scratch.update(size=size, integrals=np.empty(size, np.float32), work=np.empty(size, np.float32))
-        integrals = self._integrals(X, scratch["integrals"])
+        integrals = face_integrals(X, self.image_shape_, self.n_bins, self.pool, self.intensity, scratch["integrals"])
+        reader = ShapeIndexedDescriptors(self.mean_shape_, self.cell_sizes, self.grid, self.pool, self.intensity)
         if self.init is None:
             shape = _linear(weights[0], grid_descriptors(integrals, pool=self.pool, intensity=self.intensity))
         else:
@@ -523,9 +380,9 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         shape = shape.reshape(len(X), -1, 2)
         work = scratch["work"]
         for stage, stage_weights in enumerate(weights[1:]):
-            F, frame = self._describe(integrals, shape, stage, work)
+            F, frame = reader.describe(integrals, shape, stage, work)
             move = _linear(stage_weights, F)
-            shape = shape + _as_points(frame[:, None] * _as_complex(move.reshape(shape.shape)))
+            shape = shape + as_points(frame[:, None] * as_complex(move.reshape(shape.shape)))
             out.append(shape.reshape(len(X), -1))
         if error is not None:
             out.append(_pixel_std(error.log_variance(F, move), frame))
@@ -593,8 +450,8 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             Also return the predicted standard deviation of each
             coordinate's error, in pixels (see ``uncertainty``): calibrated
             on held-out training faces, so that about 90% of errors on new
-            faces of the same kind lie within ``1.645 * y_std`` (on faces96's
-            unseen people 92%, and ``(error / y_std)**2`` averages 0.91).
+            faces of the same kind lie within ``1.645 * y_std`` (measured
+            coverage: ``benchmarks/results/uncertainty.md``).
         check_input : bool, default=True
             False skips validating ``X`` (see :meth:`staged_predict`).
 
@@ -620,8 +477,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
             mirrored_std = mirrored.pop() if return_std else None
             width = self.image_shape_[1]
             axis = getattr(self, "flip_axis_", None)  # a model saved before flip_axis: the image's centre
-            out = [(a + flip_keypoints(b, width=width, layout=self.layout_, axis=axis)) / 2
-                   for a, b in zip(out, mirrored)]
+            out = [(a + flip_keypoints(b, width=width, layout=self.layout_, axis=axis)) / 2 for a, b in zip(out, mirrored)]
             if return_std:
                 # the mean of two estimates with these errors: taken as independent at worst, no better than either
                 perm = self.layout_.flip_permutation

@@ -9,6 +9,11 @@ predictions are then calibrated per coordinate (a line, plus how far the
 regressor's last step moved the point), and scaled so that 90% of the
 held-out errors lie within 1.645 predicted standard deviations, as for a
 Gaussian: ``exp`` of the result is the predicted variance.
+
+Regressing the log squared residuals on the inputs is Harvey's estimate of
+a multiplicative heteroscedasticity (Harvey, A. C., "Estimating Regression
+Models with Multiplicative Heteroscedasticity", Econometrica 44(3),
+461-465, 1976), here with a ridge, held-out residuals and a calibration.
 """
 
 import numpy as np

@@ -27,9 +27,9 @@ _ERROR_FOLDS = 5  # cross-fitting folds of the error model
 class KeypointRegressor(RegressorMixin, BaseEstimator):
     """Facial keypoints from whole-face features and a per-keypoint ridge.
 
-    The default, square-root-compressed HOG of the whole face into a ridge
-    with ``alpha=100``, scores about 2.50 px RMSE on faces96 (5-fold
-    GroupKFold by person). Missing keypoints (NaN) are handled by
+    The default is square-root-compressed HOG of the whole face into a
+    ridge with ``alpha=100`` (its scores on faces96:
+    ``benchmarks/results/results.md``). Missing keypoints (NaN) are handled by
     :class:`KeypointRidge`: each keypoint learns from every row labelling it.
 
     Parameters
@@ -42,14 +42,15 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         'L2-Hys', True.
     patch_size : int, default=32
         Grid side for ``features='patch'``.
-    alpha : float or list of float, default=100.0
-        Ridge penalty (a list selects per coordinate by leave-one-out).
+    alpha : float or sequence of float, default=100.0
+        Ridge penalty, or candidates of which each coordinate takes the
+        best by leave-one-out (:class:`KeypointRidge`'s ``alpha``; the error
+        model then takes the median of the chosen ones).
     flip : bool, default=False
         Train on the mirrored faces too, their points mirrored about the
-        image's centre. Off by default: faces96's points mirror about a line
-        1.4 px right of it, and mirroring them about the centre costs about
-        0.1 px there (:class:`CascadeRegressor` measures the axis:
-        ``flip_axis``).
+        image's centre. Off by default: annotations that mirror about a line
+        off the centre (faces96's do) lose accuracy when mirrored about the
+        centre (:class:`CascadeRegressor` measures the axis: ``flip_axis``).
     image_shape : (int, int) or None, default=None
         Image ``(height, width)``; None infers a square.
     layout : KeypointLayout or None, default=None
@@ -58,9 +59,9 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         Also fit the error model behind ``predict(X, return_std=True)``: a
         ridge from the same features to the log squared error the ridge
         leaves on held-out training faces (5 folds), calibrated on them.
-        Off by default because the cross-fitting makes this quick fit about
-        3.5 times as long (:class:`CascadeRegressor` fits its own at a
-        tenth of its fit time, from the cross-fitting it does anyway).
+        Off by default because the cross-fitting makes this quick fit
+        several times as long (:class:`CascadeRegressor` fits its own at a
+        small part of its fit time, from the cross-fitting it does anyway).
 
     Attributes
     ----------
@@ -97,7 +98,10 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         "block_norm": [StrOptions(set(_BLOCK_NORMS))],
         "transform_sqrt": ["boolean"],
         "patch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alpha": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            NumberSequence(Interval(numbers.Real, 0, None, closed="neither")),
+        ],
         "flip": ["boolean"],
         "image_shape": [IMAGE_SHAPE, None],
         "layout": [KeypointLayout, None],
@@ -173,7 +177,8 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
             if n >= 2 * _ERROR_FOLDS:
                 folds = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(_ERROR_FOLDS)]
                 residual = y - _cross_fit(self.ridge_, F, y, folds)
-                self.error_model_ = fit_error_model(F, residual, fold, _ERROR_FOLDS, ERROR_ALPHA * self.alpha,
+                alpha = self.alpha if np.ndim(self.alpha) == 0 else float(np.median(self.ridge_.alpha_))
+                self.error_model_ = fit_error_model(F, residual, fold, _ERROR_FOLDS, ERROR_ALPHA * alpha,
                                                     scale_rows=slice(0, n))
         return self
 

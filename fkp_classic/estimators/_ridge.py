@@ -166,6 +166,17 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         Mean training keypoints.
     n_features_in_ : int
 
+    References
+    ----------
+    .. [1] Izenman, A. J., "Reduced-rank regression for the multivariate
+           linear model", Journal of Multivariate Analysis 5(2), 248-264,
+           1975. :DOI:`10.1016/0047-259X(75)90042-1`
+    .. [2] Mukherjee, A. and Zhu, J., "Reduced rank ridge regression and its
+           kernel extensions", Statistical Analysis and Data Mining 4(6),
+           612-622, 2011 (``rank``: the ridge's fitted values projected on
+           their leading principal directions, as here).
+           :DOI:`10.1002/sam.10138`
+
     Examples
     --------
     >>> import numpy as np
@@ -296,6 +307,23 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
             state["coef_"] = (state["output_basis_"] @ scores).astype(scores.dtype)
             state["_scores_of"] = (state["coef_"], scores)
         super().__setstate__(state)
+        self.widen_weights()  # weights narrowed to keep a file small come back as float64
+
+    def widen_weights(self):
+        """Hold ``coef_`` as float64 again after it was narrowed (to float32 or float16) to keep a saved model small.
+
+        Predictions are made in float64 either way (so that a face's
+        keypoints do not depend on its batch), and narrowed weights would be
+        widened on every call. Unpickling does this by itself.
+
+        Returns
+        -------
+        self : KeypointRidge
+        """
+        coef = getattr(self, "coef_", None)
+        if coef is not None and coef.dtype != np.float64:
+            self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
+        return self
 
     def __sklearn_tags__(self):
         tags = set_keypoint_tags(super().__sklearn_tags__())

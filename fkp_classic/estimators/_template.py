@@ -40,6 +40,12 @@ def ncc_search(images, starts, templates, radius, spacing=1.0, chunk_size=64):
         peak and its neighbours along each axis.
     scores : ndarray of shape (n, K)
         The correlation at the best integer offset (in [-1, 1]).
+
+    References
+    ----------
+    .. [1] Lewis, J. P., "Fast Normalized Cross-Correlation", Vision
+           Interface, 1995 (the window sums of the denominator from running
+           sum tables, as here).
     """
     n, K, _ = starts.shape
     p = templates.shape[-1]
@@ -134,6 +140,12 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     mean_shape_ : ndarray of shape (K, 2)
     image_shape_ : (int, int)
     n_features_in_ : int
+
+    References
+    ----------
+    .. [1] Lewis, J. P., "Fast Normalized Cross-Correlation", Vision
+           Interface, 1995 (the window sums of the denominator from running
+           sum tables, as here).
 
     Examples
     --------

@@ -115,6 +115,12 @@ def orientation_integrals(images, n_bins=9, pool=2, intensity=False, block=16, o
         (``b = n_bins``) sums brightness instead. Nodes come first so that
         the cumulative sums run over contiguous memory.
 
+    References
+    ----------
+    .. [1] Porikli, F., "Integral Histogram: A Fast Way to Extract Histograms
+           in Cartesian Spaces", IEEE Conference on Computer Vision and
+           Pattern Recognition (CVPR), 2005. :DOI:`10.1109/CVPR.2005.188`
+
     Examples
     --------
     >>> import numpy as np

@@ -196,6 +196,12 @@ def hog_batch(
     -----
     Rows and columns beyond the last whole cell are ignored, as in skimage.
     Unlike skimage, the result is float64 whatever the input type.
+
+    References
+    ----------
+    .. [1] Dalal, N. and Triggs, B., "Histograms of Oriented Gradients for
+           Human Detection", IEEE Conference on Computer Vision and Pattern
+           Recognition (CVPR), 2005. :DOI:`10.1109/CVPR.2005.177`
     """
     _check_block_norm(block_norm)
     images = np.asarray(images)
@@ -282,6 +288,12 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
         Resolved image shape.
     n_features_out_ : int
         Length of each HOG descriptor.
+
+    References
+    ----------
+    .. [1] Dalal, N. and Triggs, B., "Histograms of Oriented Gradients for
+           Human Detection", IEEE Conference on Computer Vision and Pattern
+           Recognition (CVPR), 2005. :DOI:`10.1109/CVPR.2005.177`
 
     Examples
     --------

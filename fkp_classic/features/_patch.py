@@ -88,9 +88,7 @@ class PatchFeatures(TransformerMixin, BaseEstimator):
         X = fit_images(self, X, needs_y=False)
         if self.points is None:
             self.points_ = None
-        elif isinstance(self.points, str):
-            if self.points != "mean":
-                raise ValueError(f"points must be None, 'mean' or an array, got {self.points!r}")
+        elif isinstance(self.points, str):  # "mean", the only string _parameter_constraints let through
             if y is None:
                 raise ValueError("PatchFeatures(points='mean') needs keypoint targets y in fit")
             self.points_ = nan_mean_keypoints(check_keypoints(y, len(X))).reshape(-1, 2)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..utils._shape_geometry import as_complex, as_points, similarity
 from ._one_euro import OneEuroFilter
 
 __all__ = ["AlphaBetaFilter", "FaceSmoother"]
@@ -76,22 +77,19 @@ class FaceSmoother:
     """
 
     def __init__(self, mean_shape, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2):
-        mean = np.asarray(mean_shape, dtype=float).reshape(-1, 2)
-        self._mean = mean[:, 0] + 1j * mean[:, 1]
-        self._centred = self._mean - self._mean.mean()
-        self._size = float(np.sqrt((np.abs(self._centred) ** 2).mean()))
+        self._mean_shape = np.asarray(mean_shape, dtype=float).reshape(-1, 2)
+        self._mean = as_complex(self._mean_shape)
+        self._size = float(np.sqrt((np.abs(self._mean - self._mean.mean()) ** 2).mean()))
         self._shape = OneEuroFilter(min_cutoff, beta)
         self._pose = AlphaBetaFilter(pose_alpha, pose_beta)
 
     def __call__(self, t, points):
         """Smoothed points ``(K, 2)`` of the face at time ``t`` (seconds) from its raw points ``(K, 2)``."""
-        z = points[:, 0] + 1j * points[:, 1]
-        zc = z - z.mean()
-        turn = (zc @ self._centred.conj()) / (self._centred @ self._centred.conj()).real  # scale * rotation
+        z = as_complex(points)
+        turn = similarity(points, self._mean_shape)  # scale * rotation
         shift = z.mean() - turn * self._mean.mean()
         shape = (z - shift) / turn
-        smooth = self._shape(t, np.c_[shape.real, shape.imag], scale=self._size)
+        smooth = self._shape(t, as_points(shape), scale=self._size)
         pose = self._pose(t, np.array([shift.real, shift.imag, np.log(abs(turn)), np.angle(turn)]))
         turn = np.exp(pose[2] + 1j * pose[3])
-        z = turn * (smooth[:, 0] + 1j * smooth[:, 1]) + pose[0] + 1j * pose[1]
-        return np.c_[z.real, z.imag]
+        return as_points(turn * as_complex(smooth) + pose[0] + 1j * pose[1])
