@@ -323,6 +323,9 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         coef = getattr(self, "coef_", None)
         if coef is not None and coef.dtype != np.float64:
             self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
+            kept = getattr(self, "_scores_of", None)
+            if kept is not None and kept[0] is coef:  # the widened weights still come from the stored scores
+                self._scores_of = (self.coef_, kept[1])
         return self
 
     def __sklearn_tags__(self):
