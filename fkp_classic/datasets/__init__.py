@@ -26,6 +26,8 @@ from ._annotated_photos import AnnotatedPhotos
 from ._pts import PHOTO_EXTENSIONS, PTS_PHOTO_PATTERN, load_300w, read_pts
 from ._dlib_xml import load_dlib_xml
 from ._photo_points import load_photo_points
+from ._photo_crops import FRAMING_NOISE, photo_training_crops, resize_crops
+from ._photo_fit import PHOTO_LICENCE_NOTE, fit_from_photos, photo_cascade
 
 __all__ = [
     "DataError",
@@ -54,4 +56,10 @@ __all__ = [
     "load_photo_points",
     "PHOTO_EXTENSIONS",
     "PTS_PHOTO_PATTERN",
+    "photo_training_crops",
+    "resize_crops",
+    "FRAMING_NOISE",
+    "fit_from_photos",
+    "photo_cascade",
+    "PHOTO_LICENCE_NOTE",
 ]
