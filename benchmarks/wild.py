@@ -286,7 +286,9 @@ def run_cv(args, log=print):
             if args.faces96:
                 extra = (faces96.data[f_train], faces96.target[f_train])
         clock = time.perf_counter()
-        estimator = photo_cascade(args.size, layout, verbose=1)
+        flip = {} if args.cascade_flip is None else {"flip": True, "flip_axis": None if args.cascade_flip == "centre"
+                                                     else "auto"}
+        estimator = photo_cascade(args.size, layout, verbose=1, **flip)
         model = fit_from_photos(tr, estimator=estimator, size=args.size, extra=extra, mirror=not args.no_mirror,
                                 n_perturbations=args.n_perturbations, rotation=args.rotation, blur=args.blur,
                                 contrast=args.contrast, brightness=args.brightness,
@@ -345,7 +347,8 @@ def cv_report(rows, errors_by, args, path):
 
     lines = [f"# 300-W training part, {args.folds}-fold cross-validation grouped by photo (folds {args.run_folds})",
              "", f"Command: `{' '.join(sys.argv)}`", "",
-             f"Ours: 68-point cascade at {args.size}x{args.size}, mirror {'off' if args.no_mirror else 'on'}, "
+             f"Ours: 68-point cascade at {args.size}x{args.size}, mirrored photos {'off' if args.no_mirror else 'on'}, "
+             f"cascade flip {args.cascade_flip or 'off'}, "
              f"{args.n_perturbations} perturbed crops per face, framing noise {args.framing_noise}, rotation "
              f"{args.rotation} deg, faces96 added: {args.faces96}. Found: a face whose final crop square overlaps "
              f"the true one with IoU >= 0.5; a miss counts as a failure.", "",
@@ -387,7 +390,9 @@ def main(argv=None):
     cv.add_argument("--folds", type=int, default=5)
     cv.add_argument("--run-folds", type=int, nargs="+", default=None, help="folds run (default: all)")
     cv.add_argument("--size", type=int, default=96)
-    cv.add_argument("--no-mirror", action="store_true")
+    cv.add_argument("--no-mirror", action="store_true", help="no mirrored photos")
+    cv.add_argument("--cascade-flip", choices=["auto", "centre"], default=None,
+                    help="mirror the crops inside the cascade instead (flip=True, flip_axis 'auto' or the centre)")
     cv.add_argument("--n-perturbations", type=int, default=1)
     cv.add_argument("--framing-noise", type=float, nargs=2, default=[0.015, 0.04])
     cv.add_argument("--rotation", type=float, default=0.0)

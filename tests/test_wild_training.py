@@ -1,10 +1,12 @@
 """Training from annotated photos: crops framed as the photo path frames a face, mirrored and augmented."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from fkp_classic.datasets import fit_from_photos, load_photo_points, photo_cascade, photo_training_crops
+from fkp_classic.datasets import PHOTO_LICENCE_NOTE, fit_from_photos, load_photo_points, photo_cascade, photo_training_crops
 from fkp_classic.evaluation import eye_rotation, framing_errors
 from fkp_classic.keypoints import get_layout
 from fkp_classic.photo import KeypointDetector, reframe
@@ -102,10 +104,12 @@ def test_bad_input_is_named(tmp_path, mean68):
 
 def test_model_fitted_from_photos_at_128_runs_end_to_end(tmp_path, mean68):
     photos = _dot_photos(tmp_path, mean68, n_photos=4)
+    photos = replace(photos, subset=np.full(photos.n_faces, "lfpw_trainset", dtype=object))  # as 300-W names it
     estimator = photo_cascade(128, photos.layout, cell_sizes=(16, 10), cv=0, uncertainty=False, verbose=0)
     model = fit_from_photos(photos, estimator=estimator, size=128, mean_shape=(mean68 + 0.5) * 128 / 96 - 0.5,
-                            n_perturbations=2, licence=None)
+                            n_perturbations=2)
     assert model.image_shape_ == (128, 128) and "4 annotated faces" in model.training_note_
+    assert PHOTO_LICENCE_NOTE in model.training_note_  # a model fitted on 300-W says its licence
     detector = KeypointDetector(model, verifier=None)
     assert detector.crop_size == 128
     gray = photos.read_photo(0)
