@@ -1,5 +1,6 @@
 """Data sets: Kaggle-format files (training, test, lookup table, submission), annotated photos (frames.csv, 300-W
-folders, dlib's XML, a CSV of photos and points), face-free photos, and synthetic faces.
+folders, dlib's XML, a CSV of photos and points), training crops cut from annotated photos as the photo path
+frames a face (:func:`photo_training_crops`, :func:`fit_from_photos`), face-free photos, and synthetic faces.
 
 Every loader takes each form a user may have: a ``.csv``, its ``.zip``, the
 competition archive, or a folder holding any of these; with no path, the
