@@ -284,6 +284,8 @@ def run_cv(args, log=print):
         if faces96 is not None:
             f_train, f_test = faces96_folds[k % 5]
             if args.faces96:
+                if args.faces96_max:
+                    f_train = np.sort(rng.permutation(f_train)[: args.faces96_max])
                 extra = (faces96.data[f_train], faces96.target[f_train])
         clock = time.perf_counter()
         flip = {} if args.cascade_flip is None else {"flip": True, "flip_axis": None if args.cascade_flip == "centre"
@@ -401,6 +403,7 @@ def main(argv=None):
     cv.add_argument("--brightness", type=float, default=0.0)
     cv.add_argument("--jpeg", type=int, nargs=2, default=None)
     cv.add_argument("--faces96", action="store_true", help="add faces96's crops (68 points) to the training crops")
+    cv.add_argument("--faces96-max", type=int, default=None, help="at most this many faces96 training crops")
     cv.add_argument("--faces96-check", action="store_true", help="also score on a faces96 fold's test people")
     cv.add_argument("--no-dlib", action="store_true")
     cv.add_argument("--max-train-photos", type=int, default=None)
