@@ -204,7 +204,7 @@ def dlib_photo_path(predictor, photos, *, log=print):
         clock = time.perf_counter()
         boxes = _dlib_boxes(detector, gray)
         pts = np.array([[(p.x, p.y) for p in predictor(gray, _dlib_rect(b)).parts()] for b in boxes],
-                       dtype=float).reshape(len(boxes), -1)
+                       dtype=float).reshape(len(boxes), photos.points.shape[1])
         seconds.append(time.perf_counter() - clock)
         out.append((faces, pts))
     return out, float(np.mean(seconds))
@@ -217,7 +217,8 @@ def our_photo_path(model, photos):
         clock = time.perf_counter()
         found = detector.detect_gray(gray)
         seconds.append(time.perf_counter() - clock)
-        out.append((faces, np.array([f.points.ravel() for f in found], dtype=float).reshape(len(found), -1)))
+        out.append((faces, np.array([f.points.ravel() for f in found], dtype=float).reshape(len(found), -1)
+                    if found else np.empty((0, photos.points.shape[1]))))
     return out, float(np.mean(seconds))
 
 
@@ -290,12 +291,23 @@ def run_cv(args, log=print):
         clock = time.perf_counter()
         flip = {} if args.cascade_flip is None else {"flip": True, "flip_axis": None if args.cascade_flip == "centre"
                                                      else "auto"}
-        estimator = photo_cascade(args.size, layout, verbose=1, **flip)
-        model = fit_from_photos(tr, estimator=estimator, size=args.size, extra=extra, mirror=not args.no_mirror,
-                                n_perturbations=args.n_perturbations, rotation=args.rotation, blur=args.blur,
-                                contrast=args.contrast, brightness=args.brightness,
-                                framing_noise=tuple(args.framing_noise),
-                                jpeg_quality=None if args.jpeg is None else tuple(args.jpeg))
+        estimator = photo_cascade(args.size, layout, verbose=1, uncertainty=not args.quick, **flip)
+        cache = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}.joblib"
+        if cache is not None and cache.is_file():
+            import joblib
+
+            model = joblib.load(cache)
+        else:
+            model = fit_from_photos(
+                tr, estimator=estimator, size=args.size, extra=extra, mirror=not args.no_mirror,
+                n_perturbations=args.n_perturbations, rotation=args.rotation, blur=args.blur, contrast=args.contrast,
+                brightness=args.brightness, framing_noise=tuple(args.framing_noise),
+                jpeg_quality=None if args.jpeg is None else tuple(args.jpeg))
+            if cache is not None:
+                import joblib
+
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                joblib.dump(model, cache)
         fit_seconds = time.perf_counter() - clock
         log(f"fold {k}: ours fitted in {fit_seconds:.0f} s")
         size, mean = args.size, model.mean_shape_
@@ -406,6 +418,8 @@ def main(argv=None):
     cv.add_argument("--faces96-max", type=int, default=None, help="at most this many faces96 training crops")
     cv.add_argument("--faces96-check", action="store_true", help="also score on a faces96 fold's test people")
     cv.add_argument("--no-dlib", action="store_true")
+    cv.add_argument("--quick", action="store_true", help="no error model (uncertainty=False): a faster fit")
+    cv.add_argument("--cache", default=None, help="folder to keep (and reuse) each fold's fitted model")
     cv.add_argument("--max-train-photos", type=int, default=None)
     cv.add_argument("--max-test-photos", type=int, default=None)
     cv.add_argument("--name", default="cv", help="output name in benchmarks/results/wild/")
