@@ -408,7 +408,7 @@ def main(argv=None):
     cv.add_argument("--cascade-flip", choices=["auto", "centre"], default=None,
                     help="mirror the crops inside the cascade instead (flip=True, flip_axis 'auto' or the centre)")
     cv.add_argument("--n-perturbations", type=int, default=1)
-    cv.add_argument("--framing-noise", type=float, nargs=2, default=[0.015, 0.04])
+    cv.add_argument("--framing-noise", type=float, nargs=2, default=[0.036, 0.11])
     cv.add_argument("--rotation", type=float, default=0.0)
     cv.add_argument("--blur", type=float, default=0.0)
     cv.add_argument("--contrast", type=float, default=0.0)
