@@ -1,5 +1,6 @@
 """Data sets: Kaggle-format files (training, test, lookup table, submission), annotated photos (frames.csv, 300-W
-folders, dlib's XML, a CSV of photos and points), face-free photos, and synthetic faces.
+folders, dlib's XML, a CSV of photos and points), training crops cut from annotated photos as the photo path
+frames a face (:func:`photo_training_crops`, :func:`fit_from_photos`), face-free photos, and synthetic faces.
 
 Every loader takes each form a user may have: a ``.csv``, its ``.zip``, the
 competition archive, or a folder holding any of these; with no path, the
@@ -26,6 +27,8 @@ from ._annotated_photos import AnnotatedPhotos
 from ._pts import PHOTO_EXTENSIONS, PTS_PHOTO_PATTERN, load_300w, read_pts
 from ._dlib_xml import load_dlib_xml
 from ._photo_points import load_photo_points
+from ._photo_crops import FRAMING_NOISE, photo_training_crops, resize_crops
+from ._photo_fit import PHOTO_LICENCE_NOTE, fit_from_photos, photo_cascade
 
 __all__ = [
     "DataError",
@@ -54,4 +57,10 @@ __all__ = [
     "load_photo_points",
     "PHOTO_EXTENSIONS",
     "PTS_PHOTO_PATTERN",
+    "photo_training_crops",
+    "resize_crops",
+    "FRAMING_NOISE",
+    "fit_from_photos",
+    "photo_cascade",
+    "PHOTO_LICENCE_NOTE",
 ]

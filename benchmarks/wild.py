@@ -1,0 +1,447 @@
+"""The in-the-wild benchmark on the 300-W training part: framing noise, and 68 points by cross-validation.
+
+    python benchmarks/wild.py framing --data ../shared/data/300w [--every 3]
+    python benchmarks/wild.py cv --data ../shared/data/300w [--folds 5] [--run-folds 0 1] [--size 128] ...
+
+``framing`` measures the face detector's box noise: on each photo the packaged HOG detector proposes crop
+frames (``KeypointDetector.propose``), each true face is matched to one (IoU >= 0.5 of the crop squares; its
+true square is ``reframe(true_points, mean_shape_)``), and the frame's centre offset (over the true side) and
+scale (its side over the true side) are summarised, with the in-plane rotation of the true eyes; then the
+frame the photo path feeds the model after its re-crop pass (the first crop's prediction, ``framing_stages``
+stages, reframed) is measured the same way.
+
+``cv`` cross-validates the 68-point cascade (``CascadeRegressor(**DENSE_LAYOUT_PARAMS)``) trained on crops
+cut from the training folds' photos (``fkp_classic.datasets.photo_training_crops``), grouped by photo
+(GroupKFold on ``groups``), scored (i) on crops framed from the true points and (ii) end to end through the
+photo path on the test photos (a face is found when a proposal's final crop square overlaps the true one
+with IoU >= 0.5; a miss is a failure). Peers in the same run: dlib's shape predictor trained on the same
+folds' faces from dlib's own detector boxes, and dlib's packaged 68-point model (trained on all of 300-W:
+a reference, not a peer). NME by the outer eye corners and by the pupils, AUC@0.08, failures at 0.08,
+seconds per photo; CED figure.
+
+The 300-W annotations are licensed for research and non-commercial use only: so is every model fitted here.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fkp_classic import load_default_model  # noqa: E402
+from fkp_classic.datasets import load_300w  # noqa: E402
+from fkp_classic.evaluation import eye_rotation, framing_errors, match_faces  # noqa: E402
+from fkp_classic.photo import KeypointDetector, crop_frames, reframe, to_photo  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "wild"
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _summary(values):
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std()),
+            **{f"q{int(q * 100):02d}": float(np.quantile(values, q)) for q in QUANTILES}}
+
+
+def measure_framing(photos, model, *, every=1, log=print):
+    """Framing errors of the detector's proposals and of the re-crop pass, per matched face."""
+    detector = KeypointDetector(model)
+    size, mean = detector.crop_size, detector.mean_shape
+    out = {"found": [], "shift": [], "scale": [], "shift2": [], "scale2": [], "rotation": [], "subset": []}
+    clock = time.perf_counter()
+    for n, (i, gray, faces) in enumerate(photos.iter_photos()):
+        if n % every:
+            continue
+        true = photos.points[faces]
+        truth = reframe(true, mean, size=size)
+        frames, _ = detector.propose(gray)
+        match = match_faces(np.c_[frames, frames[:, 2]], (1.0, 0.0, 0.0), np.c_[truth, truth[:, 2]])
+        found = match >= 0
+        out["found"].extend(found)
+        out["subset"].extend(photos.subset[faces])
+        out["rotation"].extend(eye_rotation(true, photos.layout))
+        if not found.any():
+            continue
+        first = frames[match[found]]
+        shift, scale = framing_errors(first, true[found], mean, size=size)
+        crops, rounded = crop_frames(gray, first, size=size)
+        pred = model.staged_predict(crops, n_stages=detector.framing_stages, check_input=False)[-1]
+        second = reframe(to_photo(pred, rounded, size=size), mean, size=size)
+        shift2, scale2 = framing_errors(second, true[found], mean, size=size)
+        out["shift"].extend(shift), out["scale"].extend(scale)
+        out["shift2"].extend(shift2), out["scale2"].extend(scale2)
+        if n % (50 * every) == 0:
+            log(f"photo {n}/{photos.n_photos}: {time.perf_counter() - clock:.0f} s")
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def framing_report(m):
+    found = m["found"].astype(bool)
+    lines = ["# Face detector box noise on the 300-W training photos", "",
+             f"Faces: {len(found)}; proposed (IoU >= 0.5 of crop squares): {found.mean():.1%}", ""]
+    per_subset = {s: float(m["found"][m["subset"] == s].mean()) for s in np.unique(m["subset"])}
+    lines.append("Found per subset: " + ", ".join(f"{s} {v:.1%}" for s, v in per_subset.items()))
+    lines += ["", "| quantity | mean | std | 5% | 25% | 50% | 75% | 95% |", "|---|---|---|---|---|---|---|---|"]
+    payload = {"found": float(found.mean()), "found_per_subset": per_subset}
+    rows = [
+        ("detector frame: centre dx / true side", m["shift"][:, 0]),
+        ("detector frame: centre dy / true side", m["shift"][:, 1]),
+        ("detector frame: log(side / true side)", np.log(m["scale"])),
+        ("re-crop frame: centre dx / true side", m["shift2"][:, 0]),
+        ("re-crop frame: centre dy / true side", m["shift2"][:, 1]),
+        ("re-crop frame: log(side / true side)", np.log(m["scale2"])),
+        ("true eyes' in-plane rotation (degrees)", m["rotation"]),
+    ]
+    for name, values in rows:
+        s = _summary(values)
+        payload[name] = s
+        lines.append(f"| {name} | {s['mean']:+.4f} | {s['std']:.4f} | " + " | ".join(
+            f"{s[f'q{int(q * 100):02d}']:+.4f}" for q in QUANTILES) + " |")
+    return "\n".join(lines) + "\n", payload
+
+
+# -- cross-validation -------------------------------------------------------------------------------------------
+
+FAILURE = 0.08
+
+
+def _squares(points, mean, size):
+    frames = reframe(points, mean, size=size)
+    return np.c_[frames, frames[:, 2]]
+
+
+def _match(pred_points, true_points, mean, size):
+    """Each true face's prediction (its row in ``pred_points``) or -1: IoU >= 0.5 of the squares reframe gives."""
+    if len(pred_points) == 0:
+        return np.full(len(true_points), -1)
+    return match_faces(_squares(pred_points, mean, size), (1.0, 0.0, 0.0), _squares(true_points, mean, size))
+
+
+def _scores(true, pred, layout):
+    """NME (outer eye corners, pupils) per face; NaN rows of ``pred`` (missed faces) are inf."""
+    from fkp_classic.metrics import nme
+
+    missed = np.isnan(pred).any(axis=1)
+    out = {}
+    for name, norm in (("nme", "inter-ocular"), ("nme_pupils", "inter-pupil")):
+        e = np.full(len(true), np.inf)
+        if (~missed).any():
+            e[~missed] = nme(true[~missed], pred[~missed], normalization=norm, layout=layout)
+        out[name] = e
+    return out
+
+
+def _summarise(errors):
+    from fkp_classic.metrics import ced_auc, failure_rate
+
+    e, p = errors["nme"], errors["nme_pupils"]
+    found = np.isfinite(e)
+    return {"faces": int(len(e)), "found": float(found.mean()), "nme": float(e[found].mean()),
+            "nme_pupils": float(p[found].mean()), "auc08": float(ced_auc(e, FAILURE)),
+            "failures08": float(failure_rate(e, FAILURE))}
+
+
+def _dlib_regions(gray, boxes, points, margin=1.0):
+    """Regions of a photo around dlib boxes (each side widened by ``margin`` box widths), with the box and the
+    points moved into each: the photo's neighbourhood is all dlib's trees read."""
+    out = []
+    h, w = gray.shape
+    for (x, y, bw, bh), pts in zip(boxes, points):
+        x0, y0 = int(max(0, np.floor(x - margin * bw))), int(max(0, np.floor(y - margin * bh)))
+        x1, y1 = int(min(w, np.ceil(x + bw + margin * bw))), int(min(h, np.ceil(y + bh + margin * bh)))
+        out.append((np.ascontiguousarray(gray[y0:y1, x0:x1]), (x - x0, y - y0, bw, bh),
+                    None if pts is None else pts.reshape(-1, 2) - [x0, y0]))
+    return out
+
+
+def _dlib_boxes(detector, gray):
+    rects = detector(gray, 1)
+    return np.array([(r.left(), r.top(), r.width(), r.height()) for r in rects], dtype=float).reshape(-1, 4)
+
+
+def _dlib_rect(box):
+    import dlib
+
+    x, y, w, h = box
+    return dlib.rectangle(int(round(x)), int(round(y)), int(round(x + w - 1)), int(round(y + h - 1)))
+
+
+def train_dlib(photos, mean, size, *, threads=2, log=print):
+    """dlib's shape predictor (default options) on the faces dlib's own detector finds (IoU >= 0.5), and how many."""
+    import dlib
+
+    detector = dlib.get_frontal_face_detector()
+    images, objects = [], []
+    for _, gray, faces in photos.iter_photos():
+        true = photos.points[faces]
+        boxes = _dlib_boxes(detector, gray)
+        # a dlib box is matched through its crop square (dlib's framing, as the photo path frames dlib boxes)
+        from fkp_classic.photo import DLIB_FRAMING, box_frames
+
+        frames = box_frames(boxes, DLIB_FRAMING)
+        match = match_faces(np.c_[frames, frames[:, 2]], (1.0, 0.0, 0.0), _squares(true, mean, size))
+        found = match >= 0
+        for image, box, pts in _dlib_regions(gray, boxes[match[found]], true[found]):
+            parts = [dlib.point(int(round(px)), int(round(py))) for px, py in pts]
+            images.append(image)
+            objects.append([dlib.full_object_detection(_dlib_rect(box), parts)])
+    options = dlib.shape_predictor_training_options()
+    options.num_threads = threads
+    log(f"dlib: training its shape predictor on {len(images)} of {photos.n_faces} faces (its detector's boxes)")
+    return dlib.train_shape_predictor(images, objects, options), len(images)
+
+
+def dlib_photo_path(predictor, photos, *, log=print):
+    """dlib's detector and a shape predictor on each photo: predicted points per face found, and seconds per photo."""
+    import dlib
+
+    detector = dlib.get_frontal_face_detector()
+    out, seconds = [], []
+    for i, gray, faces in photos.iter_photos():
+        clock = time.perf_counter()
+        boxes = _dlib_boxes(detector, gray)
+        pts = np.array([[(p.x, p.y) for p in predictor(gray, _dlib_rect(b)).parts()] for b in boxes],
+                       dtype=float).reshape(len(boxes), photos.points.shape[1])
+        seconds.append(time.perf_counter() - clock)
+        out.append((faces, pts))
+    return out, float(np.mean(seconds))
+
+
+def our_photo_path(model, photos):
+    detector = KeypointDetector(model)
+    out, seconds = [], []
+    for i, gray, faces in photos.iter_photos():
+        clock = time.perf_counter()
+        found = detector.detect_gray(gray)
+        seconds.append(time.perf_counter() - clock)
+        out.append((faces, np.array([f.points.ravel() for f in found], dtype=float).reshape(len(found), -1)
+                    if found else np.empty((0, photos.points.shape[1]))))
+    return out, float(np.mean(seconds))
+
+
+def matched_points(results, photos, mean, size):
+    """Predictions per true face (NaN where missed) from per-photo predictions."""
+    pred = np.full(photos.points.shape, np.nan)
+    for faces, pts in results:
+        match = _match(pts, photos.points[faces], mean, size)
+        pred[faces[match >= 0]] = pts[match[match >= 0]]
+    return pred
+
+
+def true_framed(model, photos):
+    """The model's points on crops framed from the true points (no detector)."""
+    size, mean = model.image_shape_[0], model.mean_shape_
+    pred = np.empty(photos.points.shape)
+    for i, gray, faces in photos.iter_photos():
+        crops, rounded = crop_frames(gray, reframe(photos.points[faces], mean, size=size), size=size)
+        pred[faces] = to_photo(model.predict(crops), rounded, size=size)
+    return pred
+
+
+def faces96_nme(model, X, y, layout):
+    """68-point NME (outer eye corners) on faces96 crops (resampled to the model's size, points mapped back)."""
+    from fkp_classic.datasets import resize_crops
+    from fkp_classic.metrics import nme
+
+    size = model.image_shape_[0]
+    Xs, _ = resize_crops(X, y, size)
+    pred = (model.predict(Xs) + 0.5) * (96 / size) - 0.5
+    return float(nme(y, pred, layout=layout).mean())
+
+
+def run_cv(args, log=print):
+    from sklearn.model_selection import GroupKFold
+
+    from fkp_classic.datasets import fit_from_photos, load_kaggle, photo_cascade
+
+    photos = load_300w(args.data)
+    layout = photos.layout
+    folds = list(GroupKFold(args.folds).split(photos.points, groups=photos.groups))
+    for k, (_, test) in enumerate(folds):
+        held = sorted(set(photos.subset[test]))
+        if len(held) < 3:
+            log(f"warning: fold {k} holds only {held}")
+    faces96 = faces96_folds = None
+    if args.faces96 or args.faces96_check:
+        faces96 = load_kaggle(args.faces96_data, layout="ibug68")
+        faces96_folds = list(GroupKFold(5).split(faces96.data, groups=faces96.groups))
+    rng = np.random.RandomState(0)
+    rows, errors_by = [], {}
+    for k in args.run_folds:
+        train, test = folds[k]
+        if args.max_train_photos:  # whole photos kept, so every face of a photo stays together
+            keep = rng.permutation(np.unique(photos.groups[train]))[: args.max_train_photos]
+            train = train[np.isin(photos.groups[train], keep)]
+        if args.max_test_photos:
+            keep = rng.permutation(np.unique(photos.groups[test]))[: args.max_test_photos]
+            test = test[np.isin(photos.groups[test], keep)]
+        tr, te = photos.take(train), photos.take(test)
+        log(f"fold {k}: {tr.n_faces} training faces on {tr.n_photos} photos, {te.n_faces} test faces on "
+            f"{te.n_photos} photos; subsets {dict(zip(*np.unique(te.subset, return_counts=True)))}")
+        extra = None
+        if faces96 is not None:
+            f_train, f_test = faces96_folds[k % 5]
+            if args.faces96:
+                if args.faces96_max:
+                    f_train = np.sort(rng.permutation(f_train)[: args.faces96_max])
+                extra = (faces96.data[f_train], faces96.target[f_train])
+        clock = time.perf_counter()
+        flip = {} if args.cascade_flip is None else {"flip": True, "flip_axis": None if args.cascade_flip == "centre"
+                                                     else "auto"}
+        estimator = photo_cascade(args.size, layout, verbose=1, uncertainty=not args.quick, **flip)
+        cache = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}.joblib"
+        if cache is not None and cache.is_file():
+            import joblib
+
+            model = joblib.load(cache)
+        else:
+            model = fit_from_photos(
+                tr, estimator=estimator, size=args.size, extra=extra, mirror=not args.no_mirror,
+                n_perturbations=args.n_perturbations, rotation=args.rotation, blur=args.blur, contrast=args.contrast,
+                brightness=args.brightness, framing_noise=tuple(args.framing_noise),
+                jpeg_quality=None if args.jpeg is None else tuple(args.jpeg))
+            if cache is not None:
+                import joblib
+
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                joblib.dump(model, cache)
+        fit_seconds = time.perf_counter() - clock
+        log(f"fold {k}: ours fitted in {fit_seconds:.0f} s")
+        size, mean = args.size, model.mean_shape_
+        results = {}
+        e = _scores(te.points, true_framed(model, te), layout)
+        results["ours, crops framed from the true points"] = (e, None)
+        ours, sec = our_photo_path(model, te)
+        e = _scores(te.points, matched_points(ours, te, mean, size), layout)
+        results["ours, end to end (HOG detector, photo path)"] = (e, sec)
+        # the x bias of every point in the face's frame: what a wrong mirror axis teaches
+        pred = matched_points(ours, te, mean, size)
+        ok = ~np.isnan(pred).any(axis=1)
+        eyes = layout.eye_indices()
+        t = te.points[ok].reshape(ok.sum(), -1, 2)
+        iod = np.linalg.norm(t[:, list(eyes[1])].mean(1) - t[:, list(eyes[0])].mean(1), axis=1)
+        bias = ((pred[ok].reshape(ok.sum(), -1, 2) - t) / iod[:, None, None]).mean(axis=(0, 1))
+        f96 = None
+        if faces96 is not None and args.faces96_check:
+            f96 = faces96_nme(model, faces96.data[f_test], faces96.target[f_test], layout)
+        if not args.no_dlib:
+            import face_recognition_models
+            import dlib
+
+            clock = time.perf_counter()
+            predictor, n_dlib = train_dlib(tr, mean, size, log=log)
+            log(f"fold {k}: dlib fitted in {time.perf_counter() - clock:.0f} s")
+            out, sec = dlib_photo_path(predictor, te)
+            results["dlib shape predictor trained on the same folds (dlib detector)"] = (
+                _scores(te.points, matched_points(out, te, mean, size), layout), sec)
+            packaged = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+            out, sec = dlib_photo_path(packaged, te)
+            results["dlib packaged 68-point model (trained on all of 300-W: a reference)"] = (
+                _scores(te.points, matched_points(out, te, mean, size), layout), sec)
+        for name, (e, sec) in results.items():
+            row = {"fold": k, "pipeline": name, **_summarise(e), "seconds_per_photo": sec}
+            if name.startswith("ours, end"):
+                row.update(x_bias=float(bias[0]), y_bias=float(bias[1]), fit_seconds=fit_seconds, faces96_nme=f96)
+            rows.append(row)
+            log(f"  {name}: " + ", ".join(f"{key} {v:.4f}" for key, v in row.items() if isinstance(v, float)))
+            errors_by.setdefault(name, []).append(e["nme"])
+    return rows, errors_by
+
+
+def cv_report(rows, errors_by, args, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fkp_classic.metrics import ced
+
+    lines = [f"# 300-W training part, {args.folds}-fold cross-validation grouped by photo (folds {args.run_folds})",
+             "", f"Command: `{' '.join(sys.argv)}`", "",
+             f"Ours: 68-point cascade at {args.size}x{args.size}, mirrored photos {'off' if args.no_mirror else 'on'}, "
+             f"cascade flip {args.cascade_flip or 'off'}, "
+             f"{args.n_perturbations} perturbed crops per face, framing noise {args.framing_noise}, rotation "
+             f"{args.rotation} deg, faces96 added: {args.faces96}. Found: a face whose final crop square overlaps "
+             f"the true one with IoU >= 0.5; a miss counts as a failure.", "",
+             "The 300-W annotations are licensed for research and non-commercial use only.", "",
+             "| fold | pipeline | faces | found | NME (eye corners) | NME (pupils) | AUC@0.08 | failures@0.08 | s/photo |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        sec = "" if r["seconds_per_photo"] is None else f"{r['seconds_per_photo']:.3f}"
+        lines.append(f"| {r['fold']} | {r['pipeline']} | {r['faces']} | {r['found']:.1%} | {r['nme']:.4f} | "
+                     f"{r['nme_pupils']:.4f} | {r['auc08']:.4f} | {r['failures08']:.1%} | {sec} |")
+    extra = [r for r in rows if "x_bias" in r]
+    if extra:
+        lines += ["", "| fold | ours: mean x bias | mean y bias (over eye-corner distance) | faces96 68-point NME | fit s |",
+                  "|---|---|---|---|---|"]
+        for r in extra:
+            f96 = "" if r["faces96_nme"] is None else f"{r['faces96_nme']:.4f}"
+            lines.append(f"| {r['fold']} | {r['x_bias']:+.4f} | {r['y_bias']:+.4f} | {f96} | {r['fit_seconds']:.0f} |")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, errs in errors_by.items():
+        t, frac = ced(np.concatenate(errs))
+        ax.plot(t, frac, label=name)
+    ax.set_xlabel("NME (outer eye corners)"), ax.set_ylabel("fraction of faces"), ax.set_xlim(0, 0.1)
+    ax.legend(fontsize=6), ax.grid(alpha=0.3)
+    fig.savefig(path.with_suffix(".png"), dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    lines += ["", f"![CED]({path.with_suffix('.png').name})"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    fr = sub.add_parser("framing", help="measure the face detector's box noise")
+    fr.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
+    fr.add_argument("--every", type=int, default=1, help="measure every n-th photo")
+    cv = sub.add_parser("cv", help="cross-validate on the 300-W training part")
+    cv.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
+    cv.add_argument("--faces96-data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "faces96"))
+    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--run-folds", type=int, nargs="+", default=None, help="folds run (default: all)")
+    cv.add_argument("--size", type=int, default=96)
+    cv.add_argument("--no-mirror", action="store_true", help="no mirrored photos")
+    cv.add_argument("--cascade-flip", choices=["auto", "centre"], default=None,
+                    help="mirror the crops inside the cascade instead (flip=True, flip_axis 'auto' or the centre)")
+    cv.add_argument("--n-perturbations", type=int, default=1)
+    cv.add_argument("--framing-noise", type=float, nargs=2, default=[0.036, 0.11])
+    cv.add_argument("--rotation", type=float, default=0.0)
+    cv.add_argument("--blur", type=float, default=0.0)
+    cv.add_argument("--contrast", type=float, default=0.0)
+    cv.add_argument("--brightness", type=float, default=0.0)
+    cv.add_argument("--jpeg", type=int, nargs=2, default=None)
+    cv.add_argument("--faces96", action="store_true", help="add faces96's crops (68 points) to the training crops")
+    cv.add_argument("--faces96-max", type=int, default=None, help="at most this many faces96 training crops")
+    cv.add_argument("--faces96-check", action="store_true", help="also score on a faces96 fold's test people")
+    cv.add_argument("--no-dlib", action="store_true")
+    cv.add_argument("--quick", action="store_true", help="no error model (uncertainty=False): a faster fit")
+    cv.add_argument("--cache", default=None, help="folder to keep (and reuse) each fold's fitted model")
+    cv.add_argument("--max-train-photos", type=int, default=None)
+    cv.add_argument("--max-test-photos", type=int, default=None)
+    cv.add_argument("--name", default="cv", help="output name in benchmarks/results/wild/")
+    args = parser.parse_args(argv)
+    from report import publish
+
+    if args.command == "framing":
+        photos = load_300w(args.data)
+        model = load_default_model(layout="ibug68")
+        m = measure_framing(photos, model, every=args.every)
+        text, payload = framing_report(m)
+        payload["command"] = " ".join(sys.argv)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        publish(RESULTS, "framing", text, payload)
+    else:
+        if args.run_folds is None:
+            args.run_folds = list(range(args.folds))
+        rows, errors_by = run_cv(args, log=lambda m: print(m, flush=True))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        text = cv_report(rows, errors_by, args, RESULTS / args.name)
+        publish(RESULTS, args.name, text, {"command": " ".join(sys.argv), "rows": rows, "args": vars(args)})
+
+
+if __name__ == "__main__":
+    main()
