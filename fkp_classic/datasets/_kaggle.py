@@ -133,6 +133,17 @@ def _looks_like_zip(path):
         return fh.read(4) == b"PK\x03\x04"
 
 
+def _read_table_with(path, column, what):
+    """A CSV file's table and label (``path``), refused with its name when it is missing or lacks ``column``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist or is not a file")
+    frame, label = _read_csv(path, str(path))
+    if column not in frame.columns:
+        raise DataError(f"{label} has no {column} column ({what}); it has {list(frame.columns)[:8]}")
+    return frame, label
+
+
 def _read_csv(source, label):
     try:
         frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import validate_params
 from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE
 from ..utils._deprecation import keyword_only_after
-from ._kaggle import CONTOUR_MARGIN, DataError, _keypoints_of, _parse_images, _read_csv
+from ._kaggle import CONTOUR_MARGIN, DataError, _keypoints_of, _parse_images, _read_table_with
 
 __all__ = ["load_landmarks", "layout_from_columns"]
 
@@ -82,11 +82,7 @@ def load_landmarks(path, *, image_shape=None, return_X_y=False):
         Naming the file, row and column of what is wrong.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist or is not a file")
-    frame, label = _read_csv(path, str(path))
-    if "Image" not in frame.columns:
-        raise DataError(f"{label} has no Image column (the pixels of each face); it has {list(frame.columns)[:8]}")
+    frame, label = _read_table_with(path, "Image", "the pixels of each face")
     try:
         layout = layout_from_columns(frame.columns)
     except ValueError as exc:

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ..keypoints import KeypointLayout, get_layout
 from ._annotated_photos import _assemble, _named_layout, _photo_keys, _subset_of
-from ._kaggle import DataError, _read_csv
+from ._kaggle import DataError, _read_table_with
 
 __all__ = ["load_photo_points"]
 
@@ -84,11 +84,7 @@ def load_photo_points(path, *, layout=None, image_dir=None, photo_pattern=None):
     >>> photos = load_photo_points("faces.csv", layout="ibug68")  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist or is not a file")
-    frame, label = _read_csv(path, str(path))
-    if "file" not in frame.columns:
-        raise DataError(f"{label} has no file column (the photo of each face); it has {list(frame.columns)[:8]}")
+    frame, label = _read_table_with(path, "file", "the photo of each face")
     if len(frame) == 0:
         raise DataError(f"{label} has no rows")
     if layout is None:
