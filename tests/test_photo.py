@@ -298,7 +298,7 @@ def test_a_plain_callable_plugs_in_as_detector(astronaut_faces):
     # a bare function gets dlib's framing and still finds the face's points near the same places
     faces = detect_keypoints(data.astronaut(), face_detector=lambda gray: lbp_box)
     assert np.abs(faces[0].points - her(astronaut_faces).points).max() < 5
-    with pytest.raises(ValueError, match="'face_detector' parameter of KeypointDetector must be a str among {'hog', 'lbp'}"):
+    with pytest.raises(ValueError, match="'face_detector' parameter of KeypointDetector must be a str among"):
         KeypointDetector(face_detector="haar")
 
 
