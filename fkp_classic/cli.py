@@ -425,10 +425,12 @@ def cmd_track(args):
     blinks = {} if "eyes" in analysed else None  # one BlinkDetector per track
     header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
         f"{n}_{axis}" for n in names for axis in ("x", "y")]
-    analysis_columns = None  # taken from the first analysed face: the analysers' own names and order
+    analysis_columns = None if analysed else []  # with analysers: from the first face, in their own order
     total = f"/{video.n_frames}" if video.n_frames else ""
     with contextlib.ExitStack() as stack:
         table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
+        if table and not analysed:
+            table.writerow(safe_row(header))  # point names come from the model file: never a spreadsheet formula
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
         n_frames = frames_with_face = 0
         ids = set()
@@ -450,15 +452,12 @@ def cmd_track(args):
                             table.writerow(safe_row(header + analysis_columns))  # names come from the model file
                         flat["blinking"] = int(detector.closed) if blinks is not None else None
                         extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
-                    elif analysis_columns is None:
-                        analysis_columns = []
-                        table.writerow(safe_row(header))  # point names come from the model file: never a formula
                     table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
                                             + [f"{v:.2f}" for v in face.points.ravel()] + extra))
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
-        if table and analysis_columns is None:  # no face at all: the header alone
+        if table and analysis_columns is None:  # analysers but no face at all: the header alone
             table.writerow(safe_row(header))
     _done()
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
