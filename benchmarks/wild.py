@@ -121,15 +121,22 @@ def _match(pred_points, true_points, mean, size):
 
 
 def _scores(true, pred, layout):
-    """NME (outer eye corners, pupils) per face; NaN rows of ``pred`` (missed faces) are inf."""
+    """NME per face: 68 points by the outer eye corners and by the pupils, and the 15 Kaggle points mapped from
+    the 68 by the eye centres; NaN rows of ``pred`` (missed faces) are inf."""
+    from fkp_classic.keypoints import get_layout, ibug68_to_kaggle15
     from fkp_classic.metrics import nme
 
     missed = np.isnan(pred).any(axis=1)
+    kaggle = get_layout("kaggle15")
     out = {}
-    for name, norm in (("nme", "inter-ocular"), ("nme_pupils", "inter-pupil")):
+    for name, norm in (("nme", "inter-ocular"), ("nme_pupils", "inter-pupil"), ("nme15", "inter-ocular")):
         e = np.full(len(true), np.inf)
         if (~missed).any():
-            e[~missed] = nme(true[~missed], pred[~missed], normalization=norm, layout=layout)
+            t, q = true[~missed], pred[~missed]
+            if name == "nme15":
+                e[~missed] = nme(ibug68_to_kaggle15(t), ibug68_to_kaggle15(q), normalization=norm, layout=kaggle)
+            else:
+                e[~missed] = nme(t, q, normalization=norm, layout=layout)
         out[name] = e
     return out
 
@@ -137,11 +144,12 @@ def _scores(true, pred, layout):
 def _summarise(errors):
     from fkp_classic.metrics import ced_auc, failure_rate
 
-    e, p = errors["nme"], errors["nme_pupils"]
+    e, p, e15 = errors["nme"], errors["nme_pupils"], errors["nme15"]
     found = np.isfinite(e)
     return {"faces": int(len(e)), "found": float(found.mean()), "nme": float(e[found].mean()),
             "nme_pupils": float(p[found].mean()), "auc08": float(ced_auc(e, FAILURE)),
-            "failures08": float(failure_rate(e, FAILURE))}
+            "failures08": float(failure_rate(e, FAILURE)), "nme15": float(e15[found].mean()),
+            "failures15": float(failure_rate(e15, FAILURE))}
 
 
 def _dlib_regions(gray, boxes, points, margin=1.0):
@@ -332,7 +340,14 @@ def run_cv(args, log=print):
             import dlib
 
             clock = time.perf_counter()
-            predictor, n_dlib = train_dlib(tr, mean, size, log=log)
+            dlib_cache = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}_dlib.dat"
+            if dlib_cache is not None and dlib_cache.is_file():
+                predictor = dlib.shape_predictor(str(dlib_cache))
+            else:
+                predictor, _ = train_dlib(tr, mean, size, log=log)
+                if dlib_cache is not None:
+                    dlib_cache.parent.mkdir(parents=True, exist_ok=True)
+                    predictor.save(str(dlib_cache))
             log(f"fold {k}: dlib fitted in {time.perf_counter() - clock:.0f} s")
             out, sec = dlib_photo_path(predictor, te)
             results["dlib shape predictor trained on the same folds (dlib detector)"] = (
@@ -347,7 +362,7 @@ def run_cv(args, log=print):
                 row.update(x_bias=float(bias[0]), y_bias=float(bias[1]), fit_seconds=fit_seconds, faces96_nme=f96)
             rows.append(row)
             log(f"  {name}: " + ", ".join(f"{key} {v:.4f}" for key, v in row.items() if isinstance(v, float)))
-            errors_by.setdefault(name, []).append(e["nme"])
+            errors_by.setdefault(name, []).append(e)
     return rows, errors_by
 
 
@@ -367,12 +382,26 @@ def cv_report(rows, errors_by, args, path):
              f"{args.rotation} deg, faces96 added: {args.faces96}. Found: a face whose final crop square overlaps "
              f"the true one with IoU >= 0.5; a miss counts as a failure.", "",
              "The 300-W annotations are licensed for research and non-commercial use only.", "",
-             "| fold | pipeline | faces | found | NME (eye corners) | NME (pupils) | AUC@0.08 | failures@0.08 | s/photo |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| fold | pipeline | faces | found | NME (eye corners) | NME (pupils) | AUC@0.08 | failures@0.08 | "
+             "15-point NME (eye centres) | 15-point failures | s/photo |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         sec = "" if r["seconds_per_photo"] is None else f"{r['seconds_per_photo']:.3f}"
         lines.append(f"| {r['fold']} | {r['pipeline']} | {r['faces']} | {r['found']:.1%} | {r['nme']:.4f} | "
-                     f"{r['nme_pupils']:.4f} | {r['auc08']:.4f} | {r['failures08']:.1%} | {sec} |")
+                     f"{r['nme_pupils']:.4f} | {r['auc08']:.4f} | {r['failures08']:.1%} | {r['nme15']:.4f} | "
+                     f"{r['failures15']:.1%} | {sec} |")
+    # every run fold's test faces pooled, and each pipeline's ratio to the fair peer (same-data dlib)
+    pooled = {name: _summarise({key: np.concatenate([e[key] for e in errs]) for key in errs[0]})
+              for name, errs in errors_by.items()}
+    peer = next((p for name, p in pooled.items() if name.startswith("dlib shape predictor trained")), None)
+    lines += ["", f"Pooled over folds {args.run_folds}" + (" (ratio: to dlib trained on the same folds)" if peer else ""),
+              "", "| pipeline | faces | found | NME | ratio | failures@0.08 | 15-point NME | ratio | 15-point failures |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, p in pooled.items():
+        r68 = f"{p['nme'] / peer['nme']:.2f}x" if peer else ""
+        r15 = f"{p['nme15'] / peer['nme15']:.2f}x" if peer else ""
+        lines.append(f"| {name} | {p['faces']} | {p['found']:.1%} | {p['nme']:.4f} | {r68} | {p['failures08']:.1%} | "
+                     f"{p['nme15']:.4f} | {r15} | {p['failures15']:.1%} |")
     extra = [r for r in rows if "x_bias" in r]
     if extra:
         lines += ["", "| fold | ours: mean x bias | mean y bias (over eye-corner distance) | faces96 68-point NME | fit s |",
@@ -382,7 +411,7 @@ def cv_report(rows, errors_by, args, path):
             lines.append(f"| {r['fold']} | {r['x_bias']:+.4f} | {r['y_bias']:+.4f} | {f96} | {r['fit_seconds']:.0f} |")
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, errs in errors_by.items():
-        t, frac = ced(np.concatenate(errs))
+        t, frac = ced(np.concatenate([e["nme"] for e in errs]))
         ax.plot(t, frac, label=name)
     ax.set_xlabel("NME (outer eye corners)"), ax.set_ylabel("fraction of faces"), ax.set_xlim(0, 0.1)
     ax.legend(fontsize=6), ax.grid(alpha=0.3)

@@ -32,14 +32,21 @@ def main():
     settings = dict(DENSE_LAYOUT_PARAMS) if ibug else {}  # 68 close points: the dense settings
     model = CascadeRegressor(random_state=0, verbose=1, layout=data.layout, **settings).fit(data.data, data.target)
     print(f"fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s")
-    # Store the ridge weights as float32 (float16 at 68 points): a third (a quarter) of the file, under
-    # 2 MB either way; the 68-point model's reduced-rank ridges are stored as their rank rows of scores.
-    # The shift the narrowing causes is measured on the model as it loads back from the file.
-    before, before_std = model.predict(data.data[:200], return_std=True)
+    save_packaged(model, output, data.data, narrow="float16" if ibug else "float32")
+
+
+def save_packaged(model, output, X, *, narrow):
+    """Save ``model`` as a packaged model: ridge weights narrowed to ``narrow``, ``X`` fingerprinted.
+
+    Store the ridge weights as float32 (float16 at 68 points): a third (a quarter) of the file, under
+    2 MB either way; the 68-point model's reduced-rank ridges are stored as their rank rows of scores.
+    The shift the narrowing causes is measured on the model as it loads back from the file (on ``X[:200]``).
+    """
+    before, before_std = model.predict(X[:200], return_std=True)
     for ridge in [model.init_, *model.stages_, model.error_model_.ridge]:
-        ridge.coef_ = ridge.coef_.astype("float16" if ibug else "float32")
-    save_model(model, output, training_data=data.data)  # fkp evaluate then flags in-sample scores
-    after, after_std = widen_model(load_model(output)).predict(data.data[:200], return_std=True)
+        ridge.coef_ = ridge.coef_.astype(narrow)
+    save_model(model, output, training_data=X)  # fkp evaluate then flags in-sample scores
+    after, after_std = widen_model(load_model(output)).predict(X[:200], return_std=True)
     shift, std_shift = abs(after - before).max(), abs(after_std / before_std - 1).max()
     print(f"narrowed weights move predictions by at most {shift:.1e} px and their std by {std_shift:.1e} (relative)")
     print(f"{Path(output).stat().st_size / 2**20:.2f} MiB")

@@ -18,11 +18,12 @@ Writes the packaged model's path (``fkp_classic/models/ibug68.joblib`` or ``defa
 import argparse
 import time
 from dataclasses import replace
-from pathlib import Path
 
-from fkp_classic import CascadeRegressor, save_model
-from fkp_classic.datasets import FRAMING_NOISE, fit_from_photos, load_300w, load_kaggle, photo_cascade
+from fkp_classic import CascadeRegressor
+from fkp_classic.datasets import (FRAMING_NOISE, fit_from_photos, load_300w, load_kaggle, photo_cascade,
+                                  photo_training_crops)
 from fkp_classic.keypoints import get_layout, ibug68_to_kaggle15
+from train_default import save_packaged  # this folder's: narrowed weights, fingerprinted faces
 
 
 def main():
@@ -55,8 +56,11 @@ def main():
                             n_perturbations=args.n_perturbations, framing_noise=tuple(args.framing_noise),
                             rotation=args.rotation)
     print(f"fitted in {time.perf_counter() - start:.0f} s: {model.training_note_}")
-    save_model(model, output)
-    print(f"{Path(output).stat().st_size / 2**20:.2f} MiB, saved to {output}")
+    # The fingerprinted faces (fkp evaluate flags in-sample scores): faces96's crops when they were used,
+    # else the photos' exactly framed crops.
+    X = extra[0] if extra is not None and args.size == 96 else photo_training_crops(
+        photos, size=args.size, n_perturbations=0, mirror=False).data
+    save_packaged(model, output, X, narrow="float16" if ibug else "float32")
 
 
 if __name__ == "__main__":
