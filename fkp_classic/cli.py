@@ -103,34 +103,138 @@ def cmd_fit(args):
     import time
 
     from . import estimators
-    from .datasets import load_kaggle
     from .persistence import save_model
     from .utils import check_writable
 
     if args.estimator not in ESTIMATORS:
         raise UserError(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {args.estimator!r}")
-    estimator = getattr(estimators, args.estimator)()
-    if "n_jobs" in estimator.get_params():
+    if args.data is None and args.photos is None:
+        raise UserError("give the training data: Kaggle-format faces (DATA), annotated photos (--photos), or both")
+    if args.photos is None:
+        for flag, value, default in (("--points", args.points, None), ("--size", args.size, 96),
+                                     ("--no-mirror", args.no_mirror, False), ("--rotation", args.rotation, 0.0),
+                                     ("--n-perturbations", args.n_perturbations, 1),
+                                     ("--framing-noise", args.framing_noise, None)):
+            if value != default:
+                raise UserError(f"{flag} is an option of training from annotated photos: give --photos too")
+    photos = None
+    if args.photos is not None:
+        _status(f"loading {args.photos}")
+        photos = _photos_in_layout(_annotated_photos(args.photos), args.points, args.photos)
+        _done()
+    layout = photos.layout if photos is not None else None
+    estimator = _fit_estimator(args, layout)
+    check_writable(args.output, "model file")
+    extra = None
+    if args.data is not None:
+        from .datasets import load_kaggle
+
+        _status(f"loading {args.data}")
+        data = load_kaggle(args.data, **({} if layout is None else {"layout": _registered(layout, args.data)}))
+        _done()
+        extra = (data.data, data.target)
+        if "layout" in estimator.get_params():
+            estimator.set_params(layout=data.layout)  # the flips and NME of the file's keypoints
+    start = time.perf_counter()
+    if photos is None:
+        _status(f"fitting {args.estimator} on {len(data.data)} faces (a CascadeRegressor takes about 30 s per "
+                "3400 faces)")
+        estimator.fit(data.data, data.target)
+        _done()
+        model, n_faces = estimator, len(data.data)
+    else:
+        from .datasets import FRAMING_NOISE, fit_from_photos
+
+        n_faces = photos.n_faces + (0 if extra is None else len(extra[0]))
+        _status(f"cutting {args.size}x{args.size} crops of {photos.n_faces} annotated faces"
+                + ("" if extra is None else f" (and {len(extra[0])} ready-cut faces)")
+                + f" and fitting {args.estimator} (a CascadeRegressor takes a few minutes per 1000 faces)")
+        model = fit_from_photos(
+            photos, estimator=estimator, size=args.size, extra=extra, random_state=args.seed,
+            mirror=not args.no_mirror, n_perturbations=args.n_perturbations, rotation=args.rotation,
+            framing_noise=FRAMING_NOISE if args.framing_noise is None else tuple(args.framing_noise))
+        _done()
+    save_model(model, args.output, training_data=None if extra is None else extra[0])
+    print(f"saved {args.estimator} fitted on {n_faces} faces in {time.perf_counter() - start:.0f} s to {args.output}")
+    if getattr(model, "training_note_", None):
+        print(model.training_note_)
+
+
+def _fit_estimator(args, layout):
+    """The estimator ``fkp fit`` fits: ``--estimator`` with ``--param``; from photos, sized and laid out for them."""
+    from . import estimators
+
+    if photos_cascade := (args.photos is not None and args.estimator == "CascadeRegressor"):
+        from .datasets import photo_cascade
+
+        # iBUG's 68 close points take the dense cascade settings; other schemes the cascade's defaults
+        estimator = (photo_cascade(args.size, layout) if layout.name == "ibug68" else
+                     estimators.CascadeRegressor(image_shape=(args.size, args.size), layout=layout))
+    else:
+        estimator = getattr(estimators, args.estimator)()
+    params = estimator.get_params()
+    if "n_jobs" in params:
         estimator.set_params(n_jobs=args.jobs)
-    if "verbose" in estimator.get_params():
+    if "verbose" in params:
         estimator.set_params(verbose=1)  # a line per cascade stage: fits take tens of seconds
-    params = dict(_parse_param(p) for p in args.param or [])
+    if args.photos is not None:
+        if "image_shape" in params:
+            estimator.set_params(image_shape=(args.size, args.size))
+        if "layout" in params:
+            estimator.set_params(layout=layout)
+        if photos_cascade and not args.no_mirror:
+            estimator.set_params(flip=False)  # the photos are mirrored: the cascade need not mirror them again
+    user = dict(_parse_param(p) for p in args.param or [])
     try:
-        estimator.set_params(**params)
+        estimator.set_params(**user)
         estimator._validate_params()  # scikit-learn's declarative check, before any data is read
     except ValueError as exc:
         raise UserError(f"--param: {exc}") from None
-    check_writable(args.output, "model file")
-    _status(f"loading {args.data}")
-    data = load_kaggle(args.data)
-    if "layout" in estimator.get_params():
-        estimator.set_params(layout=data.layout)  # the flips and NME of the file's keypoints
-    _status(f"fitting {args.estimator} on {len(data.data)} faces (a CascadeRegressor takes about 30 s per 3400 faces)")
-    start = time.perf_counter()
-    estimator.fit(data.data, data.target)
-    _done()
-    save_model(estimator, args.output, training_data=data.data)
-    print(f"saved {args.estimator} fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s to {args.output}")
+    return estimator
+
+
+def _annotated_photos(path):
+    """The annotated photos at ``path``: a 300-W / iBUG folder, a dlib training XML or a CSV of photos and points."""
+    from pathlib import Path
+
+    from .datasets import load_300w, load_dlib_xml, load_photo_points
+
+    p = Path(path)
+    if p.is_dir():
+        return load_300w(p)
+    if not p.exists():
+        raise UserError(f"--photos {path}: no such file or folder")
+    if p.suffix.lower() == ".xml":
+        return load_dlib_xml(p)
+    if p.suffix.lower() == ".csv":
+        return load_photo_points(p)
+    raise UserError(f"--photos {path}: expected a folder of photos and .pts files (300-W / iBUG), a dlib training "
+                    "XML (.xml) or a CSV of photos and named points (.csv)")
+
+
+def _photos_in_layout(photos, points, source):
+    """``photos`` with their points in the layout ``--points`` names (iBUG's 68 map to Kaggle's 15), or as annotated."""
+    from dataclasses import replace
+
+    from .keypoints import get_layout, ibug68_to_kaggle15
+
+    if points is None:
+        return photos
+    target = get_layout(POINTS[points])
+    if photos.layout.names == target.names:
+        return photos
+    if photos.layout.names == get_layout("ibug68").names and target.name == "kaggle15":
+        return replace(photos, points=ibug68_to_kaggle15(photos.points), layout=target)
+    raise UserError(f"--points {points}: the faces in {source} are annotated with {photos.layout.n_keypoints} points "
+                    f"({photos.layout.name or 'their own names'}), which do not map to {target.name}'s {points}")
+
+
+def _registered(layout, source):
+    """The registered name of ``layout`` (for reading Kaggle-format faces in it), or a user error naming ``source``."""
+    if layout.name not in POINTS.values():
+        raise UserError(f"{source}: Kaggle-format faces come with Kaggle's 15 or iBUG's 68 points; the annotated "
+                        f"photos' {layout.n_keypoints} points cannot be read from it")
+    return layout.name
 
 
 def _keypoints(model, X, source, return_std=False):
@@ -538,9 +642,27 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"fkp_classic {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("fit", help="fit an estimator on Kaggle training data and save it",
-                       description="Fit an estimator on Kaggle-format training faces and save it.")
-    p.add_argument("data", help=_DATA)
+    p = sub.add_parser("fit", help="fit an estimator on Kaggle training data or annotated photos and save it",
+                       description="Fit an estimator on Kaggle-format training faces, on annotated photos (--photos: "
+                                   "crops framed as 'fkp detect' frames a face, mirrored and perturbed), or both.")
+    p.add_argument("data", nargs="?", help=_DATA + " (with --photos: faces added to the photos' crops, read in the "
+                   "photos' layout)")
+    p.add_argument("--photos", help="annotated photos: a 300-W / iBUG folder (a photo and a .pts file per face), a dlib "
+                   "training XML (imglab's), or a CSV of photos and named points (file, <name>_x, <name>_y)")
+    p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
+                   help="with --photos: the model's keypoints, 68 (iBUG's) or 15 (Kaggle's, mapped from iBUG's 68); "
+                        "default: the photos' own")
+    p.add_argument("--size", type=int, default=96, help="with --photos: side of the crops in pixels (default 96), "
+                   "the model's image_shape")
+    p.add_argument("--no-mirror", action="store_true", help="with --photos: no mirrored photos")
+    p.add_argument("--n-perturbations", type=int, default=1, help="with --photos: crops per face framed with "
+                   "detector-like noise, besides the exactly framed one (default 1)")
+    p.add_argument("--framing-noise", type=float, nargs=2, metavar=("SHIFT", "LOG_SCALE"), default=None,
+                   help="with --photos: standard deviations of the perturbed crops' centre shift (share of the side) "
+                        "and log scale (default: the packaged HOG detector's, measured on 300-W)")
+    p.add_argument("--rotation", type=float, default=0.0, help="with --photos: standard deviation of the perturbed "
+                   "crops' in-plane turn in degrees (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="with --photos: seed of the perturbations (default 0)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.skops: the safe model format)")
     p.add_argument("--estimator", default="CascadeRegressor",
                    help=f"one of {', '.join(ESTIMATORS)} (default: CascadeRegressor, the most accurate)")

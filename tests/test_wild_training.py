@@ -117,3 +117,46 @@ def test_model_fitted_from_photos_at_128_runs_end_to_end(tmp_path, mean68):
     faces = detector.fit_faces(gray, reframe(truth, model.mean_shape_, size=128) * [1, 1, 1.05])
     points = np.array([face.points for face in faces], dtype=float).reshape(1, -1)
     assert np.abs(points - truth).mean() < 4  # on the dots, whole photo in, photo pixels out
+
+
+def test_fkp_fit_from_photos(tmp_path, mean68, capsys):
+    from fkp_classic import load_model
+    from fkp_classic.cli import main
+
+    _dot_photos(tmp_path, mean68, n_photos=4)
+    quick = ["--param", "cell_sizes=(8, 5)", "--param", "cv=0", "--param", "uncertainty=False"]
+    out = tmp_path / "m68.skops"
+    assert main(["fit", "--photos", str(tmp_path / "points.csv"), "--size", "64", "-o", str(out), *quick]) == 0
+    model = load_model(out)
+    assert model.image_shape_ == (64, 64) and model.layout_.name == "ibug68" and model.flip is False
+    assert "4 annotated faces" in capsys.readouterr().out
+    # --points 15: iBUG's 68 mapped to Kaggle's 15, the crops framed from them
+    out15 = tmp_path / "m15.skops"
+    assert main(["fit", "--photos", str(tmp_path / "points.csv"), "--points", "15", "--size", "64", "-o", str(out15),
+                 *quick]) == 0
+    model15 = load_model(out15)
+    assert model15.layout_.name == "kaggle15" and model15.n_features_in_ == 64 * 64
+    photos = load_photo_points(tmp_path / "points.csv")
+    detector = KeypointDetector(model, verifier=None)
+    faces = detector.fit_faces(photos.read_photo(0), reframe(photos.points[:1], model.mean_shape_, size=64))
+    assert np.abs(np.asarray(faces[0].points, dtype=float).ravel() - photos.points[0]).mean() < 5
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--size", "64"], "--size is an option of training from annotated photos"),
+        ([], "give the training data"),
+        (["--photos", "nowhere.csv"], "--photos nowhere.csv: no such file or folder"),
+        (["--photos", "points.txt"], "expected a folder of photos and .pts files"),
+    ],
+)
+def test_fkp_fit_from_photos_names_mistakes(tmp_path, monkeypatch, capsys, argv, message):
+    from fkp_classic.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "points.txt").write_text("x")
+    data = [] if "--photos" in argv or not argv else ["training.csv"]
+    assert main(["fit", *data, *argv, "-o", "m.skops"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
