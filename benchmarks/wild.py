@@ -421,6 +421,40 @@ def cv_report(rows, errors_by, args, path):
     return "\n".join(lines) + "\n"
 
 
+def example_figure(model, photos, path, *, log=print):
+    """The photo path on the test photo whose end-to-end NME is nearest the median: true and predicted points side by
+    side (a typical face, not a chosen one)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    size, mean = model.image_shape_[0], model.mean_shape_
+    ours, _ = our_photo_path(model, photos)
+    pred = matched_points(ours, photos, mean, size)
+    e = _scores(photos.points, pred, photos.layout)["nme"]
+    found = np.flatnonzero(np.isfinite(e))
+    face = found[np.argmin(np.abs(e[found] - np.median(e[found])))]
+    i = photos.photo_index[face]
+    rgb = photos.read_photo(i, gray=False)
+    true = photos.points[face].reshape(-1, 2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
+    lo, hi = true.min(0), true.max(0)
+    pad = 0.35 * (hi - lo).max()
+    for ax, pts, title, colour in ((axes[0], true, "iBUG's annotation", "lime"),
+                                   (axes[1], pred[face].reshape(-1, 2), f"fkp detect --points 68 (NME {e[face]:.3f})",
+                                    "red")):
+        ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None)
+        ax.plot(pts[:, 0], pts[:, 1], ".", color=colour, ms=4)
+        ax.set_xlim(lo[0] - pad, hi[0] + pad), ax.set_ylim(hi[1] + pad, lo[1] - pad)
+        ax.set_title(title, fontsize=9), ax.axis("off")
+    fig.suptitle(f"{Path(photos.files[i]).parent.name}/{Path(photos.files[i]).name}: a photo the model never saw "
+                 "(median end-to-end NME of its fold)", fontsize=9)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    log(f"wrote {path} (face {face}, NME {e[face]:.4f}, fold median {np.median(e[found]):.4f})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -452,8 +486,31 @@ def main(argv=None):
     cv.add_argument("--max-train-photos", type=int, default=None)
     cv.add_argument("--max-test-photos", type=int, default=None)
     cv.add_argument("--name", default="cv", help="output name in benchmarks/results/wild/")
+    ex = sub.add_parser("example", help="a typical test photo of a fold, true and predicted points side by side")
+    ex.add_argument("model", help="the fold's model (a --cache file of 'cv', or a model file)")
+    ex.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
+    ex.add_argument("--fold", type=int, default=0)
+    ex.add_argument("--folds", type=int, default=5)
+    ex.add_argument("--max-test-photos", type=int, default=60, help="search this many of the fold's test photos")
     args = parser.parse_args(argv)
     from report import publish
+
+    if args.command == "example":
+        from sklearn.model_selection import GroupKFold
+
+        if args.model.endswith(".joblib"):
+            import joblib  # a cache this script wrote
+
+            model = joblib.load(args.model)
+        else:
+            from fkp_classic import load_model
+
+            model = load_model(args.model)
+        photos = load_300w(args.data)
+        test = list(GroupKFold(args.folds).split(photos.points, groups=photos.groups))[args.fold][1]
+        keep = np.random.RandomState(0).permutation(np.unique(photos.groups[test]))[: args.max_test_photos]
+        example_figure(model, photos.take(test[np.isin(photos.groups[test], keep)]), RESULTS / "example.png")
+        return
 
     if args.command == "framing":
         photos = load_300w(args.data)

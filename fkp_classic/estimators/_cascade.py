@@ -1,13 +1,11 @@
 """Cascaded shape regression: shape-indexed gradient descriptors, ridge on the residual."""
 
-import functools
 import numbers
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from joblib import effective_n_jobs
-from threadpoolctl import ThreadpoolController
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -17,6 +15,7 @@ from ..flip import flip_images, flip_keypoints
 from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
 from ..utils._shape_geometry import as_complex, as_points
+from ..utils._threads import one_blas_thread
 from ..utils._validation import set_keypoint_tags, validate_images
 from ._capabilities import RETURN_STD, STAGED_PREDICT
 from ._cascade_trainer import _CascadeTrainer
@@ -45,17 +44,6 @@ the alternatives, are in ``benchmarks/results/ibug68/``.
 """
 
 _CHUNK = 64  # faces per block on the predict path: small enough to stay in cache
-
-
-@functools.cache
-def _threadpools():
-    """One ThreadpoolController per process: it scans the loaded libraries, too slow to repeat per call."""
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Context that keeps BLAS (numpy's, loaded by now) to one thread."""
-    return _threadpools().limit(limits=1, user_api="blas")
 
 
 def _pixel_std(log_variance, frame):
@@ -397,7 +385,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         threads = threading.local()  # vars(threads) is a dict of each thread's own
         if n_jobs > 1:
             # Blocks run in threads (numpy releases the GIL); BLAS keeps to one thread per block.
-            with _one_blas_thread(), ThreadPoolExecutor(n_jobs) as pool:
+            with one_blas_thread(), ThreadPoolExecutor(n_jobs) as pool:
                 results = list(pool.map(lambda block: self._staged_block(block, weights, vars(threads), error), blocks))
         else:
             results = [self._staged_block(block, weights, vars(threads), error) for block in blocks]

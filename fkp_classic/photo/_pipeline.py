@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, va
 from ..estimators._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
 from ..utils._constraints import NumberSequence, check_params
 from ..utils._deprecation import keyword_only_after
+from ..utils._threads import one_blas_thread
 from ._analysis import check_analysers, run_analysers
 from ._boxes import non_max_suppression
 from ._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
@@ -255,11 +256,12 @@ class KeypointDetector:
         return self._detect_grays([gray])[0]
 
     def _detect_grays(self, grays):
-        found = [self.propose(gray) for gray in grays]
-        frames = [f for f, _ in found]
-        detector_scores = [scores for _, scores in found]
-        faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores)
-        return [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
+        with one_blas_thread():  # small products (a level's windows, a few faces): BLAS's threads cost more
+            found = [self.propose(gray) for gray in grays]
+            frames = [f for f, _ in found]
+            detector_scores = [scores for _, scores in found]
+            faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores)
+            return [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
 
     # -- the public middle: the steps the video tracker and a user's own loop share -----------------------------
 

@@ -14,6 +14,7 @@ from ..photo._pipeline import KeypointDetector
 from ..photo._result import Face
 from ..utils._constraints import check_params
 from ..utils._deprecation import keyword_only_after
+from ..utils._threads import one_blas_thread
 from ._face_smoother import AlphaBetaFilter, FaceSmoother
 from ._one_euro import OneEuroFilter
 
@@ -212,11 +213,12 @@ class FaceTracker:
         """
         time_s = self._index / self.fps if time_s is None else float(time_s)
         gray = as_gray8(frame, name)
-        lost = self._follow(gray)
-        due = self._detected_at is None or self._index - self._detected_at >= self.detect_every
-        if not self._tracks or lost or due:
-            self._detect(gray)
-        faces = [self._output(track, time_s) for track in self._tracks]
+        with one_blas_thread():  # small products: BLAS's threads cost more than they save
+            lost = self._follow(gray)
+            due = self._detected_at is None or self._index - self._detected_at >= self.detect_every
+            if not self._tracks or lost or due:
+                self._detect(gray)
+            faces = [self._output(track, time_s) for track in self._tracks]
         self._index += 1
         return run_analysers(self.analysers, frame, faces)
 
