@@ -301,7 +301,7 @@ def _face_detector(args):
 
 
 STDOUT = "-"
-"""The output name that means standard output (``--json -``, ``--jsonl -``)."""
+"""The output name that means standard output (``--json -``, ``--jsonl -``, ``--csv -``)."""
 
 
 def _stdout_outputs(args, *names):
@@ -441,6 +441,34 @@ def _dask_client(address):
         raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
 
+def _number(value, fmt):
+    """A CSV cell: ``value`` formatted, or empty when unknown."""
+    return "" if value is None else format(value, fmt)
+
+
+class _PerSecond:
+    """``fkp track``'s summary without outputs: one line per second of video as it ends (frames, faces, tracks)."""
+
+    def __init__(self, stream):
+        self.stream, self.second, self.frames, self.faces, self.tracks = stream, None, 0, 0, set()
+        print(f"{'second':>6}  {'frames':>6}  {'faces/frame':>11}  tracks", file=stream)
+
+    def add(self, time_s, faces):
+        second = int(time_s + 1e-9)  # index / fps lands a hair below the whole second
+        if second != self.second:
+            self.flush()
+            self.second = second
+        self.frames, self.faces = self.frames + 1, self.faces + len(faces)
+        self.tracks.update(face.track_id for face in faces)
+
+    def flush(self):
+        if self.frames:
+            tracks = ",".join(map(str, sorted(self.tracks))) or "-"
+            _done()  # the progress line (on a terminal) cleared first
+            print(f"{self.second:>6}  {self.frames:>6}  {self.faces / self.frames:>11.2f}  {tracks}", file=self.stream)
+        self.frames, self.faces, self.tracks = 0, 0, set()
+
+
 def cmd_track(args):
     import csv
 
@@ -449,10 +477,11 @@ def cmd_track(args):
     from .utils._safe_csv import safe_row
     from .video import FaceTracker, VideoWriter, read_video, video_format
 
-    if not (args.output or args.csv):
-        raise UserError("nothing to write: give -o annotated.mp4 and/or --csv points.csv")
+    to_stdout = _stdout_outputs(args, "--csv")
+    say = _messages(to_stdout)
     for out in filter(None, (args.output, args.csv)):
-        check_writable(out)
+        if out != STDOUT:
+            check_writable(out)
     if args.output:
         video_format(args.output)  # refuse an unknown suffix before the video is read
     face_detector = _face_detector(args)
@@ -470,12 +499,17 @@ def cmd_track(args):
     names = tracker.layout.names
     analysed = [a.name for a in analysers if a.name != "chip"]  # the chip's transform is not a column
     blinks = {} if "eyes" in analysed else None  # one BlinkDetector per track
-    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
+    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h", "score", "expected_nme"] + [
         f"{n}_{axis}" for n in names for axis in ("x", "y")]
     analysis_columns = None if analysed else []  # with analysers: from the first face, in their own order
     total = f"/{video.n_frames}" if video.n_frames else ""
+    summary = None if (args.output or args.csv) else _PerSecond(sys.stdout)  # nothing to write: say what is found
     with contextlib.ExitStack() as stack:
-        table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
+        table = None
+        if args.csv == STDOUT:
+            table = csv.writer(sys.stdout)
+        elif args.csv:
+            table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline="")))
         if table and not analysed:
             table.writerow(safe_row(header))  # point names come from the model file: never a spreadsheet formula
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
@@ -486,6 +520,8 @@ def cmd_track(args):
             frame = frames.latest
             n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
             ids.update(face.track_id for face in faces)
+            if summary:
+                summary.add(time_s, faces)
             for face in faces:
                 if blinks is not None:
                     detector = blinks.setdefault(face.track_id, BlinkDetector(fps=video.fps or tracker.fps))
@@ -500,20 +536,26 @@ def cmd_track(args):
                         flat["blinking"] = int(detector.closed) if blinks is not None else None
                         extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
                     table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                                            + [_number(face.score, ".4g"), _number(face.expected_nme, ".4g")]
                                             + [f"{v:.2f}" for v in face.points.ravel()] + extra))
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
         if table and analysis_columns is None:  # analysers but no face at all: the header alone
             table.writerow(safe_row(header))
+    if summary:
+        summary.flush()
+    if args.csv == STDOUT:
+        sys.stdout.flush()
     _done()
+    wrote = [out if out != STDOUT else "the CSV to standard output" for out in (args.output, args.csv) if out]
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
-          + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
+          + "".join(f"; wrote {out}" for out in wrote), file=say)
     for track_id, detector in sorted((blinks or {}).items()):
         rate = detector.blinks_per_minute
         print(f"track {track_id}: {len(detector.events_)} blink(s) in {detector.elapsed_:.1f} s"
-              + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""))
+              + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""), file=say)
 
 
 class _Latest:
@@ -683,13 +725,15 @@ def build_parser():
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "
-                                   "detector run only now and then, points smoothed over time.")
+                                   "detector run only now and then, points smoothed over time. Without -o or --csv, "
+                                   "prints for each second of video its frames, faces per frame and track ids.")
     p.add_argument("video", help="video file (any format FFmpeg reads)")
     p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
-    p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
-                   "per keypoint; one row per frame and face")
+    p.add_argument("--csv", metavar="FILE", help="CSV to write, - for standard output: one row per frame and face, "
+                   "frame,time_s,track_id,box_x,box_y,box_w,box_h,score,expected_nme (empty when unknown: a model "
+                   "without an error model), then <name>_x,<name>_y per keypoint (and --analyse's columns)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
