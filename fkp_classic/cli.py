@@ -5,6 +5,7 @@ import ast
 import contextlib
 import itertools
 import json
+import os
 import sys
 
 import numpy as np
@@ -403,6 +404,34 @@ def _face_detector(args):
     return as_face_detector(args.face_detector, min_size=args.min_size)
 
 
+STDOUT = "-"
+"""The output name that means standard output (``--json -``, ``--jsonl -``, ``--csv -``)."""
+
+
+def _stdout_outputs(args, *names):
+    """The options among ``names`` that write to standard output; refused when two would share it."""
+    options = [name for name in names if getattr(args, name.lstrip("-").replace("-", "_")) == STDOUT]
+    if len(options) > 1:
+        raise UserError(f"{' and '.join(options)} both name standard output (-): give one of them a file")
+    return options
+
+
+def _messages(data_on_stdout):
+    """Where the command's own lines go: stderr when stdout carries data, so the data stays parseable."""
+    return sys.stderr if data_on_stdout else sys.stdout
+
+
+def _record(record):
+    """A photo's record as the command line writes it: each face's analyses under every ``--analyse`` name,
+    None for those not asked for, so every record has the same keys."""
+    from .analysis import ANALYSERS
+
+    if record["faces"] is not None:
+        record["faces"] = [{**{k: v for k, v in face.items() if k not in ANALYSERS},
+                            **{name: face.get(name) for name in ANALYSERS}} for face in record["faces"]]
+    return record
+
+
 def cmd_detect(args):
     import glob
     from pathlib import Path
@@ -412,8 +441,11 @@ def cmd_detect(args):
     from .plotting import image_format, save_annotated
     from .utils import atomic_write, check_writable
 
+    to_stdout = _stdout_outputs(args, "--json", "--jsonl")
+    say = _messages(to_stdout)
     for out in filter(None, (args.output, args.json, args.jsonl)):
-        check_writable(out)
+        if out != STDOUT:
+            check_writable(out)
     if args.output:
         try:
             image_format(args.output)  # refuse an unknown suffix before any photo is read
@@ -424,9 +456,14 @@ def cmd_detect(args):
         raise UserError(f"--jobs must be at least 1, got {args.jobs}")
     if args.resume and not args.jsonl:
         raise UserError("--resume continues a --jsonl output; give --jsonl FILE")
-    if args.jsonl and Path(args.jsonl).exists() and not args.resume:
+    if args.resume and args.jsonl == STDOUT:
+        raise UserError("--resume continues a --jsonl file, and --jsonl - writes to standard output: give --jsonl FILE")
+    if args.jsonl and args.jsonl != STDOUT and Path(args.jsonl).exists() and not args.resume:
         raise UserError(f"{args.jsonl} exists: add --resume to continue it, or remove it to start over")
-    done, failed_before = read_done(args.jsonl) if args.resume else (set(), 0)
+    try:
+        done, failed_before = read_done(args.jsonl) if args.resume else (set(), 0)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     try:
         paths = (p for p in photo_paths(args.photo) if p not in done)
         first = next(paths, None)
@@ -442,26 +479,31 @@ def cmd_detect(args):
                   analysers=_analysers(args))
     if args.chips:
         Path(args.chips).mkdir(parents=True, exist_ok=True)
-    results, failed, n = {}, [], 0
+    results, failed, n = [], [], 0
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_dask_client(args.scheduler)) if args.scheduler else None
         records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, client, **params)
-        lines = stack.enter_context(JsonLinesWriter(args.jsonl, append=args.resume)) if args.jsonl else None
+        lines = None
+        if args.jsonl:
+            target = sys.stdout if args.jsonl == STDOUT else args.jsonl
+            lines = stack.enter_context(JsonLinesWriter(target, append=args.resume))
         for record in records:  # a bad photo is reported and skipped: the others' results are still written
+            record = _record(record)
             path, n = record["photo"], n + 1
             if lines:
                 lines.write(record)
                 _status(f"{n} photo(s) done, {len(failed)} failed: {path}")
             if args.json:
-                results[path] = record.get("faces", {"error": record.get("error")})
-            if "error" in record:
+                results.append(record)
+            if record["error"] is not None:
                 failed.append((path, record["error"]))
                 if not lines:
-                    print(f"{path}: not processed: {record['error']}")
+                    print(f"{path}: not processed: {record['error']}", file=say)
                 continue
             if not lines:
-                frames = record.get("frames_in_file", 1)
-                print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""))
+                frames = record["frames_in_file"]
+                print(f"{path}: {len(record['faces'])} face(s)" + (f" (first of its {frames} frames)" if frames > 1 else ""),
+                      file=say)
             if args.output or args.chips:  # the photo was read where it was processed (maybe another process)
                 faces = [Face.from_dict(face) for face in record["faces"]]
                 photo = read_photo(path)[0]
@@ -471,12 +513,17 @@ def cmd_detect(args):
                 if args.chips:
                     _save_chips(photo, faces, path, args)
     _done()
-    if args.json:
+    if args.json == STDOUT:
+        json.dump(results, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    elif args.json:
         with atomic_write(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
     if lines:
-        print(f"{n} photo(s) done ({len(failed)} failed) and written to {args.jsonl}"
-              + (f"; {len(done)} were already there ({failed_before} failed)" if args.resume else ""))
+        print(f"{n} photo(s) done ({len(failed)} failed) and written to "
+              + ("standard output" if args.jsonl == STDOUT else args.jsonl)
+              + (f"; {len(done)} were already there ({failed_before} failed)" if args.resume else ""), file=say)
     if single and failed:
         raise UserError(failed[0][1])
     if failed_before and not failed:
@@ -498,6 +545,34 @@ def _dask_client(address):
         raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
 
+def _number(value, fmt):
+    """A CSV cell: ``value`` formatted, or empty when unknown."""
+    return "" if value is None else format(value, fmt)
+
+
+class _PerSecond:
+    """``fkp track``'s summary without outputs: one line per second of video as it ends (frames, faces, tracks)."""
+
+    def __init__(self, stream):
+        self.stream, self.second, self.frames, self.faces, self.tracks = stream, None, 0, 0, set()
+        print(f"{'second':>6}  {'frames':>6}  {'faces/frame':>11}  tracks", file=stream)
+
+    def add(self, time_s, faces):
+        second = int(time_s + 1e-9)  # index / fps lands a hair below the whole second
+        if second != self.second:
+            self.flush()
+            self.second = second
+        self.frames, self.faces = self.frames + 1, self.faces + len(faces)
+        self.tracks.update(face.track_id for face in faces)
+
+    def flush(self):
+        if self.frames:
+            tracks = ",".join(map(str, sorted(self.tracks))) or "-"
+            _done()  # the progress line (on a terminal) cleared first
+            print(f"{self.second:>6}  {self.frames:>6}  {self.faces / self.frames:>11.2f}  {tracks}", file=self.stream)
+        self.frames, self.faces, self.tracks = 0, 0, set()
+
+
 def cmd_track(args):
     import csv
 
@@ -506,10 +581,11 @@ def cmd_track(args):
     from .utils._safe_csv import safe_row
     from .video import FaceTracker, VideoWriter, read_video, video_format
 
-    if not (args.output or args.csv):
-        raise UserError("nothing to write: give -o annotated.mp4 and/or --csv points.csv")
+    to_stdout = _stdout_outputs(args, "--csv")
+    say = _messages(to_stdout)
     for out in filter(None, (args.output, args.csv)):
-        check_writable(out)
+        if out != STDOUT:
+            check_writable(out)
     if args.output:
         video_format(args.output)  # refuse an unknown suffix before the video is read
     face_detector = _face_detector(args)
@@ -527,12 +603,17 @@ def cmd_track(args):
     names = tracker.layout.names
     analysed = [a.name for a in analysers if a.name != "chip"]  # the chip's transform is not a column
     blinks = {} if "eyes" in analysed else None  # one BlinkDetector per track
-    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
+    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h", "score", "expected_nme"] + [
         f"{n}_{axis}" for n in names for axis in ("x", "y")]
     analysis_columns = None if analysed else []  # with analysers: from the first face, in their own order
     total = f"/{video.n_frames}" if video.n_frames else ""
+    summary = None if (args.output or args.csv) else _PerSecond(sys.stdout)  # nothing to write: say what is found
     with contextlib.ExitStack() as stack:
-        table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline=""))) if args.csv else None
+        table = None
+        if args.csv == STDOUT:
+            table = csv.writer(sys.stdout)
+        elif args.csv:
+            table = csv.writer(stack.enter_context(atomic_write(args.csv, "w", newline="")))
         if table and not analysed:
             table.writerow(safe_row(header))  # point names come from the model file: never a spreadsheet formula
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
@@ -543,6 +624,8 @@ def cmd_track(args):
             frame = frames.latest
             n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
             ids.update(face.track_id for face in faces)
+            if summary:
+                summary.add(time_s, faces)
             for face in faces:
                 if blinks is not None:
                     detector = blinks.setdefault(face.track_id, BlinkDetector(fps=video.fps or tracker.fps))
@@ -557,20 +640,26 @@ def cmd_track(args):
                         flat["blinking"] = int(detector.closed) if blinks is not None else None
                         extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
                     table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                                            + [_number(face.score, ".4g"), _number(face.expected_nme, ".4g")]
                                             + [f"{v:.2f}" for v in face.points.ravel()] + extra))
             if writer:
                 writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
         if table and analysis_columns is None:  # analysers but no face at all: the header alone
             table.writerow(safe_row(header))
+    if summary:
+        summary.flush()
+    if args.csv == STDOUT:
+        sys.stdout.flush()
     _done()
+    wrote = [out if out != STDOUT else "the CSV to standard output" for out in (args.output, args.csv) if out]
     print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
-          + "".join(f"; wrote {out}" for out in (args.output, args.csv) if out))
+          + "".join(f"; wrote {out}" for out in wrote), file=say)
     for track_id, detector in sorted((blinks or {}).items()):
         rate = detector.blinks_per_minute
         print(f"track {track_id}: {len(detector.events_)} blink(s) in {detector.elapsed_:.1f} s"
-              + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""))
+              + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""), file=say)
 
 
 class _Latest:
@@ -633,6 +722,22 @@ _MODEL = ("model file written by 'fkp fit' (or save_model), or a packaged model:
           "'default68' (68 iBUG points)")
 _TRUST = ("also load a pickle (joblib) model file, as earlier fkp_classic versions wrote: loading a pickle runs the code "
           "it names, so only for a file you made yourself (better: fkp convert-model OLD NEW --trust, once)")
+
+
+_DETECT_RECORDS = """\
+Records: one per photo (--json: a JSON list of them; --jsonl: one per line),
+every key always there, null when unknown; "schema" numbers this format:
+  {"schema": 1, "photo": PATH, "error": null, or why the photo was not read,
+   "frames_in_file": N, "faces": [FACE, ...]}   (these two null on error)
+  FACE = {"box": [x, y, w, h], "keypoints": {NAME: [x, y]},
+   "score": the face's score (null with --no-verifier),
+   "point_std": {NAME: [std_x, std_y]} (pixels), "expected_nme": the NME its
+   points are expected to have (both null without an error model),
+   "track_id": null, "pose", "eyes", "mouth", "chip": --analyse's values
+   (null when not asked for)}
+With - (standard output) for --json or --jsonl, standard output carries the
+records alone; the lines about each photo go to stderr.
+"""
 
 
 def build_parser():
@@ -703,7 +808,9 @@ def build_parser():
     p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
     p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_show)
-    p = sub.add_parser("detect", help="find faces and keypoints in photos")
+    p = sub.add_parser("detect", help="find faces and keypoints in photos", epilog=_DETECT_RECORDS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Find faces and their keypoints in photos.")
     p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame), "
                    "folders (their photos), quoted globs ('shots/*.jpg') or @list.txt (one path per line); a photo "
                    "that cannot be read is reported and the others are still done (exit status 2)")
@@ -713,8 +820,8 @@ def build_parser():
                         "dlib's 68-point model)")
     p.add_argument("-o", "--output", help="annotated image at the photo's size (.png, .jpg, ...); with several "
                    "photos, one per photo named <stem>_<photo stem><suffix>")
-    p.add_argument("--json", help="write each photo's faces as JSON: box, named points, verifier score, each "
-                   "coordinate's predicted error scale (point_std, pixels) and the face's expected_nme")
+    p.add_argument("--json", metavar="FILE", help="write a JSON list of the photos' records (below) at the end; "
+                   "- for standard output")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
@@ -730,8 +837,8 @@ def build_parser():
                    help="dlib: aligned as dlib's get_face_chip (default, 150 px); arcface: the five-point 112x112 "
                         "template of recognition models")
     p.add_argument("--chip-size", type=int, default=None, help="chip side in pixels (default 150, or 112 for arcface)")
-    p.add_argument("--jsonl", help="stream one JSON line per photo to this file as it is done (for collections of "
-                   "any size: bounded memory; an unreadable photo gets an \"error\" line)")
+    p.add_argument("--jsonl", metavar="FILE", help="stream one JSON line per photo, its record (below), as it is "
+                   "done (for collections of any size: bounded memory); - for standard output")
     p.add_argument("--resume", action="store_true", help="continue a --jsonl output: skip the photos already in it")
     p.add_argument("--jobs", type=int, default=1, help="local processes (default 1); results keep the input order")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS "
@@ -740,13 +847,15 @@ def build_parser():
     p.set_defaults(func=cmd_detect)
     p = sub.add_parser("track", help="follow faces and keypoints through a video",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "
-                                   "detector run only now and then, points smoothed over time.")
+                                   "detector run only now and then, points smoothed over time. Without -o or --csv, "
+                                   "prints for each second of video its frames, faces per frame and track ids.")
     p.add_argument("video", help="video file (any format FFmpeg reads)")
     p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
-    p.add_argument("--csv", help="CSV to write: frame,time_s,track_id,box_x,box_y,box_w,box_h, then <name>_x,<name>_y "
-                   "per keypoint; one row per frame and face")
+    p.add_argument("--csv", metavar="FILE", help="CSV to write, - for standard output: one row per frame and face, "
+                   "frame,time_s,track_id,box_x,box_y,box_w,box_h,score,expected_nme (empty when unknown: a model "
+                   "without an error model), then <name>_x,<name>_y per keypoint (and --analyse's columns)")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
@@ -784,6 +893,11 @@ def main(argv=None):
     _progress = Progress()
     try:
         args.func(args)
+    except BrokenPipeError:  # the reader of the data on standard output stopped (fkp ... --jsonl - | head)
+        _done()
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no second error at exit's flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except _user_errors() as exc:
         _done()
         print(f"fkp: error: {exc}", file=sys.stderr)

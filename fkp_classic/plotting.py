@@ -79,8 +79,8 @@ def draw_faces(image, faces, *, legend=True, radius=None, error_circles=True):
             colour = REGION_COLOURS[region]
             if region not in used:
                 used.append(region)
-            if error_circles and face.point_std is not None:
-                e = 1.645 * float(np.mean(face.point_std[k]))
+            if error_circles and face.point_std_array is not None:
+                e = 1.645 * float(np.mean(face.point_std_array[k]))
                 draw.ellipse([px - e, py - e, px + e, py + e], outline=colour)
             draw.ellipse([px - r, py - r, px + r, py + r], fill=colour)
         if face.track_id is not None:

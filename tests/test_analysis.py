@@ -267,7 +267,7 @@ def test_the_command_line_runs_the_analysers_and_writes_chips(tmp_path, capsys):
     Image.fromarray(data.astronaut()).save(photo)
     assert main(["detect", str(photo), "--analyse", "pose,eyes", "--json", str(tmp_path / "f.json"),
                  "--chips", str(tmp_path / "chips"), "--min-score", "1.75"]) == 0
-    face, = json.loads((tmp_path / "f.json").read_text())[str(photo)]
+    face, = json.loads((tmp_path / "f.json").read_text())[0]["faces"]
     assert abs(face["pose"]["roll"]) < 15 and "brow_raise" in face["eyes"]
     chip = np.asarray(Image.open(tmp_path / "chips" / "astronaut_0.png"))
     assert chip.shape == (150, 150, 3)

@@ -261,8 +261,9 @@ def test_bad_photos_are_reported_and_the_others_still_done(photos, tmp_path, cap
     out, err = capsys.readouterr()
     assert "notes.png: not processed: " in out and "animated.gif: " in out and "(first of its 2 frames)" in out
     assert err.count("fkp: error:") == 1 and "1 of 3 photo(s) could not be processed" in err
-    written = json.loads((tmp_path / "faces.json").read_text())
-    assert "not a photo Pillow can read" in written[args[1]]["error"] and len(written[args[0]]) >= 1
+    written = {record["photo"]: record for record in json.loads((tmp_path / "faces.json").read_text())}
+    assert list(written) == args and written[args[2]]["frames_in_file"] == 2
+    assert "not a photo Pillow can read" in written[args[1]]["error"] and len(written[args[0]]["faces"]) >= 1
 
 
 @needs_faces96

@@ -71,8 +71,9 @@ def test_fkp_detect_command_draws_and_writes_json(tmp_path):
         [sys.executable, "-m", "fkp_classic", "detect", str(photo), "-o", str(tmp_path / "annotated.png"), "--json", str(tmp_path / "points.json")],
         capture_output=True, text=True, check=True,
     )
-    faces = json.loads((tmp_path / "points.json").read_text())[str(photo)]
-    assert f"{len(faces)} face(s)" in result.stdout and all(len(f["keypoints"]) == 15 for f in faces)
+    record, = json.loads((tmp_path / "points.json").read_text())
+    faces = record["faces"]
+    assert record["photo"] == str(photo) and f"{len(faces)} face(s)" in result.stdout and all(len(f["keypoints"]) == 15 for f in faces)
     assert max(f["score"] for f in faces) > 1  # her face; the detector's doubtful others score lower
     assert all(len(f["point_std"]) == 15 and 0 < f["expected_nme"] < 1 for f in faces)
     sure = subprocess.run([sys.executable, "-m", "fkp_classic", "detect", str(photo), "--min-score", "1.75"],
@@ -206,7 +207,7 @@ def test_detect_and_evaluate_with_the_packaged_68_point_model(tmp_path, capsys):
     io.imsave(photo, data.astronaut())
     assert main(["detect", str(photo), "--points", "68", "--min-score", "1.75",
                  "--json", str(tmp_path / "p.json"), "-o", str(tmp_path / "annotated.png")]) == 0
-    face = max(json.loads((tmp_path / "p.json").read_text())[str(photo)], key=lambda f: f["score"])  # hers
+    face = max(json.loads((tmp_path / "p.json").read_text())[0]["faces"], key=lambda f: f["score"])  # hers
     points = face["keypoints"]
     assert sorted(points, key=lambda n: int(n[1:])) == [f"p{i}" for i in range(68)]
     chin, lower_lip, nose = points["p8"], points["p57"], points["p30"]  # dlib's numbering
@@ -272,3 +273,39 @@ def test_fit_tells_the_estimator_the_files_layout_and_only_user_errors_are_one_l
                 main(command)
         else:
             assert main(command) == status and "fkp: error: the file is cut off" in capsys.readouterr().err
+
+
+RECORD_KEYS = ["schema", "photo", "error", "frames_in_file", "faces"]
+FACE_KEYS = ["box", "keypoints", "score", "point_std", "expected_nme", "track_id", "pose", "eyes", "mouth", "chip"]
+
+
+def test_detect_json_and_jsonl_to_standard_output_have_one_schema_with_every_key(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a file named "-" would land
+    photo, missing = tmp_path / "astronaut.png", tmp_path / "missing.png"
+    io.imsave(photo, data.astronaut()[::2, ::2])  # her face at 256 x 256 pixels: quick
+    assert main(["detect", str(photo), "--json", "-", "--analyse", "pose"]) == 0
+    out, err = capsys.readouterr()
+    verified, = json.loads(out)  # standard output holds the JSON alone; the photo's line went to stderr
+    assert list(verified) == RECORD_KEYS and verified["schema"] == 1 and verified["error"] is None
+    assert f"{photo}: {len(verified['faces'])} face(s)" in err and verified["frames_in_file"] == 1
+    her = max(verified["faces"], key=lambda face: face["score"])
+    assert list(her) == FACE_KEYS and her["score"] > 1 and her["point_std"]["nose_tip"][0] > 0
+    assert abs(her["pose"]["yaw"]) < 30 and her["eyes"] is her["mouth"] is her["chip"] is her["track_id"] is None
+    # --jsonl -: one line per photo as it is done, the same keys without the verifier and for a photo not read
+    assert main(["detect", str(photo), str(missing), "--jsonl", "-", "--no-verifier"]) == 2
+    out, err = capsys.readouterr()
+    unverified, failed = (json.loads(line) for line in out.splitlines())
+    assert list(unverified) == list(failed) == RECORD_KEYS and unverified["photo"] == str(photo)
+    assert all(list(face) == FACE_KEYS and face["score"] is None for face in unverified["faces"])
+    assert len(unverified["faces"]) >= len(verified["faces"])  # every detected face kept, unscored
+    assert "no such file" in failed["error"] and failed["faces"] is failed["frames_in_file"] is None
+    assert err.count("fkp: error:") == 1 and "2 photo(s) done (1 failed) and written to standard output" in err
+    assert not (tmp_path / "-").exists()  # no file named "-"
+    with pytest.raises(SystemExit):
+        main(["detect", "--help"])
+    assert '{"schema": 1, "photo": PATH, "error": null' in capsys.readouterr().out  # the records, documented
+    for argv, message in ((["--json", "-", "--jsonl", "-"], "--json and --jsonl both name standard output (-)"),
+                          (["--jsonl", "-", "--resume"], "--jsonl - writes to standard output: give --jsonl FILE")):
+        assert main(["detect", str(photo), *argv]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith("fkp: error:") and message in err and err.count("\n") == 1

@@ -68,3 +68,10 @@ def test_fkp_detect_streams_json_lines_and_resumes_with_one_record_per_photo(col
     assert again == records  # exactly one record per photo, in order
     assert main(["detect", str(collection), "--resume"]) == 2
     assert "--resume continues a --jsonl output" in capsys.readouterr().err
+    # a file of an earlier version's records (no "schema") is not continued in another format
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps({"photo": records[0]["photo"], "faces": []}) + "\n")
+    assert main(["detect", str(collection), "--jsonl", str(old), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("fkp: error:") == 1 and f"{old} holds records of another format (schema none" in err
+    assert old.read_text().count("\n") == 1

@@ -34,7 +34,7 @@ def test_batch_detection_on_the_cluster_equals_the_serial_run(client, shots):
     serial = list(detect_photos(paths, min_score=1.75))
     clustered = list(detect_photos(iter(paths), client=client, min_score=1.75))
     assert clustered == serial and [r["photo"] for r in clustered] == paths
-    assert "error" in clustered[-1] and all(len(r["faces"]) == 1 for r in clustered[:-1])
+    assert clustered[-1]["error"] is not None and all(len(r["faces"]) == 1 for r in clustered[:-1])
 
 
 def test_fkp_detect_runs_on_a_scheduler_and_says_what_to_install(client, shots, tmp_path, capsys, monkeypatch):

@@ -152,10 +152,10 @@ def test_fkp_detect_uses_the_hog_detector(tmp_path, capsys):
     io.imsave(photo, data.astronaut())
     assert main(["detect", str(photo), "--json", str(tmp_path / "hog.json")]) == 0
     assert main(["detect", str(photo), "--json", str(tmp_path / "lbp.json"), "--face-detector", "lbp"]) == 0
-    hog_face = json.loads((tmp_path / "hog.json").read_text())[str(photo)][0]
+    hog_face = json.loads((tmp_path / "hog.json").read_text())[0]["faces"][0]
     expected = KeypointDetector().detect(data.astronaut())[0]
     np.testing.assert_allclose(hog_face["box"], expected.box, atol=1e-6)
-    lbp_face = json.loads((tmp_path / "lbp.json").read_text())[str(photo)][0]
+    lbp_face = json.loads((tmp_path / "lbp.json").read_text())[0]["faces"][0]
     assert not np.allclose(hog_face["box"], lbp_face["box"])
     assert main(["detect", str(photo), "--min-size", "3"]) == 2
     assert "--min-size must be at least 8" in capsys.readouterr().err

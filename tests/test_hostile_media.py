@@ -216,7 +216,7 @@ def test_fkp_detect_on_hostile_photos(case, tmp_path_factory):
         _one_error_line(err)
         assert str(folder / name) in err and not annotated.exists()
     if out.exists():  # written whole (atomically), the failure recorded in it
-        assert str(folder / name) in json.loads(out.read_text())
+        assert [record["photo"] for record in json.loads(out.read_text())] == [str(folder / name)]
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temporary file left
 
 

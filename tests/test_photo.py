@@ -123,26 +123,56 @@ def test_face_serialises_to_json_with_its_score_and_error_scales(astronaut_faces
     face = her(astronaut_faces)
     assert face.score > 0  # the verifier's score, kept
     record = json.loads(json.dumps(face.to_dict()))
-    assert sorted(record) == ["box", "expected_nme", "keypoints", "point_std", "score"]
+    assert list(record) == ["box", "keypoints", "score", "point_std", "expected_nme", "track_id"]
     assert record["keypoints"]["nose_tip"] == list(face.keypoints["nose_tip"])
-    assert record["point_std"]["nose_tip"] == list(face.point_std[face.names.index("nose_tip")])
+    assert record["point_std"]["nose_tip"] == list(face.point_std["nose_tip"]) and record["track_id"] is None
     assert Face.from_dict(record).to_dict() == record
     tracked = Face(face.box, face.points, layout=face.layout, point_std=np.ones((15, 2)), track_id=3).to_dict()
     assert tracked["track_id"] == 3 and tracked["point_std"]["nose_tip"] == [1.0, 1.0]
     eyes = np.linalg.norm(face.points[0] - face.points[1])
     assert tracked["expected_nme"] == pytest.approx(np.sqrt(np.pi / 2) / eyes)  # sqrt(pi/4 * (1 + 1)) / eyes
     plain = Face(face.box, face.points, layout=face.layout).to_dict()
-    assert "point_std" not in plain and "expected_nme" not in plain
+    assert list(plain) == list(record) and plain["point_std"] is plain["expected_nme"] is plain["score"] is None
+    assert Face.from_dict(plain).to_dict() == plain  # the same keys whatever is unknown
+
+
+def test_every_per_point_value_is_by_name_with_its_array_beside_it():
+    import pickle
+
+    points, std = np.arange(30.0).reshape(15, 2), np.full((15, 2), 2.0)
+    std[KAGGLE_NAMES.index("nose_tip")] = (3.0, 4.0)
+    face = Face((0, 0, 50, 50), points, layout="kaggle15", point_std=std)
+    assert face.point_std["nose_tip"] == (3.0, 4.0) and face.keypoints["nose_tip"] == tuple(points[10])
+    assert list(face.point_std) == list(face.keypoints) == list(KAGGLE_NAMES)  # one shape for both
+    np.testing.assert_array_equal(face.point_std_array, std)
+    assert Face((0, 0, 50, 50), points, layout="kaggle15", point_std=face.point_std).point_std == face.point_std
+    # the array uses of before 0.5 say where the array went
+    with pytest.raises(KeyError, match=r"point_std is a dict by keypoint name .*face.point_std_array is the \(K, 2\) array"):
+        face.point_std[10]
+    with pytest.raises(AttributeError, match="face.point_std_array is the"):
+        face.point_std.shape
+    with pytest.raises(KeyError, match="face.points is the"):
+        face.keypoints[0]
+    with pytest.raises(ValueError, match="point_std names no value for 1 of the layout's keypoints"):
+        Face((0, 0, 50, 50), points, layout="kaggle15", point_std={n: (1, 1) for n in KAGGLE_NAMES[:-1]})
+    # a face pickled before 0.5 (point_std's array in its instance dict) loads with point_std by name
+    old = Face.__new__(Face)
+    old.__dict__.update(box=face.box, points=points, layout=face.layout, score=None, point_std=std, track_id=None,
+                        analyses={})
+    again = pickle.loads(pickle.dumps(old))
+    assert again.point_std["nose_tip"] == (3.0, 4.0) and again.expected_nme == face.expected_nme
+    assert type(pickle.loads(pickle.dumps(face.point_std))) is dict
 
 
 def test_photo_error_scales_are_in_photo_pixels(astronaut_faces):
     face = her(astronaut_faces)
-    assert face.point_std.shape == (15, 2) and (face.point_std > 0).all()
+    assert face.point_std_array.shape == (15, 2) and (face.point_std_array > 0).all()
+    assert face.point_std["nose_tip"] == tuple(face.point_std_array[KAGGLE_NAMES.index("nose_tip")])
     assert 0.02 < face.expected_nme < 0.15  # a clean frontal face: near the usual 0.05
     photo = data.astronaut()
     twice = np.asarray(Image.fromarray(photo).resize((1024, 1024), Image.BICUBIC))
     bigger = her(detect_keypoints(twice))
-    assert 1.6 < np.median(bigger.point_std / face.point_std) < 2.4  # the same face twice the size
+    assert 1.6 < np.median(bigger.point_std_array / face.point_std_array) < 2.4  # the same face twice the size
     assert bigger.expected_nme == pytest.approx(face.expected_nme, rel=0.25)  # scale-free
 
 
@@ -453,7 +483,8 @@ def test_a_per_face_analyser_plugs_into_the_photo_path_and_the_tracker(astronaut
 
 
 def record_analyses(record):
-    return {k: v for k, v in record.items() if k not in ("box", "keypoints", "score", "point_std", "expected_nme")}
+    return {k: v for k, v in record.items()
+            if k not in ("box", "keypoints", "score", "point_std", "expected_nme", "track_id")}
 
 
 def test_face_fields_after_the_points_are_keyword_only_and_its_repr_is_short(astronaut_faces):

@@ -59,5 +59,5 @@ def test_fkp_track_writes_no_formula(hostile_model, tmp_path):
             out.write(np.full((64, 64, 3), 90, np.uint8))
     assert main(["track", str(video), "--model", str(model), "--csv", str(tmp_path / "t.csv")]) == 0
     header = _rows(tmp_path / "t.csv")[0]
-    assert header[7:9] == ["'" + names[0] + "_x", "'" + names[0] + "_y"] and header[-1] == "nose_y"
+    assert header[9:11] == ["'" + names[0] + "_x", "'" + names[0] + "_y"] and header[-1] == "nose_y"
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in header)

@@ -122,7 +122,7 @@ def test_fkp_track_writes_the_documented_csv_and_a_playable_video(tmp_path, caps
     rows = list(csv.reader(table.open()))
     from fkp_classic.keypoints import KAGGLE_NAMES
 
-    assert rows[0] == ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h"] + [
+    assert rows[0] == ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h", "score", "expected_nme"] + [
         f"{n}_{a}" for n in KAGGLE_NAMES for a in ("x", "y")]
     assert len(rows) == 202 and [r[0] for r in rows[1:4]] == ["0", "1", "2"] and rows[2][1] == "0.040"
     video = read_video(out)
@@ -138,6 +138,47 @@ def test_fkp_track_names_bad_videos_in_one_line(tmp_path, capsys):
         assert main(["track", str(path), "--csv", str(tmp_path / "p.csv")]) == 2
         err = capsys.readouterr().err
         assert err.count("fkp: error:") == 1 and message in err and "Traceback" not in err
-    assert main(["track", str(tmp_path / "none.mp4")]) == 2
-    assert "nothing to write" in capsys.readouterr().err
+    assert main(["track", str(tmp_path / "none.mp4")]) == 2  # without outputs too: the video's problem, said once
+    assert capsys.readouterr().err.count("no such file") == 1
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def panning_clip(tmp_path_factory):
+    """2.5 seconds at 10 fps of the camera panning across the astronaut at 256 x 256: quick to track."""
+    path = tmp_path_factory.mktemp("clip") / "panning.mp4"
+    with VideoWriter(path, fps=10) as out:
+        for shift in range(25):
+            out.write(np.roll(data.astronaut()[::2, ::2], shift, axis=1))
+    return path
+
+
+def test_fkp_track_without_outputs_prints_what_it_finds_second_by_second(panning_clip, capsys):
+    assert main(["track", str(panning_clip), "--min-score", "1"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split() == ["second", "frames", "faces/frame", "tracks"] and err == ""
+    assert [line.split() for line in lines[1:4]] == [["0", "10", "1.00", "0"], ["1", "10", "1.00", "0"],
+                                                     ["2", "5", "1.00", "0"]]
+    assert lines[4].endswith("25 frames, a face on 25 (100%), 1 track(s); face detector run on 1 frames")
+
+
+def test_fkp_track_csv_to_standard_output_with_score_and_expected_nme(panning_clip, tmp_path, capsys, monkeypatch):
+    from fkp_classic import MeanKeypoints, load_default_model, save_model
+    from fkp_classic.keypoints import KAGGLE_15
+
+    monkeypatch.chdir(tmp_path)  # where a file named "-" would land
+
+    assert main(["track", str(panning_clip), "--min-score", "1", "--csv", "-"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(out.splitlines()))  # standard output holds the CSV alone
+    assert len(rows) == 25 and list(rows[0])[7:9] == ["score", "expected_nme"]
+    assert all(float(r["score"]) > 1 and 0 < float(r["expected_nme"]) < 0.15 for r in rows)
+    assert "wrote the CSV to standard output" in err and not (tmp_path / "-").exists()
+    # a model without an error model: the expected_nme cells are empty, not missing
+    mean_shape = load_default_model().mean_shape_.ravel()
+    plain = tmp_path / "mean.skops"
+    save_model(MeanKeypoints(layout=KAGGLE_15).fit(np.zeros((2, 96 * 96)), np.tile(mean_shape, (2, 1))), plain)
+    assert main(["track", str(panning_clip), "--min-score", "1", "--csv", "-", "--model", str(plain)]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert rows and all(r["expected_nme"] == "" and float(r["score"]) > 1 for r in rows)

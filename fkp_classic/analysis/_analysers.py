@@ -70,7 +70,7 @@ class HeadPose(_Analyser):
         self.focal_length = focal_length
 
     def _values(self, photo, faces, points, layout):
-        stds = [f.point_std for f in faces]
+        stds = [f.point_std_array for f in faces]
         std = np.stack(stds) if all(s is not None for s in stds) else None
         size = None if photo is None else np.shape(photo)[1::-1]
         pose = head_pose(points, layout=layout, point_std=std, image_size=size, focal_length=self.focal_length)

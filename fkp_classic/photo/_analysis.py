@@ -20,8 +20,8 @@ frame, so an analyser can work on all of a photo's faces at once.
 
 __all__ = ["check_analysers", "run_analysers", "RESERVED_NAMES"]
 
-RESERVED_NAMES = frozenset({"box", "keypoints", "names", "layout", "score", "point_std", "expected_nme", "track_id",
-                            "analyses", "points"})
+RESERVED_NAMES = frozenset({"box", "keypoints", "names", "layout", "score", "point_std", "point_std_array",
+                            "expected_nme", "track_id", "analyses", "points"})
 """Names an analyser cannot take: they are the face's own fields and record keys."""
 
 

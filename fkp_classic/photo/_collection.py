@@ -15,10 +15,18 @@ from pathlib import Path
 from ..utils._appending import AppendingFile
 from ..utils._memory import keep_freed_memory
 
-__all__ = ["PHOTO_SUFFIXES", "photo_paths", "detect_photos", "read_done", "JsonLinesWriter"]
+__all__ = ["PHOTO_SUFFIXES", "RECORD_SCHEMA", "photo_paths", "detect_photos", "read_done", "JsonLinesWriter"]
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 """Files a folder is searched for (case-insensitive)."""
+
+RECORD_SCHEMA = 1
+"""The version of the per-photo record :func:`detect_photos` gives (and ``fkp detect --json``/``--jsonl`` write).
+
+Every record has the keys ``schema``, ``photo``, ``error``, ``frames_in_file``
+and ``faces``, each face :meth:`Face.to_dict`'s; a change of keys or meanings
+gets a new number.
+"""
 
 
 def photo_paths(inputs):
@@ -78,19 +86,22 @@ def _start_worker(params, one_thread=False):
     _WORKER["detector"] = KeypointDetector(**params)
 
 
+def photo_record(path, faces=None, *, error=None, frames_in_file=None):
+    """One photo's record, with every key whatever happened (see :data:`RECORD_SCHEMA`)."""
+    return {"schema": RECORD_SCHEMA, "photo": path, "error": error, "frames_in_file": frames_in_file,
+            "faces": None if faces is None else [face.to_dict() for face in faces]}
+
+
 def _detect_one(path):
-    """One photo's record: ``{"photo": path, "faces": [...]}`` or ``{"photo": path, "error": why}``."""
+    """One photo's record (:func:`photo_record`): its faces, or the error that stopped it."""
     from ._read import PhotoError, read_photo
 
     try:
         image, n_frames = read_photo(path)
         faces = _WORKER["detector"].detect(image, name=path)
     except (PhotoError, ValueError, OSError) as exc:
-        return {"photo": path, "error": str(exc)}
-    record = {"photo": path, "faces": [face.to_dict() for face in faces]}
-    if n_frames > 1:
-        record["frames_in_file"] = n_frames
-    return record
+        return photo_record(path, error=str(exc))
+    return photo_record(path, faces, frames_in_file=n_frames)
 
 
 def _detect_remote(paths, params, token):
@@ -159,9 +170,11 @@ def detect_photos(paths, jobs=1, client=None, **params):
     Yields
     ------
     dict
-        ``{"photo": path, "faces": [Face.to_dict(), ...]}``, or
-        ``{"photo": path, "error": message}`` for a photo that cannot be
-        read: the run goes on.
+        ``{"schema": 1, "photo": path, "error": None, "frames_in_file": n,
+        "faces": [Face.to_dict(), ...]}`` (``n`` is 1 but for an animation,
+        whose first frame is searched), or, for a photo that cannot be read,
+        ``"error"`` the message and ``frames_in_file`` and ``faces`` None:
+        the run goes on. The keys are always these (:data:`RECORD_SCHEMA`).
 
     Notes
     -----
@@ -195,6 +208,12 @@ def read_done(path):
     done : set of str
     failed : int
         How many of them were recorded with an error.
+
+    Raises
+    ------
+    ValueError
+        If the file holds records of another :data:`RECORD_SCHEMA` (an
+        earlier version's): going on would mix two formats in one file.
     """
     path = Path(path)
     done, failed = set(), 0
@@ -210,8 +229,12 @@ def read_done(path):
                 break  # a run killed mid-line: what follows is rewritten
             if not line.endswith(b"\n"):
                 break
+            if record.get("schema") != RECORD_SCHEMA:
+                raise ValueError(
+                    f"{path} holds records of another format (schema {record.get('schema', 'none')}, this version "
+                    f"writes {RECORD_SCHEMA}): resuming would mix two formats in one file; start a new file")
             done.add(photo)
-            failed += "error" in record
+            failed += record.get("error") is not None
             good += len(line)
     if good != path.stat().st_size:
         with open(path, "r+b") as fh:
@@ -220,7 +243,10 @@ def read_done(path):
 
 
 class JsonLinesWriter(AppendingFile):
-    """Append one JSON record per line, flushed as it comes, so a stopped run keeps every finished line."""
+    """Append one JSON record per line, flushed as it comes, so a stopped run keeps every finished line.
+
+    ``path`` may also be an open text stream (``sys.stdout``), written to and left open.
+    """
 
     def write(self, record):
         self._write(json.dumps(record) + "\n")

@@ -10,19 +10,26 @@ class AppendingFile:
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or text stream
+        The file; or an open stream such as ``sys.stdout``, written to
+        (from its start: ``append`` does not apply) and left open.
     append : bool, default=False
         Continue an existing file (else it is started afresh).
     """
 
     def __init__(self, path, append=False):
-        self.path, self.append = Path(path), append
+        self._stream = path if hasattr(path, "write") else None
+        self.path, self.append = (None if self._stream else Path(path)), append
         self._fh = None
 
     def _write(self, text):
         if self._fh is None:
-            self._fh = open(self.path, "a" if self.append else "w", encoding="utf-8", newline="")
-            self._started(self._fh.tell() == 0)
+            if self._stream is not None:
+                self._fh = self._stream
+                self._started(True)
+            else:
+                self._fh = open(self.path, "a" if self.append else "w", encoding="utf-8", newline="")
+                self._started(self._fh.tell() == 0)
         self._fh.write(text)
         self._fh.flush()
 
@@ -30,7 +37,7 @@ class AppendingFile:
         """Called once the file is open: ``empty`` when it has nothing yet (to write a header, say)."""
 
     def close(self):
-        if self._fh is not None:
+        if self._fh is not None and self._fh is not self._stream:
             self._fh.close()
 
     def __enter__(self):

@@ -246,7 +246,7 @@ class FaceTracker:
                 self._tracks[i].score, self._tracks[i].checked_at = float(score), self._index
                 keep[i] = score >= self.keep_score
         for track, face, points, look in zip(self._tracks, fitted, after, looks):
-            track.points, track.look, track.std = points, look, face.point_std
+            track.points, track.look, track.std = points, look, face.point_std_array
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
         self._drop_duplicates()
         return not keep.all()
@@ -272,7 +272,7 @@ class FaceTracker:
             smoother = FaceSmoother(kd.mean_shape, self.min_cutoff, self.beta, self.pose_alpha, self.pose_beta) \
                 if self.smooth else None
             self._tracks.append(_Track(self._next_id, face.points.ravel(), face.score, self._index, smoother,
-                                       face.point_std))
+                                       face.point_std_array))
             self._next_id += 1
 
     def _drop_duplicates(self):
