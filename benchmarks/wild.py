@@ -357,6 +357,7 @@ def run_cv(args, log=print):
             results["dlib packaged 68-point model (trained on all of 300-W: a reference)"] = (
                 _scores(te.points, matched_points(out, te, mean, size), layout), sec)
         for name, (e, sec) in results.items():
+            e["subset"] = np.array([str(x).split("/")[-1] for x in te.subset])
             row = {"fold": k, "pipeline": name, **_summarise(e), "seconds_per_photo": sec}
             if name.startswith("ours, end"):
                 row.update(x_bias=float(bias[0]), y_bias=float(bias[1]), fit_seconds=fit_seconds, faces96_nme=f96)
@@ -391,8 +392,8 @@ def cv_report(rows, errors_by, args, path):
                      f"{r['nme_pupils']:.4f} | {r['auc08']:.4f} | {r['failures08']:.1%} | {r['nme15']:.4f} | "
                      f"{r['failures15']:.1%} | {sec} |")
     # every run fold's test faces pooled, and each pipeline's ratio to the fair peer (same-data dlib)
-    pooled = {name: _summarise({key: np.concatenate([e[key] for e in errs]) for key in errs[0]})
-              for name, errs in errors_by.items()}
+    joined = {name: {key: np.concatenate([e[key] for e in errs]) for key in errs[0]} for name, errs in errors_by.items()}
+    pooled = {name: _summarise(e) for name, e in joined.items()}
     peer = next((p for name, p in pooled.items() if name.startswith("dlib shape predictor trained")), None)
     lines += ["", f"Pooled over folds {args.run_folds}" + (" (ratio: to dlib trained on the same folds)" if peer else ""),
               "", "| pipeline | faces | found | NME | ratio | failures@0.08 | 15-point NME | ratio | 15-point failures |",
@@ -402,6 +403,17 @@ def cv_report(rows, errors_by, args, path):
         r15 = f"{p['nme15'] / peer['nme15']:.2f}x" if peer else ""
         lines.append(f"| {name} | {p['faces']} | {p['found']:.1%} | {p['nme']:.4f} | {r68} | {p['failures08']:.1%} | "
                      f"{p['nme15']:.4f} | {r15} | {p['failures15']:.1%} |")
+    # by subset: AFW's are whole photos with all their faces (the photo path's part (b)), HELEN's and LFPW's crops
+    lines += ["", "By subset, pooled over the same folds (AFW: whole photos, every annotated face)", "",
+              "| subset | pipeline | faces | found | NME | ratio | failures@0.08 |", "|---|---|---|---|---|---|---|"]
+    for subset in sorted(set(next(iter(joined.values()))["subset"])):
+        part = {name: _summarise({k: v[e["subset"] == subset] for k, v in e.items() if k != "subset"})
+                for name, e in joined.items()}
+        peer_s = next((p for name, p in part.items() if name.startswith("dlib shape predictor trained")), None)
+        for name, p in part.items():
+            ratio = f"{p['nme'] / peer_s['nme']:.2f}x" if peer_s else ""
+            lines.append(f"| {subset} | {name} | {p['faces']} | {p['found']:.1%} | {p['nme']:.4f} | {ratio} | "
+                         f"{p['failures08']:.1%} |")
     extra = [r for r in rows if "x_bias" in r]
     if extra:
         lines += ["", "| fold | ours: mean x bias | mean y bias (over eye-corner distance) | faces96 68-point NME | fit s |",
