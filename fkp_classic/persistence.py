@@ -305,24 +305,33 @@ def convert_model(source, target, *, trusted=False):
 
 
 def load_default_model(return_info=False, layout="kaggle15"):
-    """The pretrained model shipped in the package (fitted on all of faces96; see :func:`load_model`).
+    """A pretrained keypoint model shipped in the package (see :func:`load_model`).
 
     Parameters
     ----------
     return_info : bool, default=False
     layout : {"kaggle15", "ibug68"}, default="kaggle15"
-        The 15 Kaggle keypoints, or the 68 iBUG points (numbered as dlib's
+        The 15 Kaggle keypoints (fitted on all of faces96, Kaggle's
+        annotation), or the 68 iBUG points (numbered as dlib's
         ``shape_predictor_68_face_landmarks``, 0-based: jaw 0-16, brows
-        17-26, nose 27-35, eyes 36-47, mouth 48-67).
+        17-26, nose 27-35, eyes 36-47, mouth 48-67), fitted on the 300-W
+        training photos and faces96. **The 300-W annotations are licensed
+        for research and non-commercial use only, and so is the 68-point
+        model** (as dlib's packaged 68-point model); its ``training_note_``
+        says so. The model card, ``fkp_classic/models/MODEL_CARD.md``, gives
+        the data and the measured figures of both.
 
-    Both are built by ``tools/train_default.py`` (``--points 68`` for the 68-point one, a
-    reduced-rank cascade of :data:`~fkp_classic.estimators.DENSE_LAYOUT_PARAMS`, 1.0 MB); should a
-    copy of the package lack one, the error says how to build it.
+    The 15-point model is built by ``tools/train_default.py``, the 68-point
+    one by ``tools/train_wild.py`` (a reduced-rank cascade of
+    :func:`~fkp_classic.datasets.photo_cascade` on crops framed as the photo
+    path frames a face); should a copy of the package lack one, the error
+    says how to build it.
     """
     if layout not in ("kaggle15", "ibug68"):
         raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
     if layout == "ibug68":
-        loaded = _load_packaged(IBUG68_MODEL, "68-point model", return_info, script="tools/train_default.py --points 68")
+        loaded = _load_packaged(IBUG68_MODEL, "68-point model", return_info,
+                                script="tools/train_wild.py --data ../shared/data/300w --faces96 ../shared/data/faces96")
     else:
         loaded = _load_packaged(DEFAULT_MODEL, "default model", return_info)
     widen_model(loaded[0] if return_info else loaded)

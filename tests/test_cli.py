@@ -239,7 +239,7 @@ def test_points_68_says_how_to_build_the_packaged_model_when_it_is_missing(tmp_p
     photo = tmp_path / "astronaut.png"
     io.imsave(photo, data.astronaut())
     assert main(["detect", str(photo), "--points", "68"]) == 2
-    assert "build it with tools/train_default.py --points 68" in capsys.readouterr().err
+    assert "build it with tools/train_wild.py --data ../shared/data/300w" in capsys.readouterr().err
 
 
 @needs_faces96

@@ -12,7 +12,10 @@ first, so the crops are framed from the 15 points as the photo path frames a 15-
 **The 300-W annotations are licensed for research and non-commercial use only**: so is every model this
 writes. The model's ``training_note_`` says so; the README's model card must say it too.
 
-Writes the packaged model's path (``fkp_classic/models/ibug68.joblib`` or ``default.joblib``) unless ``-o``.
+Writes the packaged model's path (``fkp_classic/models/ibug68.skops`` or ``default.skops``) unless ``-o``. The
+packaged 68-point model is ``--data ../shared/data/300w --faces96 ../shared/data/faces96`` (the model card,
+``fkp_classic/models/MODEL_CARD.md``, says why); the packaged 15-point model is faces96's alone
+(``tools/train_default.py``).
 """
 
 import argparse
