@@ -141,30 +141,50 @@ def _save(fig, path):
     plt.close(fig)
 
 
+def _data_title(result):
+    """The figure title: what the data and the folds were, and a warning in red when the faces were synthetic."""
+    data = result["data"]
+    synthetic = data.get("synthetic", "synthetic" in data["description"])  # results.json before the key
+    title = f"{data['description']} ({data['n_samples']} faces); {result['cv']['description']}"
+    return ("SYNTHETIC faces, which say nothing about real ones: " if synthetic else "") + title, synthetic
+
+
 def figure_rmse(result, path):
+    """Each estimator's RMSE, its fold s.d. as an error bar, its value written clear of the bar."""
     ok = [r for r in result["estimators"] if r["status"] == "ok"]
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(ok) + 1.2))
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(ok) + 1.4))
     names = [r["name"] for r in ok]
-    ax.barh(names, [r["rmse"] for r in ok], xerr=[r["rmse_fold_std"] for r in ok], color="tab:blue", alpha=0.8)
-    for i, r in enumerate(ok):
-        ax.text(r["rmse"], i, f" {r['rmse']:.2f}", va="center")
+    ends = [r["rmse"] + r["rmse_fold_std"] for r in ok]
+    ax.barh(names, [r["rmse"] for r in ok], xerr=[r["rmse_fold_std"] for r in ok], color="tab:blue", alpha=0.8,
+            error_kw=dict(ecolor="black", capsize=3, lw=1))
+    pad = 0.015 * max(ends)
+    for i, (r, end) in enumerate(zip(ok, ends)):  # past the error bar's end, so the bar never crosses the number
+        ax.text(end + pad, i, f"{r['rmse']:.2f}", va="center")
+    ax.set_xlim(0, 1.12 * max(ends))
     ax.invert_yaxis()
-    ax.set_xlabel("pooled cross-validated RMSE (px), bars: s.d. over folds")
-    ax.set_title(result["cv"]["description"], fontsize=9)
+    ax.set_xlabel("pooled cross-validated RMSE (px); error bars: s.d. over folds")
+    title, synthetic = _data_title(result)
+    ax.set_title(title, fontsize=9, color="tab:red" if synthetic else "black", wrap=True)
     _save(fig, path)
 
 
 def figure_per_keypoint(result, path):
+    """Each estimator's RMSE per keypoint; the key beside the plot, where it hides no point."""
     ok = [r for r in result["estimators"] if r["status"] == "ok"]
     names = result["keypoint_names"]
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = plt.subplots(figsize=(10 if len(names) <= 20 else 16, 4))
     for r in ok:
-        ax.plot(range(len(names)), r["per_keypoint_rmse"], marker="o", label=r["name"])
+        ax.plot(range(len(names)), r["per_keypoint_rmse"], marker="o", markersize=4 if len(names) > 20 else 6,
+                label=r["name"])
     ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    ax.set_xticklabels(names, rotation=60 if len(names) <= 20 else 90, ha="right" if len(names) <= 20 else "center",
+                       fontsize=8 if len(names) <= 20 else 7)
+    ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_ylabel("RMSE (px)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     ax.grid(alpha=0.3)
+    title, synthetic = _data_title(result)
+    ax.set_title(title, fontsize=9, color="tab:red" if synthetic else "black")
     _save(fig, path)
 
 
@@ -192,9 +212,8 @@ def figure_faces(images, y_true, y_pred, title, path, n_each=6):
     order = np.argsort(err)
     picks = list(order[:n_each]) + list(order[::-1][:n_each])
     fig = face_grid(images[picks], true=y_true[picks], pred=y_pred[picks], n_cols=n_each, size=2.0,
-                    titles=[f"{err[i]:.2f} px" for i in picks])
-    fig.axes[0].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10)
+                    titles=[f"{err[i]:.2f} px" for i in picks])  # with its key of true and predicted under the faces
+    fig.suptitle(f"{title}: best (top) and worst (bottom) held-out faces", fontsize=10, y=1, va="bottom")  # above
     _save(fig, path)
 
 

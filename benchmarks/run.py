@@ -359,7 +359,7 @@ def main(argv=None):
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "data": {"description": description, "n_samples": len(X), "n_missing_rows": int(np.isnan(y).any(axis=1).sum()),
-                 "groups": None if groups is None else int(len(pd.unique(groups)))},
+                 "groups": None if groups is None else int(len(pd.unique(groups))), "synthetic": data_path is None},
         "cv": {"description": cv_description, "n_folds": len(folds), "test_sizes": [len(t) for _, t in folds]},
         "keypoint_names": keypoint_names,
         "estimators": rows,

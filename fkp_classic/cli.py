@@ -388,9 +388,10 @@ def cmd_show(args):
             raise training_error from None  # neither: the training file's problem is the one to name
     n = min(args.n, len(data.data))
     pred = _keypoints(_model(args.model, trusted=args.trust_model), data.data[:n], args.model) if args.model is not None else None
-    fig = face_grid(data.images[:n], true=None if truth is None else truth[:n], pred=pred)
-    with atomic_write(args.output, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=80, bbox_inches="tight")
+    cols = min(n, 8, int(np.ceil(np.sqrt(n))))  # about square: 16 faces in 4 rows of 4
+    fig = face_grid(data.images[:n], true=None if truth is None else truth[:n], pred=pred, n_cols=cols, size=2.5)
+    with atomic_write(args.output, "wb") as fh:  # 250 px a face: each pixel of a 96x96 face about 2.6 px
+        fig.savefig(fh, format="png", dpi=100)
     legend = ", ".join(what for what, shown in (("green: true", truth is not None), ("red: predicted", pred is not None)) if shown)
     print(f"drew {n} faces to {args.output}" + (f" ({legend})" if legend else ""))
 
@@ -509,7 +510,7 @@ def cmd_detect(args):
                 photo = read_photo(path)[0]
                 if args.output:
                     save_annotated(photo, faces, path=args.output if single else _numbered(args.output, path),
-                                   error_circles=not args.no_error_circles)
+                                   error_circles=not args.no_error_circles, contours=not args.no_contours)
                 if args.chips:
                     _save_chips(photo, faces, path, args)
     _done()
@@ -643,7 +644,8 @@ def cmd_track(args):
                                             + [_number(face.score, ".4g"), _number(face.expected_nme, ".4g")]
                                             + [f"{v:.2f}" for v in face.points.ravel()] + extra))
             if writer:
-                writer.write(np.asarray(draw_faces(frame, faces, legend=False, error_circles=not args.no_error_circles)))
+                writer.write(np.asarray(draw_faces(frame, faces, error_circles=not args.no_error_circles,
+                                                   contours=not args.no_contours)))
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
         if table and analysis_columns is None:  # analysers but no face at all: the header alone
             table.writerow(safe_row(header))
@@ -805,7 +807,8 @@ def build_parser():
     p.add_argument("data", help=_DATA + " (or test faces: no true points then)")
     p.add_argument("--model", help="also draw this model's predictions (a model file or 'default')")
     p.add_argument("-n", type=int, default=16, help="number of faces (default 16)")
-    p.add_argument("-o", "--output", required=True, help="PNG to write (green dots: true, red crosses: predicted)")
+    p.add_argument("-o", "--output", required=True, help="PNG to write: the faces, about 250 px each, with green "
+                   "dots for true points, red crosses for predicted ones and that key under them")
     p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("detect", help="find faces and keypoints in photos", epilog=_DETECT_RECORDS,
@@ -824,6 +827,8 @@ def build_parser():
                    "- for standard output")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
+    p.add_argument("--no-contours", action="store_true",
+                   help="with -o, draw the points without the lines joining them (jaw, brows, nose, eyes, lips)")
     p.add_argument("--min-size", type=int, default=40, help="smallest face side searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog",
                    help="hog: the packaged HOG detector (default); lbp: scikit-image's LBP cascade")
@@ -853,6 +858,8 @@ def build_parser():
     p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
+    p.add_argument("--no-contours", action="store_true",
+                   help="with -o, draw the points without the lines joining them (jaw, brows, nose, eyes, lips)")
     p.add_argument("--csv", metavar="FILE", help="CSV to write, - for standard output: one row per frame and face, "
                    "frame,time_s,track_id,box_x,box_y,box_w,box_h,score,expected_nme (empty when unknown: a model "
                    "without an error model), then <name>_x,<name>_y per keypoint (and --analyse's columns)")

@@ -89,13 +89,27 @@ def _red_marks(path):
     return int(((image[..., 0] > 180) & (image[..., 1] < 80) & (image[..., 2] < 80)).sum())
 
 
+def _key_under_the_faces(path):
+    """The faces' height in pixels, and the green and red pixels of the key under them."""
+    image = io.imread(path)[..., :3].astype(int)
+    gray = (np.ptp(image, axis=2) < 10) & (image.max(axis=2) < 250)  # the faces' pixels (and black text)
+    rows = np.flatnonzero(gray.mean(axis=1) > 0.5)
+    below = image[rows.max() + 1 :]
+    green = ((below[..., 1] > 180) & (below[..., 0] < 100) & (below[..., 2] < 100)).sum()
+    red = ((below[..., 0] > 180) & (below[..., 1] < 80) & (below[..., 2] < 80)).sum()
+    return len(rows), green, red
+
+
 @needs_faces96
 def test_show_with_the_default_model_draws_its_predictions(tmp_path, small_training_csv, capsys):
     assert main(["show", str(small_training_csv), "-n", "2", "-o", str(tmp_path / "truth.png")]) == 0
     assert "red" not in capsys.readouterr().out and _red_marks(tmp_path / "truth.png") == 0
+    height, green, red = _key_under_the_faces(tmp_path / "truth.png")
+    assert height > 230 and green > 10 and red == 0  # about 250 px a face, to see the points; the key in the image
     assert main(["show", str(small_training_csv), "--model", "default", "-n", "2", "-o", str(tmp_path / "pred.png")]) == 0
     assert "red: predicted" in capsys.readouterr().out
     assert _red_marks(tmp_path / "pred.png") > 10
+    assert min(_key_under_the_faces(tmp_path / "pred.png")[1:]) > 10
 
 
 def test_show_names_the_training_file_problem(tmp_path, capsys):

@@ -182,3 +182,16 @@ def test_fkp_track_csv_to_standard_output_with_score_and_expected_nme(panning_cl
     assert main(["track", str(panning_clip), "--min-score", "1", "--csv", "-", "--model", str(plain)]) == 0
     rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
     assert rows and all(r["expected_nme"] == "" and float(r["score"]) > 1 for r in rows)
+
+
+def test_fkp_track_draws_the_colour_key_on_the_video(panning_clip, tmp_path, capsys):
+    out = tmp_path / "annotated.mp4"
+    assert main(["track", str(panning_clip), "--min-score", "1", "-o", str(out)]) == 0
+    written, source = next(iter(read_video(out))).astype(int), next(iter(read_video(panning_clip))).astype(int)
+    corner = (slice(0, 80), slice(0, 80))  # the legend of 12 px text on a 256 x 256 frame: eyes, eyebrows, nose, mouth
+
+    def cyan(image):  # the eyes' colour (0, 200, 255), give or take the video codec
+        return int(((image[..., 0] < 90) & (image[..., 1] > 140) & (image[..., 2] > 190)).sum())
+
+    assert cyan(written[corner]) > 20 and cyan(source[corner]) == 0
+    assert written[corner].mean() < 0.75 * source[corner].mean()  # on its dark box
