@@ -23,6 +23,7 @@ The 300-W annotations are licensed for research and non-commercial use only: so 
 """
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
@@ -299,7 +300,8 @@ def run_cv(args, log=print):
         clock = time.perf_counter()
         flip = {} if args.cascade_flip is None else {"flip": True, "flip_axis": None if args.cascade_flip == "centre"
                                                      else "auto"}
-        estimator = photo_cascade(args.size, layout, verbose=1, uncertainty=not args.quick, **flip)
+        params = {key: ast.literal_eval(value) for key, _, value in (p.partition("=") for p in args.param or [])}
+        estimator = photo_cascade(args.size, layout, verbose=1, uncertainty=not args.quick, **flip, **params)
         cache = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}.joblib"
         if cache is not None and cache.is_file():
             import joblib
@@ -380,8 +382,9 @@ def cv_report(rows, errors_by, args, path):
              f"Ours: 68-point cascade at {args.size}x{args.size}, mirrored photos {'off' if args.no_mirror else 'on'}, "
              f"cascade flip {args.cascade_flip or 'off'}, "
              f"{args.n_perturbations} perturbed crops per face, framing noise {args.framing_noise}, rotation "
-             f"{args.rotation} deg, faces96 added: {args.faces96}. Found: a face whose final crop square overlaps "
-             f"the true one with IoU >= 0.5; a miss counts as a failure.", "",
+             f"{args.rotation} deg, faces96 added: {args.faces96}, cascade parameters {args.param or 'the default'}. "
+             "Found: a face whose final crop square overlaps the true one with IoU >= 0.5; a miss counts as a "
+             "failure.", "",
              "The 300-W annotations are licensed for research and non-commercial use only.", "",
              "| fold | pipeline | faces | found | NME (eye corners) | NME (pupils) | AUC@0.08 | failures@0.08 | "
              "15-point NME (eye centres) | 15-point failures | s/photo |",
@@ -492,6 +495,7 @@ def main(argv=None):
     cv.add_argument("--faces96", action="store_true", help="add faces96's crops (68 points) to the training crops")
     cv.add_argument("--faces96-max", type=int, default=None, help="at most this many faces96 training crops")
     cv.add_argument("--faces96-check", action="store_true", help="also score on a faces96 fold's test people")
+    cv.add_argument("--param", action="append", metavar="NAME=VALUE", help="a cascade parameter (a Python literal)")
     cv.add_argument("--no-dlib", action="store_true")
     cv.add_argument("--quick", action="store_true", help="no error model (uncertainty=False): a faster fit")
     cv.add_argument("--cache", default=None, help="folder to keep (and reuse) each fold's fitted model")
