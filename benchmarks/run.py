@@ -62,6 +62,9 @@ def library_estimators(quick, points=15):
         cascade = CascadeRegressor(**DENSE_LAYOUT_PARAMS, n_jobs=-1)
     else:
         cascade = CascadeRegressor(n_jobs=-1)
+    mirrored = {}
+    if not quick and points == 15:  # the packaged 15-point model's settings: mirror images about the measured axis
+        mirrored = {"cascade, mirrored faces (flip=True)": CascadeRegressor(flip=True, layout=KAGGLE_15, n_jobs=-1)}
     return {
         "mean shape": MeanKeypoints(),
         "patch ridge": KeypointRegressor(features="patch", alpha=10.0),
@@ -69,6 +72,7 @@ def library_estimators(quick, points=15):
         "template search from mean": MeanPatchTemplateSearch(search_radius=4 if quick else 6),
         "HOG ridge + template search": MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2),
         "cascade (CascadeRegressor)": cascade,
+        **mirrored,
     }
 
 
