@@ -70,6 +70,25 @@ def subset_cascade(faces96, faces96_subset):
 
 
 @pytest.fixture(scope="session")
+def subset_regressor(faces96, faces96_subset):
+    """The default KeypointRegressor fitted once on ``faces96_subset``'s training faces."""
+    from fkp_classic import KeypointRegressor
+
+    train, _ = faces96_subset
+    return KeypointRegressor().fit(faces96.data[train], faces96.target[train])
+
+
+@pytest.fixture(scope="session")
+def faces96_ibug68():
+    """faces96 with the 68 iBUG points of its training_meta.csv as the target (loaded once per session)."""
+    if not (FACES96 / "training_meta.csv").is_file():
+        pytest.skip(f"faces96 data not found at {FACES96} (set FKP_DATA to the faces96 folder)")
+    from fkp_classic.datasets import load_kaggle
+
+    return load_kaggle(FACES96, layout="ibug68")
+
+
+@pytest.fixture(scope="session")
 def kaggle_missing_mask():
     """Labelled-keypoint mask (7049, 15) of Kaggle's real training file."""
     if not (KAGGLE / "training_keypoints.csv").is_file():
