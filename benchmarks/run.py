@@ -156,8 +156,9 @@ def make_folds(X, y, groups, n_folds, seed):
     return folds, f"{n_folds}-fold KFold (shuffled; no identity groups known, so near-duplicate faces may inflate scores)"
 
 
-def _timed(predict, X, repeats=PREDICT_REPEATS):
-    """Seconds of each of ``repeats`` calls of ``predict(X)``, and the first call's output."""
+def _timed(predict, X, repeats=None):
+    """Seconds of each of ``repeats`` (default ``PREDICT_REPEATS``) calls of ``predict(X)``, and the first call's output."""
+    repeats = PREDICT_REPEATS if repeats is None else repeats
     seconds, out = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -3,8 +3,19 @@
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
+# One BLAS thread, here and in the processes the tests start (the command line, Dask workers): the suite's
+# products are small to medium, where BLAS's threads cost more than they save, and far more when other
+# processes share the cores (a 1120-row positive-definite solve, as a cascade stage's cross-fitting makes:
+# 0.62 s with two OpenBLAS threads against 0.05 s with one on a busy 2-core machine). Set the variables
+# yourself to choose otherwise.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(limits=int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")  # if numpy was loaded already
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES96 = Path(os.environ.get("FKP_DATA", ROOT.parent / "shared" / "data" / "faces96"))
@@ -56,6 +67,25 @@ def subset_cascade(faces96, faces96_subset):
 
     train, _ = faces96_subset
     return CascadeRegressor().fit(faces96.data[train], faces96.target[train])
+
+
+@pytest.fixture(scope="session")
+def subset_regressor(faces96, faces96_subset):
+    """The default KeypointRegressor fitted once on ``faces96_subset``'s training faces."""
+    from fkp_classic import KeypointRegressor
+
+    train, _ = faces96_subset
+    return KeypointRegressor().fit(faces96.data[train], faces96.target[train])
+
+
+@pytest.fixture(scope="session")
+def faces96_ibug68():
+    """faces96 with the 68 iBUG points of its training_meta.csv as the target (loaded once per session)."""
+    if not (FACES96 / "training_meta.csv").is_file():
+        pytest.skip(f"faces96 data not found at {FACES96} (set FKP_DATA to the faces96 folder)")
+    from fkp_classic.datasets import load_kaggle
+
+    return load_kaggle(FACES96, layout="ibug68")
 
 
 @pytest.fixture(scope="session")

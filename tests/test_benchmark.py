@@ -6,12 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import FACES96, needs_faces96
 from fkp_classic.keypoints import KAGGLE_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import run  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_timed_predict(monkeypatch):
+    """Predict timed once per fold, not PREDICT_REPEATS times: these tests check the figures, not their precision."""
+    monkeypatch.setattr(run, "PREDICT_REPEATS", 1)
 
 
 def _check_result(out, expect_groups):

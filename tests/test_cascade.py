@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from conftest import FACES96, needs_faces96
+from conftest import needs_faces96
 from fkp_classic import CascadeRegressor
 from fkp_classic.flip import flip_images, flip_keypoints
 from fkp_classic.metrics import rmse
@@ -63,6 +63,7 @@ def test_flip_axis_is_measured_where_the_annotations_mirror(synthetic):
 @needs_faces96
 def test_mirrored_training_faces_help_about_the_measured_axis_and_hurt_about_the_centre(faces96, faces96_subset):
     train, test = faces96_subset
+    train = train[:700]  # the first 50-odd people; on all 1175: the same order, 1.71 < 1.76 < 1.97, at twice the cost
     X, y = faces96.data, faces96.target
     plain, measured, centre = (
         CascadeRegressor(**SMALL, **flip).fit(X[train], y[train])
@@ -70,7 +71,7 @@ def test_mirrored_training_faces_help_about_the_measured_axis_and_hurt_about_the
     )
     assert 48.5 < measured.flip_axis_ < 49.4  # faces96's points mirror about a line 1.4 px right of the centre
     errors = [rmse(y[test], model.predict(X[test])) for model in (plain, measured, centre)]
-    assert errors[1] < errors[0] < errors[2], errors
+    assert errors[1] < errors[0] < errors[2], errors  # 1.77 < 1.84 < 2.03 px
 
 
 def test_alpha_per_stage(synthetic):
@@ -155,14 +156,12 @@ def test_verbose_fit_reports_each_stage(synthetic, capsys):
 
 
 @needs_faces96
-def test_dense_layout_params_fit_68_points_with_4_bin_reduced_rank_stages():
-    from fkp_classic.datasets import load_kaggle
+def test_dense_layout_params_fit_68_points_with_4_bin_reduced_rank_stages(faces96_ibug68):
     from fkp_classic.estimators import DENSE_LAYOUT_PARAMS
     from fkp_classic.keypoints import IBUG_68
     from fkp_classic.metrics import nme
 
-    faces = load_kaggle(FACES96, layout="ibug68")
-    X, y = faces.data[:340], faces.target[:340]
+    X, y = faces96_ibug68.data[:340], faces96_ibug68.target[:340]
     # The dense settings' first two stages, one perturbation: the test's budget, the settings' descriptors.
     settings = dict(DENSE_LAYOUT_PARAMS, cell_sizes=DENSE_LAYOUT_PARAMS["cell_sizes"][:2], n_perturbations=1)
     model = CascadeRegressor(**settings, cv=3, uncertainty=False, layout=IBUG_68)
@@ -176,14 +175,12 @@ def test_dense_layout_params_fit_68_points_with_4_bin_reduced_rank_stages():
 
 
 @needs_faces96
-def test_68_points_fit_predict_and_flip_with_the_ibug_pairs():
-    from fkp_classic.datasets import load_kaggle
+def test_68_points_fit_predict_and_flip_with_the_ibug_pairs(faces96_ibug68):
     from fkp_classic.flip import flip_images, flip_keypoints
     from fkp_classic.keypoints import IBUG_68
     from fkp_classic.metrics import nme
 
-    faces = load_kaggle(FACES96, layout="ibug68")
-    X, y = faces.data[:340], faces.target[:340]
+    X, y = faces96_ibug68.data[:340], faces96_ibug68.target[:340]
     model = CascadeRegressor(cell_sizes=(10, 6), grid=2, n_perturbations=1, cv=3, flip=True, layout=IBUG_68)
     pred = model.fit(X[:240], y[:240]).predict(X[240:])
     assert pred.shape == (100, 136) and model.layout_ == IBUG_68

@@ -235,14 +235,14 @@ def test_faces96_test_set_and_lookup():
 
 
 @needs_faces96
-def test_ibug68_layout_reads_the_68_points_beside_the_training_file(tmp_path):
+def test_ibug68_layout_reads_the_68_points_beside_the_training_file(tmp_path, faces96, faces96_ibug68):
     from fkp_classic.keypoints import IBUG_68, ibug68_to_kaggle15
 
-    faces = load_kaggle(FACES96, layout="ibug68")
+    faces = faces96_ibug68  # load_kaggle(FACES96, layout="ibug68"), loaded once for the suite
     assert faces.target.shape == (len(faces.data), 136) and faces.layout == IBUG_68
     assert faces.target_names[:2] == ["p0_x", "p0_y"] and faces.groups is not None
     # The 68 points agree with the file's 15 where they define them (eye centres = mean of six points, ...).
-    fifteen = load_kaggle(FACES96, return_X_y=True)[1]
+    fifteen = faces96.target  # load_kaggle(FACES96).target
     assert np.nanmedian(np.abs(ibug68_to_kaggle15(faces.target) - fifteen)) < 1.0
     # The jaw runs past the crop: below it on some faces, and that loads.
     assert np.nanmax(faces.target[:, 1::2]) > 120

@@ -46,13 +46,11 @@ def her(faces):
 
 
 @pytest.fixture(scope="module")
-def model68():
+def model68(faces96):
     """A quick 68-point HOG ridge fitted on 400 faces96 crops (the iBUG points of training_meta.csv)."""
     if not (FACES96 / "training_meta.csv").is_file():
         pytest.skip("faces96 data not found")
-    from fkp_classic.datasets import load_kaggle
-
-    X = load_kaggle(FACES96, return_X_y=True)[0][:400]
+    X = faces96.data[:400]
     meta = pd.read_csv(FACES96 / "training_meta.csv", nrows=400)
     y = meta[[f"p{i}_{a}" for i in range(68) for a in "xy"]].to_numpy(float)
     return KeypointRegressor(pixels_per_cell=(12, 12)).fit(X, y), X, y
