@@ -31,7 +31,9 @@ def main():
     output = args.output or str(DEFAULT_MODEL)
     data = load_kaggle(args.data, layout="ibug68" if ibug else "kaggle15")
     start = time.perf_counter()
-    settings = dict(DENSE_LAYOUT_PARAMS) if ibug else {}  # 68 close points: the dense settings
+    # 68 close points: the dense settings; 15: the training faces and their mirror images about the annotations'
+    # measured axis (benchmarks/results/results.md: "cascade, mirrored faces")
+    settings = dict(DENSE_LAYOUT_PARAMS) if ibug else {"flip": True}
     model = CascadeRegressor(random_state=0, verbose=1, layout=data.layout, **settings).fit(data.data, data.target)
     print(f"fitted on {len(data.data)} faces in {time.perf_counter() - start:.0f} s")
     save_packaged(model, output, data.data, narrow="float16" if ibug else "float32")
