@@ -456,9 +456,9 @@ def example_figure(model, photos, path, *, log=print):
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
     lo, hi = true.min(0), true.max(0)
     pad = 0.35 * (hi - lo).max()
+    ours = f"fkp's photo path, the fold's 68-point model (NME {e[face]:.3f})"
     for ax, pts, title, colour in ((axes[0], true, "iBUG's annotation", "lime"),
-                                   (axes[1], pred[face].reshape(-1, 2), f"fkp detect --points 68 (NME {e[face]:.3f})",
-                                    "red")):
+                                   (axes[1], pred[face].reshape(-1, 2), ours, "red")):
         ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None)
         ax.plot(pts[:, 0], pts[:, 1], ".", color=colour, ms=4)
         ax.set_xlim(lo[0] - pad, hi[0] + pad), ax.set_ylim(hi[1] + pad, lo[1] - pad)
