@@ -130,7 +130,21 @@ class KeypointLayout:
                 raise ValueError(f"a contour is a run of at least two of the layout's names, got {run!r}")
         object.__setattr__(self, "contours", contours)
 
+    def __getstate__(self):
+        # A registered scheme is stored by its name: its fields are hundreds of strings at 68 points, written again
+        # for every estimator of a model that holds it (a cascade's stages), and decoded one by one on loading.
+        registered = _REGISTRY.get(self.name)
+        if registered is not None and registered == self:
+            return {"registered": self.name}
+        return dict(self.__dict__)
+
     def __setstate__(self, state):
+        if "registered" in state:
+            if state["registered"] not in _REGISTRY:
+                raise ValueError(f"a saved layout names the scheme {state['registered']!r}, which this version of "
+                                 f"fkp_classic does not know (it knows {', '.join(sorted(_REGISTRY))})")
+            object.__setattr__(self, "__dict__", dict(_REGISTRY[state["registered"]].__dict__))
+            return
         # A layout pickled before a field existed gains it: from the registered scheme of the same names, if any.
         names, pairs = tuple(state.get("names", ())), tuple(state.get("flip_pairs", ()))
         registered = next((known for known in _REGISTRY.values() if known.names == names), None)

@@ -158,3 +158,14 @@ def test_no_layout_is_a_plain_one_and_the_guess_by_count_is_deprecated(synthetic
         flip_keypoints(seven, 96)
     with pytest.raises(ValueError, match="The 'width' parameter of flip_keypoints"):
         flip_keypoints(seven, width=0)
+
+
+def test_a_registered_layout_is_saved_by_its_name_and_loads_as_the_scheme():
+    import pickle
+
+    ibug = IBUG_68
+    assert pickle.loads(pickle.dumps(ibug)) == ibug and len(pickle.dumps(ibug)) < 200  # not its 68 names and pairs
+    own = KeypointLayout(("a", "b", "c"), (("a", "b"),), eyes=(("a",), ("b",)))
+    assert pickle.loads(pickle.dumps(own)) == own  # any other layout field by field
+    with pytest.raises(ValueError, match="names the scheme 'ibug99'"):
+        KeypointLayout.__new__(KeypointLayout).__setstate__({"registered": "ibug99"})
