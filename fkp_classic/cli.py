@@ -15,6 +15,11 @@ from ._version import __version__
 ESTIMATORS = ("CascadeRegressor", "KeypointRegressor", "MeanPatchTemplateSearch", "MeanKeypoints")
 
 POINTS = {15: "kaggle15", 68: "ibug68"}
+
+PHOTO_FIT_OPTIONS = {"points": None, "size": 96, "no_mirror": False, "n_perturbations": 1, "framing_noise": None,
+                     "rotation": 0.0, "seed": 0}
+"""``fkp fit``'s options of training from annotated photos -> their defaults (the parser's, and what tells
+that one was given without ``--photos``)."""
 """``--points`` -> the layout of the packaged model it picks (and of the labels it reads)."""
 
 PACKAGED_MODELS = {"default": "kaggle15", "default68": "ibug68"}
@@ -103,7 +108,6 @@ def _photo_model(args):
 def cmd_fit(args):
     import time
 
-    from . import estimators
     from .persistence import save_model
     from .utils import check_writable
 
@@ -111,13 +115,10 @@ def cmd_fit(args):
         raise UserError(f"--estimator must be one of {', '.join(ESTIMATORS)}, got {args.estimator!r}")
     if args.data is None and args.photos is None:
         raise UserError("give the training data: Kaggle-format faces (DATA), annotated photos (--photos), or both")
-    if args.photos is None:
-        for flag, value, default in (("--points", args.points, None), ("--size", args.size, 96),
-                                     ("--no-mirror", args.no_mirror, False), ("--rotation", args.rotation, 0.0),
-                                     ("--n-perturbations", args.n_perturbations, 1),
-                                     ("--framing-noise", args.framing_noise, None)):
-            if value != default:
-                raise UserError(f"{flag} is an option of training from annotated photos: give --photos too")
+    given = [name for name, default in PHOTO_FIT_OPTIONS.items() if getattr(args, name) != default]
+    if args.photos is None and given:
+        raise UserError(f"--{given[0].replace('_', '-')} is an option of training from annotated photos: give "
+                        "--photos too")
     photos = None
     if args.photos is not None:
         _status(f"loading {args.photos}")
@@ -756,20 +757,25 @@ def build_parser():
                    "photos' layout)")
     p.add_argument("--photos", help="annotated photos: a 300-W / iBUG folder (a photo and a .pts file per face), a dlib "
                    "training XML (imglab's), or a CSV of photos and named points (file, <name>_x, <name>_y)")
-    p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
+    p.add_argument("--points", type=int, choices=sorted(POINTS), default=PHOTO_FIT_OPTIONS["points"],
                    help="with --photos: the model's keypoints, 68 (iBUG's) or 15 (Kaggle's, mapped from iBUG's 68); "
                         "default: the photos' own")
-    p.add_argument("--size", type=int, default=96, help="with --photos: side of the crops in pixels (default 96), "
+    p.add_argument("--size", type=int, default=PHOTO_FIT_OPTIONS["size"],
+                   help="with --photos: side of the crops in pixels (default %(default)s), "
                    "the model's image_shape")
     p.add_argument("--no-mirror", action="store_true", help="with --photos: no mirrored photos")
-    p.add_argument("--n-perturbations", type=int, default=1, help="with --photos: crops per face framed with "
-                   "detector-like noise, besides the exactly framed one (default 1)")
-    p.add_argument("--framing-noise", type=float, nargs=2, metavar=("SHIFT", "LOG_SCALE"), default=None,
+    p.add_argument("--n-perturbations", type=int, default=PHOTO_FIT_OPTIONS["n_perturbations"],
+                   help="with --photos: crops per face framed with detector-like noise, besides the exactly framed "
+                        "one (default %(default)s)")
+    p.add_argument("--framing-noise", type=float, nargs=2, metavar=("SHIFT", "LOG_SCALE"),
+                   default=PHOTO_FIT_OPTIONS["framing_noise"],
                    help="with --photos: standard deviations of the perturbed crops' centre shift (share of the side) "
                         "and log scale (default: the packaged HOG detector's, measured on 300-W)")
-    p.add_argument("--rotation", type=float, default=0.0, help="with --photos: standard deviation of the perturbed "
-                   "crops' in-plane turn in degrees (default 0)")
-    p.add_argument("--seed", type=int, default=0, help="with --photos: seed of the perturbations (default 0)")
+    p.add_argument("--rotation", type=float, default=PHOTO_FIT_OPTIONS["rotation"],
+                   help="with --photos: standard deviation of the perturbed crops' in-plane turn in degrees "
+                        "(default %(default)s)")
+    p.add_argument("--seed", type=int, default=PHOTO_FIT_OPTIONS["seed"],
+                   help="with --photos: seed of the perturbations (default %(default)s)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.skops: the safe model format)")
     p.add_argument("--estimator", default="CascadeRegressor",
                    help=f"one of {', '.join(ESTIMATORS)} (default: CascadeRegressor, the most accurate)")

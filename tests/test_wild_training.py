@@ -146,6 +146,7 @@ def test_fkp_fit_from_photos(tmp_path, mean68, capsys):
     "argv, message",
     [
         (["--size", "64"], "--size is an option of training from annotated photos"),
+        (["--seed", "3"], "--seed is an option of training from annotated photos"),
         ([], "give the training data"),
         (["--photos", "nowhere.csv"], "--photos nowhere.csv: no such file or folder"),
         (["--photos", "points.txt"], "expected a folder of photos and .pts files"),
