@@ -325,10 +325,9 @@ def run_cv(args, log=print):
         e = _scores(te.points, true_framed(model, te), layout)
         results["ours, crops framed from the true points"] = (e, None)
         ours, sec = our_photo_path(model, te)
-        e = _scores(te.points, matched_points(ours, te, mean, size), layout)
-        results["ours, end to end (HOG detector, photo path)"] = (e, sec)
-        # the x bias of every point in the face's frame: what a wrong mirror axis teaches
         pred = matched_points(ours, te, mean, size)
+        results["ours, end to end (HOG detector, photo path)"] = (_scores(te.points, pred, layout), sec)
+        # the x bias of every point in the face's frame: what a wrong mirror axis teaches
         ok = ~np.isnan(pred).any(axis=1)
         eyes = layout.eye_indices()
         t = te.points[ok].reshape(ok.sum(), -1, 2)
