@@ -216,19 +216,14 @@ def _annotated_photos(path):
 
 def _photos_in_layout(photos, points, source):
     """``photos`` with their points in the layout ``--points`` names (iBUG's 68 map to Kaggle's 15), or as annotated."""
-    from dataclasses import replace
-
-    from .keypoints import get_layout, ibug68_to_kaggle15
+    from .datasets import DataError
 
     if points is None:
         return photos
-    target = get_layout(POINTS[points])
-    if photos.layout.names == target.names:
-        return photos
-    if photos.layout.names == get_layout("ibug68").names and target.name == "kaggle15":
-        return replace(photos, points=ibug68_to_kaggle15(photos.points), layout=target)
-    raise UserError(f"--points {points}: the faces in {source} are annotated with {photos.layout.n_keypoints} points "
-                    f"({photos.layout.name or 'their own names'}), which do not map to {target.name}'s {points}")
+    try:
+        return photos.in_layout(POINTS[points])
+    except DataError as exc:
+        raise UserError(f"--points {points}: in {source}, {exc}") from None
 
 
 def _registered(layout, source):

@@ -161,3 +161,18 @@ def test_fkp_fit_from_photos_names_mistakes(tmp_path, monkeypatch, capsys, argv,
     assert main(["fit", *data, *argv, "-o", "m.skops"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_annotated_photos_in_another_layout(tmp_path, mean68):
+    from fkp_classic.datasets import DataError
+    from fkp_classic.keypoints import KeypointLayout, ibug68_to_kaggle15
+
+    photos = _dot_photos(tmp_path, mean68, n_photos=2)
+    assert photos.in_layout("ibug68") is photos
+    kaggle = photos.in_layout("kaggle15")
+    assert kaggle.layout.name == "kaggle15" and kaggle.n_faces == photos.n_faces
+    np.testing.assert_array_equal(kaggle.points, ibug68_to_kaggle15(photos.points))
+    with pytest.raises(DataError, match="annotated with 15 points \\(kaggle15\\), which do not map to ibug68"):
+        kaggle.in_layout("ibug68")
+    with pytest.raises(DataError, match="do not map to the 3-point layout"):
+        photos.in_layout(KeypointLayout(("a", "b", "c")))

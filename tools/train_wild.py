@@ -20,12 +20,10 @@ packaged 68-point model is ``--data ../shared/data/300w --faces96 ../shared/data
 
 import argparse
 import time
-from dataclasses import replace
 
 from fkp_classic import CascadeRegressor
 from fkp_classic.datasets import (FRAMING_NOISE, fit_from_photos, load_300w, load_kaggle, photo_cascade,
                                   photo_training_crops)
-from fkp_classic.keypoints import get_layout, ibug68_to_kaggle15
 from train_default import save_packaged  # this folder's: narrowed weights, fingerprinted faces
 
 
@@ -47,7 +45,7 @@ def main():
     output = args.output or str(IBUG68_MODEL if ibug else DEFAULT_MODEL)
     photos = load_300w(args.data)
     if not ibug:
-        photos = replace(photos, points=ibug68_to_kaggle15(photos.points), layout=get_layout("kaggle15"))
+        photos = photos.in_layout("kaggle15")
     extra = None
     if args.faces96:
         faces = load_kaggle(args.faces96, layout="ibug68" if ibug else "kaggle15")

@@ -141,6 +141,29 @@ class AnnotatedPhotos:
             ignored_photo_index=np.searchsorted(kept, self.ignored_photo_index[on_kept]).astype(np.intp),
         )
 
+    def in_layout(self, layout):
+        """The same faces with their points in ``layout``: as they are, or iBUG's 68 mapped to Kaggle's 15.
+
+        Parameters
+        ----------
+        layout : {"kaggle15", "ibug68"} or KeypointLayout
+
+        Raises
+        ------
+        DataError
+            When the points cannot be mapped to ``layout``.
+        """
+        target = get_layout(layout)
+        if self.layout.names == target.names:
+            return self
+        if self.layout.names == get_layout("ibug68").names and target.name == "kaggle15":
+            from ..keypoints import ibug68_to_kaggle15
+
+            return replace(self, points=ibug68_to_kaggle15(self.points), layout=target)
+        raise DataError(f"the faces are annotated with {self.layout.n_keypoints} points "
+                        f"({self.layout.name or 'their own names'}), which do not map to "
+                        f"{target.name or f'the {target.n_keypoints}-point layout'}")
+
     def __repr__(self):
         return (f"AnnotatedPhotos({self.n_faces} face{'s' * (self.n_faces != 1)} on {self.n_photos} "
                 f"photo{'s' * (self.n_photos != 1)}, layout "
