@@ -404,6 +404,9 @@ def _face_detector(args):
 STDOUT = "-"
 """The output name that means standard output (``--json -``, ``--jsonl -``, ``--csv -``)."""
 
+STDIN = "-"
+"""The input name that means standard input (``fkp detect -``, ``fkp track -``)."""
+
 
 def _stdout_outputs(args, *names):
     """The options among ``names`` that write to standard output; refused when two would share it."""
@@ -476,10 +479,12 @@ def cmd_detect(args):
                   analysers=_analysers(args))
     if args.chips:
         Path(args.chips).mkdir(parents=True, exist_ok=True)
+    piped = _piped_photo(args, params)  # "-": the photo on standard input, read once, here
     results, failed, n = [], [], 0
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(_dask_client(args.scheduler)) if args.scheduler else None
-        records = detect_photos(itertools.chain([first] if first is not None else [], paths), args.jobs, client, **params)
+        client = stack.enter_context(_dask_client(args.scheduler)) if args.scheduler and not piped else None
+        records = [piped[0]] if piped else detect_photos(
+            itertools.chain([first] if first is not None else [], paths), args.jobs, client, **params)
         lines = None
         if args.jsonl:
             target = sys.stdout if args.jsonl == STDOUT else args.jsonl
@@ -503,12 +508,12 @@ def cmd_detect(args):
                       file=say)
             if args.output or args.chips:  # the photo was read where it was processed (maybe another process)
                 faces = [Face.from_dict(face) for face in record["faces"]]
-                photo = read_photo(path)[0]
+                photo = piped[1] if piped else read_photo(path)[0]
                 if args.output:
                     save_annotated(photo, faces, path=args.output if single else _numbered(args.output, path),
                                    error_circles=not args.no_error_circles, contours=not args.no_contours)
                 if args.chips:
-                    _save_chips(photo, faces, path, args)
+                    _save_chips(photo, faces, "stdin" if piped else path, args)
     _done()
     if args.json == STDOUT:
         json.dump(results, sys.stdout, indent=1)
@@ -528,6 +533,24 @@ def cmd_detect(args):
     if failed:
         raise UserError(f"{len(failed)} of {n} photo(s) could not be processed ({', '.join(p for p, _ in failed[:5])}); "
                         f"the first: {failed[0][1]}" + (" (each error is in the output)" if args.json or args.jsonl else ""))
+
+
+def _piped_photo(args, params):
+    """``fkp detect -``: the record of the photo piped to standard input and the photo (None if not read); no
+    other input then. None when the photos are files."""
+    from .photo import KeypointDetector, PhotoError, read_photo
+    from .photo._collection import photo_record
+
+    if STDIN not in args.photo:
+        return None
+    if len(args.photo) > 1:
+        raise UserError("- reads one photo from standard input: give it alone, or give files")
+    try:
+        image, n_frames = read_photo(STDIN)
+        faces = KeypointDetector(**params).detect(image, name="standard input")
+    except (PhotoError, ValueError, OSError) as exc:  # as a file's: an error record, then one error line
+        return photo_record(STDIN, error=str(exc)), None
+    return photo_record(STDIN, faces, frames_in_file=n_frames), image
 
 
 def _dask_client(address):
@@ -817,7 +840,8 @@ def build_parser():
                        description="Find faces and their keypoints in photos.")
     p.add_argument("photo", nargs="+", help="photo files (any format Pillow reads; an animation's first frame), "
                    "folders (their photos), quoted globs ('shots/*.jpg') or @list.txt (one path per line); a photo "
-                   "that cannot be read is reported and the others are still done (exit status 2)")
+                   "that cannot be read is reported and the others are still done (exit status 2); - alone: "
+                   "one photo piped to standard input")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "

@@ -1,7 +1,9 @@
 """Reading photo files: one loader for the command line and the API, whatever Pillow can open."""
 
+import io
 import numbers
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -16,6 +18,7 @@ __all__ = ["PhotoError", "read_photo", "MAX_PIXELS"]
 MAX_PIXELS = 200_000_000
 """Largest photo read by default: a 200-megapixel frame (48-megapixel phone photos fit four times)."""
 
+STDIN = "-"  # the path that names standard input
 _BOMB_PIXELS = 16_000_000  # above this many pixels, a photo must hold at least a byte per _PIXELS_PER_BYTE
 _PIXELS_PER_BYTE = 100  # camera photos hold a byte per 2-10 pixels; a decompression bomb one per thousands
 
@@ -43,6 +46,20 @@ def _pixels(image, path):
     return np.asarray(image.convert("RGB"))  # RGB, CMYK, YCbCr, LAB, HSV
 
 
+def _standard_input():
+    """The bytes piped to standard input, refused when there are none (no stream, a terminal, nothing piped)."""
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    if stream is None:
+        raise PhotoError("- reads a photo from standard input, and this process has none")
+    if sys.stdin.isatty():
+        raise PhotoError("- reads a photo from standard input, which is a terminal here: pipe one in "
+                         "(e.g. fkp detect - < photo.jpg)")
+    data = stream.read()
+    if not data:
+        raise PhotoError("standard input is empty: pipe a photo in (e.g. fkp detect - < photo.jpg)")
+    return data
+
+
 @keyword_only_after
 @validate_params(
     {"path": [str, os.PathLike], "max_pixels": [Interval(numbers.Integral, 1, None, closed="left")]},
@@ -59,6 +76,8 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
     Parameters
     ----------
     path : str or Path
+        The photo file, or ``"-"`` for standard input (the photo's bytes,
+        piped in).
     max_pixels : int, default=MAX_PIXELS
         Refuse larger photos before decoding them (a guard against
         decompression bombs and runaway memory).
@@ -76,16 +95,21 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
         Naming the file, for a missing, unreadable, truncated, too large or
         unsupported photo.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise PhotoError(f"cannot read photo {path}: it is a folder")
-    if not path.is_file():
-        raise PhotoError(f"cannot read photo {path}: no such file")
+    if isinstance(path, str) and path == STDIN:
+        source = io.BytesIO(_standard_input())
+        path, n_bytes = "standard input", len(source.getvalue())
+    else:
+        path = source = Path(path)
+        if path.is_dir():
+            raise PhotoError(f"cannot read photo {path}: it is a folder")
+        if not path.is_file():
+            raise PhotoError(f"cannot read photo {path}: no such file")
+        n_bytes = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
             warnings.filterwarnings("ignore", module="PIL")  # "Truncated File Read", "Corrupt EXIF data": errors follow
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise PhotoError(
@@ -94,7 +118,7 @@ def read_photo(path, *, max_pixels=MAX_PIXELS):
                     )
                 if width == 0 or height == 0:
                     raise PhotoError(f"{path}: the photo is empty ({width}x{height})")
-                n_bytes = path.stat().st_size
+                n_bytes = path.stat().st_size if n_bytes is None else n_bytes
                 if width * height > max(_BOMB_PIXELS, _PIXELS_PER_BYTE * n_bytes):  # before a byte is decoded
                     raise PhotoError(
                         f"{path}: claims {width}x{height} pixels from only {n_bytes} bytes (a decompression bomb, "
