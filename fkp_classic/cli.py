@@ -571,35 +571,48 @@ def _number(value, fmt):
 
 
 class _PerSecond:
-    """``fkp track``'s summary without outputs: one line per second of video as it ends (frames, faces, tracks)."""
+    """``fkp track``'s summary without outputs: one line per second of video as it ends (frames, faces, tracks;
+    live, also the frames dropped and the mean and largest latency from capture to result)."""
 
-    def __init__(self, stream):
-        self.stream, self.second, self.frames, self.faces, self.tracks = stream, None, 0, 0, set()
-        print(f"{'second':>6}  {'frames':>6}  {'faces/frame':>11}  tracks", file=stream)
+    def __init__(self, stream, live=False):
+        self.stream, self.live, self.second = stream, live, None
+        self._reset()
+        print(f"{'second':>6}  {'frames':>6}  " + (f"{'dropped':>7}  " if live else "") + f"{'faces/frame':>11}  "
+              + (f"{'latency_ms':>10}  {'max_ms':>6}  " if live else "") + "tracks", file=stream)
 
-    def add(self, time_s, faces):
+    def _reset(self):
+        self.frames, self.faces, self.tracks, self.dropped, self.latencies = 0, 0, set(), 0, []
+
+    def add(self, time_s, faces, skipped=0, latency_ms=None):
         second = int(time_s + 1e-9)  # index / fps lands a hair below the whole second
         if second != self.second:
             self.flush()
             self.second = second
         self.frames, self.faces = self.frames + 1, self.faces + len(faces)
         self.tracks.update(face.track_id for face in faces)
+        self.dropped += skipped
+        if latency_ms is not None:
+            self.latencies.append(latency_ms)
 
     def flush(self):
         if self.frames:
             tracks = ",".join(map(str, sorted(self.tracks))) or "-"
             _done()  # the progress line (on a terminal) cleared first
-            print(f"{self.second:>6}  {self.frames:>6}  {self.faces / self.frames:>11.2f}  {tracks}", file=self.stream)
-        self.frames, self.faces, self.tracks = 0, 0, set()
+            live = (f"{self.dropped:>7}  ", f"{np.mean(self.latencies):>10.0f}  {max(self.latencies):>6.0f}  ") \
+                if self.live else ("", "")
+            print(f"{self.second:>6}  {self.frames:>6}  {live[0]}{self.faces / self.frames:>11.2f}  {live[1]}{tracks}",
+                  file=self.stream)
+        self._reset()
 
 
 def cmd_track(args):
     import csv
+    import time
 
     from .plotting import draw_faces
     from .utils import atomic_write, check_writable
     from .utils._safe_csv import safe_row
-    from .video import FaceTracker, VideoWriter, read_video, video_format
+    from .video import FaceTracker, VideoWriter, video_format
 
     to_stdout = _stdout_outputs(args, "--csv")
     say = _messages(to_stdout)
@@ -612,7 +625,11 @@ def cmd_track(args):
     for name in ("detect_every", "check_every"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    video = read_video(args.video)
+    if (args.video is None) == (args.camera is None):
+        raise UserError("give a video (a file, a URL, or - for standard input) or --camera: one of them")
+    preview = _preview(args)  # before the video is opened: no display, one line at once
+    stream = args.camera is not None or args.video == STDIN or "://" in args.video
+    video = None if stream else _open_video(args)  # a file's problems said before the model loads
     from .analysis import BlinkDetector, flat_analyses
 
     analysers = _analysers(args)
@@ -620,15 +637,23 @@ def cmd_track(args):
         _photo_model(args), face_detector=face_detector, min_score=args.min_score, detect_every=args.detect_every,
         check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces, analysers=analysers,
     )
+    if video is None:
+        video = _open_video(args)  # a stream, when the tracker is ready: no backlog of frames to drop at once
     names = tracker.layout.names
     analysed = [a.name for a in analysers if a.name != "chip"]  # the chip's transform is not a column
     blinks = {} if "eyes" in analysed else None  # one BlinkDetector per track
-    header = ["frame", "time_s", "track_id", "box_x", "box_y", "box_w", "box_h", "score", "expected_nme"] + [
+    live = ["skipped", "latency_ms"] if video.live else []  # frames dropped before the row's, capture to result
+    header = ["frame", "time_s", *live, "track_id", "box_x", "box_y", "box_w", "box_h", "score", "expected_nme"] + [
         f"{n}_{axis}" for n in names for axis in ("x", "y")]
     analysis_columns = None if analysed else []  # with analysers: from the first face, in their own order
     total = f"/{video.n_frames}" if video.n_frames else ""
-    summary = None if (args.output or args.csv) else _PerSecond(sys.stdout)  # nothing to write: say what is found
+    summary = None if (args.output or args.csv) else _PerSecond(sys.stdout, video.live)  # say what is found
+    latencies, stopped = [], None
     with contextlib.ExitStack() as stack:
+        stack.callback(video.close)  # a stream or camera not read to its end
+        stop = stack.enter_context(_stop_on_interrupt(video.live or preview is not None))
+        if preview is not None:
+            stack.callback(preview.close)
         table = None
         if args.csv == STDOUT:
             table = csv.writer(sys.stdout)
@@ -639,13 +664,18 @@ def cmd_track(args):
         writer = stack.enter_context(VideoWriter(args.output, fps=video.fps)) if args.output else None
         n_frames = frames_with_face = 0
         ids = set()
-        frames = _Latest(video)  # the frame being tracked, to draw on
-        for index, time_s, faces in tracker.track(frames, fps=video.fps):
-            frame = frames.latest
+        drawn = None  # the last annotated frame: in live mode it stands for the dropped ones after it
+        frames = video.frames()
+        stack.callback(frames.close)  # live: the reader thread stops with it
+        broken = []  # live: the source's error after its first frame (a stream cut, a camera unplugged) ends the run
+        for frame, index, time_s, captured_at, skipped in _ended_by_error(frames, broken) if video.live else frames:
+            faces = tracker.update(frame, time_s, name=f"frame {index}")
+            latency_ms = 1000 * (time.perf_counter() - captured_at)
+            latencies.append(latency_ms)
             n_frames, frames_with_face = n_frames + 1, frames_with_face + bool(faces)
             ids.update(face.track_id for face in faces)
             if summary:
-                summary.add(time_s, faces)
+                summary.add(time_s, faces, skipped, latency_ms)
             for face in faces:
                 if blinks is not None:
                     detector = blinks.setdefault(face.track_id, BlinkDetector(fps=video.fps or tracker.fps))
@@ -659,23 +689,43 @@ def cmd_track(args):
                             table.writerow(safe_row(header + analysis_columns))  # names come from the model file
                         flat["blinking"] = int(detector.closed) if blinks is not None else None
                         extra = ["" if flat.get(c) is None else f"{flat[c]:.4g}" for c in analysis_columns]
-                    table.writerow(safe_row([index, f"{time_s:.3f}", face.track_id] + [f"{v:.2f}" for v in face.box]
+                    table.writerow(safe_row([index, f"{time_s:.3f}"] + ([skipped, f"{latency_ms:.1f}"] if live else [])
+                                            + [face.track_id] + [f"{v:.2f}" for v in face.box]
                                             + [_number(face.score, ".4g"), _number(face.expected_nme, ".4g")]
                                             + [f"{v:.2f}" for v in face.points.ravel()] + extra))
-            if writer:
-                writer.write(np.asarray(draw_faces(frame, faces, error_circles=not args.no_error_circles,
-                                                   contours=not args.no_contours)))
+            if writer or preview:
+                image = np.asarray(draw_faces(frame, faces, error_circles=not args.no_error_circles,
+                                              contours=not args.no_contours))
+                if writer:
+                    for _ in range(skipped if drawn is not None else 0):
+                        writer.write(drawn)  # the video keeps the source's timing
+                    writer.write(image)
+                    drawn = image
+                if preview:
+                    try:
+                        preview.show(image)
+                    except RuntimeError as exc:
+                        raise UserError(f"--show: {exc}") from None
             _status(f"frame {index + 1}{total}: {len(faces)} face(s)")
+            if stop.is_set() or (preview and preview.closed):
+                stopped = "Ctrl-C" if stop.is_set() else "the preview window closed"
+                break
         if table and analysis_columns is None:  # analysers but no face at all: the header alone
             table.writerow(safe_row(header))
+    if broken:
+        print(f"fkp: warning: {broken[0]}; the run ends there, its outputs hold the frames before", file=sys.stderr)
     if summary:
         summary.flush()
     if args.csv == STDOUT:
         sys.stdout.flush()
     _done()
     wrote = [out if out != STDOUT else "the CSV to standard output" for out in (args.output, args.csv) if out]
-    print(f"{args.video}: {n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
+    print(f"{args.video if video.kind == 'file' else video.name}: "
+          + (f"stopped by {stopped} after " if stopped else "")
+          + f"{n_frames} frames, a face on {frames_with_face} ({frames_with_face / max(n_frames, 1):.0%}), "
           f"{len(ids)} track(s); face detector run on {tracker.n_detections} frames"
+          + (f"; live: {video.n_dropped} frames dropped, latency from capture to result {np.mean(latencies):.0f} ms "
+             f"on average, {max(latencies):.0f} ms at most" if video.live and latencies else "")
           + "".join(f"; wrote {out}" for out in wrote), file=say)
     for track_id, detector in sorted((blinks or {}).items()):
         rate = detector.blinks_per_minute
@@ -683,15 +733,63 @@ def cmd_track(args):
               + (f" ({rate:.1f} a minute)" if rate is not None and np.isfinite(rate) else ""), file=say)
 
 
-class _Latest:
-    """Frames passed through one at a time, the latest kept (``FaceTracker.track`` yields faces, not frames)."""
+def _ended_by_error(frames, errors):
+    """``frames``, ended by their source's error after the first one as by their end; the error goes to ``errors``."""
+    from .video import VideoError
 
-    def __init__(self, frames):
-        self.frames, self.latest = frames, None
+    started = False
+    try:
+        for item in frames:
+            started = True
+            yield item
+    except VideoError as exc:
+        if not started:
+            raise
+        errors.append(exc)
 
-    def __iter__(self):
-        for self.latest in self.frames:
-            yield self.latest
+
+def _open_video(args):
+    """The video ``fkp track`` reads: a file, a URL, standard input (-) or ``--camera``, live as ``--live`` says."""
+    from .video import read_video
+
+    camera = None if args.camera is None else int(args.camera) if args.camera.isdigit() else args.camera
+    return read_video(args.video, camera=camera, live=args.live)
+
+
+def _preview(args):
+    """``--show``'s window (opened at the first frame), or a one-line error saying why none can open here."""
+    if not args.show:
+        return None
+    from .video._preview import Preview
+
+    try:
+        return Preview(f"fkp track {args.video or f'--camera {args.camera}'}")
+    except RuntimeError as exc:
+        raise UserError(f"--show: {exc}") from None
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(enabled):
+    """An event the first Ctrl-C sets (when ``enabled``): the run stops after its frame and writes its outputs;
+    a second Ctrl-C interrupts at once."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _analysers(args):
@@ -875,11 +973,24 @@ def build_parser():
                    "(e.g. tcp://10.0.0.5:8786; needs pip install 'fkp_classic[dask]'); results keep the input order")
     p.add_argument("--trust-model", action="store_true", help=_TRUST)
     p.set_defaults(func=cmd_detect)
-    p = sub.add_parser("track", help="follow faces and keypoints through a video",
+    p = sub.add_parser("track", help="follow faces and keypoints through a video, a stream or a camera",
                        description="Follow faces through a video: keypoints refined from frame to frame, the face "
                                    "detector run only now and then, points smoothed over time. Without -o or --csv, "
-                                   "prints for each second of video its frames, faces per frame and track ids.")
-    p.add_argument("video", help="video file (any format FFmpeg reads)")
+                                   "prints for each second of video its frames, faces per frame and track ids. "
+                                   "Live (cameras and URLs; --live for others), a reader thread decodes the frames "
+                                   "as they come and the tracker takes the newest: it never falls behind, frames it "
+                                   "had no time for are dropped, and the drops and the latency from capture to "
+                                   "result are reported. Ctrl-C then stops the run and still writes the outputs.")
+    p.add_argument("video", nargs="?", help="video file (any format FFmpeg reads), URL (http, https, rtsp, rtmp, ...: "
+                   "whatever FFmpeg opens), or - for standard input (a streamable format: Matroska, MPEG-TS, AVI, ...)")
+    p.add_argument("--camera", metavar="DEVICE", help="read a camera instead: its number (0 is the first) or device "
+                   "name, through FFmpeg's v4l2 (Linux), avfoundation (macOS) or dshow (Windows, by name) input")
+    p.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
+                   help="live mode (the default for cameras and URLs; a file or standard input is then played at its "
+                   "frame rate): the CSV gets skipped (frames dropped just before the row's frame) and latency_ms "
+                   "columns after time_s, frame counts every captured frame; --no-live reads every frame")
+    p.add_argument("--show", action="store_true", help="a preview window (matplotlib's) with the faces drawn, updated "
+                   "every frame; closing it stops the run and writes the outputs")
     p.add_argument("-o", "--output", help="annotated video to write (.mp4, .mov, .mkv, .avi): boxes, points, track ids")
     p.add_argument("--no-error-circles", action="store_true",
                    help="with -o, leave out the circles of 1.645 predicted standard deviations (90%%) around the points")
@@ -887,7 +998,8 @@ def build_parser():
                    help="with -o, draw the points without the lines joining them (jaw, brows, nose, eyes, lips)")
     p.add_argument("--csv", metavar="FILE", help="CSV to write, - for standard output: one row per frame and face, "
                    "frame,time_s,track_id,box_x,box_y,box_w,box_h,score,expected_nme (empty when unknown: a model "
-                   "without an error model), then <name>_x,<name>_y per keypoint (and --analyse's columns)")
+                   "without an error model), then <name>_x,<name>_y per keypoint (and --analyse's columns); live, "
+                   "skipped,latency_ms after time_s")
     p.add_argument("--model", default="default", help=_MODEL + " (default: the packaged model)")
     p.add_argument("--points", type=int, choices=sorted(POINTS), default=None,
                    help="the packaged model's keypoints: 15 (Kaggle's, the default) or 68 (iBUG's, numbered as "
