@@ -16,7 +16,8 @@ from ..utils._atomic import atomic_write
 from ..utils._constraints import check_params
 from ..utils._deprecation import keyword_only_after
 
-__all__ = ["VideoError", "Video", "CapturedFrame", "STDIN", "read_video", "VideoWriter", "video_format", "WRITE_FORMATS"]
+__all__ = ["VideoError", "Video", "CapturedFrame", "STDIN", "read_video", "VideoWriter", "video_format",
+           "WRITE_FORMATS"]
 
 WRITE_FORMATS = {
     ".mp4": ("mp4", "libx264"),
@@ -340,7 +341,8 @@ def _camera_input(camera):
                          f"true -f dshow -i dummy lists them), e.g. \"Integrated Camera\"")
     else:
         device = camera if camera.startswith("video=") else f"video={camera}"
-    return device, fmt, f"camera {camera} (" + ("" if device == str(camera) else f"{device} ") + f"through FFmpeg's {fmt})"
+    shown = "" if device == str(camera) else f"{device} "
+    return device, fmt, f"camera {camera} ({shown}through FFmpeg's {fmt})"
 
 
 def _check_frame_size(name, width, height, what="its frames"):
