@@ -3,7 +3,7 @@
 >>> from fkp_classic.photo import detect_keypoints
 """
 
-from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, reframe, to_crop, to_photo
+from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, point_angles, reframe, to_crop, to_photo
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
 from ._boxes import box_overlaps, non_max_suppression
 from ._hog_face_detector import HOGFaceDetector
@@ -39,6 +39,7 @@ __all__ = [
     "frame_boxes",
     "crop_frames",
     "reframe",
+    "point_angles",
     "to_crop",
     "to_photo",
     "make_framing_verifier",
