@@ -12,6 +12,12 @@ added to the negatives, and the classifier is fitted again.
 The window is the 96x96 keypoint crop's square itself (a face framed as
 the training crops are), so the detector's boxes need no framing fit:
 ``framing`` is ``(1, 0, 0)``.
+
+Faces turned in the photo's plane are found as dlib finds them: filters
+trained on faces turned by set angles scan the same HOG maps, and each box
+says which angle's filter found it. On request the photo is also scanned
+turned by 90, 180 and 270 degrees (exact turns of the pixel grid), which
+finds faces at any angle.
 """
 
 import numbers
@@ -21,10 +27,11 @@ from PIL import Image
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.svm import LinearSVC
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from ..features._hog import hog_map
+from ..utils._constraints import NumberSequence
 from ..utils._deprecation import keyword_only_after
 from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
@@ -33,7 +40,7 @@ from ._image import as_gray8
 __all__ = ["HOGFaceDetector"]
 
 # Parameters that only change how photos are scanned, not what was learned: settable on a fitted detector.
-SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap")
+SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap", "rotations")
 
 
 class HOGFaceDetector(BaseEstimator):
@@ -55,9 +62,16 @@ class HOGFaceDetector(BaseEstimator):
     C : float, default=0.01
         Inverse regularisation of the linear SVMs (:class:`sklearn.svm.LinearSVC`).
     n_components : int, default=3
-        Linear filters, each trained on one group of faces (e.g. turned
-        left, frontal, turned right; see ``poses`` in :meth:`fit`); a
-        window's score is its best filter's.
+        Linear filters per angle, each trained on one group of faces (e.g.
+        turned left, frontal, turned right; see ``poses`` in :meth:`fit`);
+        a window's score is its best filter's.
+    angles : sequence of float, default=(0,)
+        In-plane angles (degrees, counterclockwise as seen) of the faces
+        the filters are trained for: each angle gets ``n_components``
+        filters, trained on the training faces turned by it. Symmetric
+        about 0 (mirroring a face turned by ``a`` turns it by ``-a``), e.g.
+        ``(-30, 0, 30)``: a filter finds faces within about 15 degrees of
+        its angle.
     mining_rounds : int, default=3
         Rounds of hard-negative mining after the first fit.
     negatives_per_photo : int, default=10
@@ -79,21 +93,28 @@ class HOGFaceDetector(BaseEstimator):
     overlap : float, default=0.3
         Non-maximum suppression: windows whose intersection over union with
         a better one exceeds this are dropped.
+    rotations : {"upright", "all"}, default="upright"
+        ``"upright"`` scans the photo as it is (faces within about 15
+        degrees of one of ``angles``); ``"all"`` also scans it turned by 90,
+        180 and 270 degrees, for faces at any angle (four times the time).
     random_state : int, RandomState or None, default=0
         Seeds the jitter and the random negatives.
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_components, n_blocks, n_blocks, 4 * orientations)
+    coef_ : ndarray of shape (n_angles * n_components, n_blocks, n_blocks, 4 * orientations)
         Each filter's weights, one vector per HOG block of the window.
-    intercept_ : ndarray of shape (n_components,)
-    root_coef_ : ndarray of shape (n_blocks, n_blocks, 4 * orientations)
-        The first stage of the scan: one filter trained on every face.
-    root_intercept_ : float
-    root_margin_ : float
-        Windows whose root score is below ``threshold - root_margin_`` are
-        not scored further: on 99.5% of the training faces found, the full
-        score exceeds the root score by less.
+    intercept_ : ndarray of shape (n_angles * n_components,)
+    filter_angles_ : ndarray of shape (n_angles * n_components,)
+        The angle each filter was trained for.
+    root_coef_ : ndarray of shape (n_angles, n_blocks, n_blocks, 4 * orientations)
+        The first stage of the scan: per angle, one filter trained on every
+        face turned by it.
+    root_intercept_ : ndarray of shape (n_angles,)
+    root_margin_ : ndarray of shape (n_angles,)
+        Windows whose root scores are all below ``threshold - root_margin_``
+        are not scored further: on 99.5% of an angle's training faces found,
+        the full score exceeds its root's score by less.
     n_positives_ : int
         Face windows trained on (with jitter and mirrors).
     n_negatives_ : int
@@ -133,7 +154,7 @@ class HOGFaceDetector(BaseEstimator):
     >>> from skimage import data
     >>> from fkp_classic.photo import as_face_detector, as_gray
     >>> detector = as_face_detector("hog")  # the packaged detector
-    >>> boxes = detector(as_gray(data.astronaut()))  # squares (x, y, side, side), largest first
+    >>> boxes = detector(as_gray(data.astronaut()))  # squares (x, y, side, side), best scored first
     >>> boxes.shape[1], bool(np.allclose(boxes[:, 2], boxes[:, 3], rtol=0.02))
     (4, True)
     """
@@ -144,6 +165,7 @@ class HOGFaceDetector(BaseEstimator):
         "orientations": [Interval(numbers.Integral, 2, None, closed="left")],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "angles": [NumberSequence(Interval(numbers.Real, -90, 90, closed="neither"))],
         "mining_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
         "negatives_per_photo": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jitter": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -152,6 +174,7 @@ class HOGFaceDetector(BaseEstimator):
         "scale_factor": [Interval(numbers.Real, 1, None, closed="neither")],
         "threshold": [Interval(numbers.Real, None, None, closed="neither")],
         "overlap": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "rotations": [StrOptions({"upright", "all"})],
         "random_state": ["random_state"],
     }
 
@@ -160,6 +183,9 @@ class HOGFaceDetector(BaseEstimator):
 
     scores_faces = True
     """Declares ``detect(gray8, return_scores=True, threshold=)`` on 8-bit photos: the photo path adds its scores."""
+
+    finds_angles = True
+    """Declares ``detect(..., return_angles=True)``: the photo path turns each face's first crop by its angle."""
 
     @keyword_only_after
     def __init__(
@@ -170,6 +196,7 @@ class HOGFaceDetector(BaseEstimator):
         orientations=9,
         C=0.01,
         n_components=3,
+        angles=(0,),
         mining_rounds=3,
         negatives_per_photo=10,
         n_jitter=2,
@@ -178,6 +205,7 @@ class HOGFaceDetector(BaseEstimator):
         scale_factor=1.2,
         threshold=0.25,
         overlap=0.3,
+        rotations="upright",
         random_state=0,
     ):
         self.window = window
@@ -185,6 +213,7 @@ class HOGFaceDetector(BaseEstimator):
         self.orientations = orientations
         self.C = C
         self.n_components = n_components
+        self.angles = angles
         self.mining_rounds = mining_rounds
         self.negatives_per_photo = negatives_per_photo
         self.n_jitter = n_jitter
@@ -193,7 +222,13 @@ class HOGFaceDetector(BaseEstimator):
         self.scale_factor = scale_factor
         self.threshold = threshold
         self.overlap = overlap
+        self.rotations = rotations
         self.random_state = random_state
+
+    def __setstate__(self, state):
+        # detectors saved before angles and rotations existed scan as they did then
+        state = {"angles": (0,), "rotations": "upright", **state}
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ scanning
 
@@ -201,6 +236,28 @@ class HOGFaceDetector(BaseEstimator):
         self._validate_params()
         if self.window % self.cell:
             raise ValueError(f"window={self.window} must be a multiple of cell={self.cell}")
+
+    def _angles(self):
+        """The training angles, ascending; refused unless symmetric about 0 and distinct."""
+        angles = np.sort(np.asarray(self.angles, dtype=float).reshape(-1))
+        if len(np.unique(angles)) != len(angles) or not np.allclose(angles, -angles[::-1]):
+            raise ValueError(f"angles must be distinct and symmetric about 0 (a mirrored face turns the other way), "
+                             f"got {tuple(self.angles)!r}")
+        return angles
+
+    def _filters(self):
+        """The fitted filters as the scan uses them (float32), with each filter's angle and the roots per angle.
+
+        Detectors fitted before angles existed (one root, no ``filter_angles_``) read as one angle, 0.
+        """
+        coef = self.coef_.astype(np.float32)
+        angles = np.asarray(getattr(self, "filter_angles_", np.zeros(len(coef))), dtype=float)
+        roots = None
+        if hasattr(self, "root_coef_"):
+            roots = (np.asarray(self.root_coef_, dtype=np.float32).reshape((-1,) + coef.shape[1:]),
+                     np.atleast_1d(np.asarray(self.root_intercept_, dtype=float)),
+                     np.atleast_1d(np.asarray(self.root_margin_, dtype=float)))
+        return coef, np.asarray(self.intercept_, dtype=float), angles, roots
 
     def _levels(self, height, width):
         """Scales ``s`` (level = photo resized by ``s``) from the smallest face searched to the largest."""
@@ -231,25 +288,27 @@ class HOGFaceDetector(BaseEstimator):
             Each level's HOG block map.
         where : ndarray of shape (n_windows, 3)
             Level, block row and block column of each window.
+        angles : ndarray of shape (n_windows,)
+            The angle of each window's best filter.
         """
         height, width = gray8.shape
         photo = Image.fromarray(gray8)
-        # The filters in float32, as the HOG maps; the root filter screens the windows when only those above
+        # The filters in float32, as the HOG maps; the root filters screen the windows when only those above
         # a threshold are wanted.
-        coef = self.coef_.astype(np.float32) if hasattr(self, "coef_") else None
-        root = None
-        if coef is not None and threshold is not None and hasattr(self, "root_coef_"):
-            root = self.root_coef_[None].astype(np.float32)
-        levels = [self._scan_level(photo, scale, coef, root, threshold) for scale in self._levels(height, width)]
+        filters = self._filters() if hasattr(self, "coef_") else None
+        if filters is not None and threshold is None:
+            filters = filters[:3] + (None,)
+        levels = [self._scan_level(photo, scale, filters, threshold) for scale in self._levels(height, width)]
         levels = [level for level in levels if level is not None]
         if not levels:
-            return np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 3), dtype=np.intp)
-        boxes, scores, blocks, where = zip(*levels)
+            return np.zeros((0, 4)), np.zeros(0), [], np.zeros((0, 3), dtype=np.intp), np.zeros(0)
+        boxes, scores, blocks, where, angles = zip(*levels)
         where = [np.column_stack([np.full(len(w), i), w]) for i, w in enumerate(where)]
-        return np.concatenate(boxes), np.concatenate(scores), list(blocks), np.concatenate(where)
+        return np.concatenate(boxes), np.concatenate(scores), list(blocks), np.concatenate(where), np.concatenate(angles)
 
-    def _scan_level(self, photo, scale, coef, root, threshold):
-        """One pyramid level: its windows' boxes and scores (those at least ``threshold``), HOG map, (row, col)."""
+    def _scan_level(self, photo, scale, filters, threshold):
+        """One pyramid level: its windows' boxes, scores and angles (those at least ``threshold``), HOG map,
+        (row, col)."""
         width, height = photo.size
         size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
         blocks = self._hog(np.asarray(photo.resize(size, Image.BILINEAR)))
@@ -257,38 +316,45 @@ class HOGFaceDetector(BaseEstimator):
         rows, cols = blocks.shape[0] - n_blocks + 1, blocks.shape[1] - n_blocks + 1
         if rows <= 0 or cols <= 0:
             return None
-        if coef is None:
-            index, scores = np.arange(rows * cols), np.zeros(rows * cols)
-        elif root is not None:
-            index, scores = self._two_stage_scores(blocks, root, coef, threshold)
+        if filters is None:
+            index, scores, angles = np.arange(rows * cols), np.zeros(rows * cols), np.zeros(rows * cols)
+        elif filters[3] is not None:
+            index, scores, angles = self._two_stage_scores(blocks, filters, threshold)
         else:
-            scores = (_correlate(blocks, coef) + self.intercept_).max(axis=-1).ravel()
+            coef, intercept, filter_angles, _ = filters
+            all_scores = (_correlate(blocks, coef) + intercept).reshape(rows * cols, -1)
+            best = all_scores.argmax(axis=1)
+            scores = all_scores[np.arange(len(best)), best]
             index = np.arange(rows * cols) if threshold is None else np.flatnonzero(scores >= threshold)
-            scores = scores[index]
+            scores, angles = scores[index], filter_angles[best[index]]
         r, c = np.divmod(index, cols)
         sx, sy = size[0] / width, size[1] / height
         boxes = np.empty((len(index), 4))
         boxes[:, 0], boxes[:, 1] = c * (self.cell / sx), r * (self.cell / sy)
         boxes[:, 2], boxes[:, 3] = self.window / sx, self.window / sy
-        return boxes, scores, blocks, np.column_stack([r, c])
+        return boxes, scores, blocks, np.column_stack([r, c]), angles
 
-    def _two_stage_scores(self, blocks, root, coef, threshold):
-        """Windows scoring at least ``threshold`` and their scores, the root filter first.
+    def _two_stage_scores(self, blocks, filters, threshold):
+        """Windows scoring at least ``threshold``, their scores and angles, the root filters first.
 
-        The root filter (one filter for every pose) scores every window at a
-        third of the cost of all the filters; only windows it scores at least
-        ``threshold - root_margin_`` get the full score, which is exact.
+        The root filters (per angle, one filter for every pose) score every
+        window at a fraction of the cost of all the filters; only windows
+        some root scores at least ``threshold - root_margin_`` get the full
+        score, which is exact.
         """
+        coef, intercept, filter_angles, (root, root_intercept, root_margin) = filters
         n = coef.shape[1]
-        root = _correlate(blocks, root)[..., 0] + self.root_intercept_
-        rows, cols = root.shape
-        candidates = np.flatnonzero(root.ravel() >= threshold - self.root_margin_)
+        root = _correlate(blocks, root) + root_intercept
+        rows, cols = root.shape[:2]
+        candidates = np.flatnonzero((root.reshape(rows * cols, -1) >= threshold - root_margin).any(axis=1))
         if len(candidates) == 0:
-            return candidates, np.zeros(0)
+            return candidates, np.zeros(0), np.zeros(0)
         features = _gather_windows(blocks, *np.divmod(candidates, cols), n)
-        scores = (features @ coef.reshape(len(coef), -1).T + self.intercept_).max(axis=1)
+        all_scores = features @ coef.reshape(len(coef), -1).T + intercept
+        best = all_scores.argmax(axis=1)
+        scores = all_scores[np.arange(len(best)), best]
         keep = scores >= threshold
-        return candidates[keep], scores[keep]
+        return candidates[keep], scores[keep], filter_angles[best[keep]]
 
     def _window_features(self, levels, where):
         """HOG descriptors of the windows at ``where`` (rows of level, block row, block column)."""
@@ -304,8 +370,8 @@ class HOGFaceDetector(BaseEstimator):
         return n * n * 4 * self.orientations
 
     @keyword_only_after
-    def detect(self, gray, *, return_scores=False, threshold=None):
-        """Face squares ``(x, y, w, h)`` in a photo, largest first.
+    def detect(self, gray, *, return_scores=False, threshold=None, return_angles=False):
+        """Face squares ``(x, y, w, h)`` in a photo, best scored first.
 
         Parameters
         ----------
@@ -318,24 +384,37 @@ class HOGFaceDetector(BaseEstimator):
         threshold : float, optional
             Lowest score reported for this call instead of ``threshold``
             (e.g. lower, to propose candidates that a verifier then judges).
+        return_angles : bool, default=False
+            Also return each face's angle in the photo (degrees,
+            counterclockwise as seen): the angle its best filter was trained
+            for, plus the turn of the photo it was found in.
 
         Returns
         -------
         boxes : ndarray of shape (n_faces, 4)
         scores : ndarray of shape (n_faces,)
             Only when ``return_scores``.
+        angles : ndarray of shape (n_faces,)
+            Only when ``return_angles``.
         """
         check_is_fitted(self, "coef_")
         self._check_scan()
+        self._angles()
         if threshold is None:
             threshold = self.threshold
         elif not is_real_number(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-        boxes, scores, _, _ = self._windows(as_gray8(gray), float(threshold))
-        keep = non_max_suppression(boxes, scores, self.overlap)
-        boxes, scores = boxes[keep], scores[keep]
-        order = np.argsort(-boxes[:, 2], kind="stable")
-        return (boxes[order], scores[order]) if return_scores else boxes[order]
+        gray8 = as_gray8(gray)
+        turns = (0, 1, 2, 3) if self.rotations == "all" else (0,)
+        found = []
+        for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
+            boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
+            keep = non_max_suppression(boxes, scores, self.overlap)
+            found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
+        boxes, angles, scores = (np.concatenate(parts) for parts in zip(*found))
+        order = np.argsort(-scores, kind="stable")
+        out = (boxes[order],) + ((scores[order],) if return_scores else ()) + ((angles[order],) if return_angles else ())
+        return out if len(out) > 1 else out[0]
 
     def __call__(self, gray):
         """Face squares ``(x, y, w, h)`` in a photo (float grayscale, as the protocol gives): :meth:`detect`."""
@@ -344,7 +423,7 @@ class HOGFaceDetector(BaseEstimator):
     # ------------------------------------------------------------------ training
 
     @keyword_only_after
-    def fit(self, photos, boxes, *, negative_photos=(), poses=None):
+    def fit(self, photos, boxes, *, negative_photos=(), poses=None, ignored=None):
         """Learn faces from photos with every face boxed, mining hard negatives from the rest of each photo.
 
         Parameters
@@ -364,12 +443,17 @@ class HOGFaceDetector(BaseEstimator):
             ``n_components - 1 - k`` (e.g. turned left, frontal, turned right:
             :func:`fkp_classic.evaluation.turn_components`). By default the
             faces are grouped by k-means on their HOG.
+        ignored : sequence of array-like of shape (n_ignored, 4), optional
+            Per photo, boxes that are neither faces nor background (faces
+            the annotation leaves out, as dlib's ``ignore`` boxes): no
+            window overlapping one is taken as a negative.
 
         Returns
         -------
         self : HOGFaceDetector
         """
         self._check_scan()
+        angles = self._angles()
         if len(photos) != len(boxes):
             raise ValueError(f"got {len(photos)} photos but {len(boxes)} box lists")
         if len(photos) == 0:
@@ -378,7 +462,14 @@ class HOGFaceDetector(BaseEstimator):
         grays = [as_gray8(p, f"photo {i}") for i, p in enumerate(photos)]
         faces = [_checked_boxes(b, f"boxes of photo {i}") for i, b in enumerate(boxes)]
         backgrounds = [as_gray8(p, f"negative photo {i}") for i, p in enumerate(negative_photos)]
-        for attr in ("coef_", "intercept_", "root_coef_", "root_intercept_", "root_margin_"):
+        if ignored is not None:
+            if len(ignored) != len(faces):
+                raise ValueError(f"ignored must give a list of boxes per photo: {len(ignored)} lists for "
+                                 f"{len(faces)} photos")
+            ignored = [_checked_boxes(b, f"ignored boxes of photo {i}") for i, b in enumerate(ignored)]
+        # negatives stay away from the faces and from the ignored boxes
+        kept_out = faces if ignored is None else [np.concatenate([f, i]) for f, i in zip(faces, ignored)]
+        for attr in ("coef_", "intercept_", "filter_angles_", "root_coef_", "root_intercept_", "root_margin_"):
             self.__dict__.pop(attr, None)
         if poses is not None:
             poses = [np.asarray(p, dtype=int).reshape(-1) for p in poses]
@@ -386,46 +477,53 @@ class HOGFaceDetector(BaseEstimator):
                 raise ValueError("poses must give one component per box of every photo")
             if any(((p < 0) | (p >= self.n_components)).any() for p in poses):
                 raise ValueError(f"poses must lie in 0..{self.n_components - 1} (n_components={self.n_components})")
-        positives, poses = self._positives(grays, faces, rng, poses)
+        positives, poses, turns = self._positives(grays, faces, rng, poses, angles)
         if len(positives) == 0:
             raise ValueError("no training face is at least 8 pixels wide")
-        components = self._components(positives, poses, rng)
-        negatives = self._random_negatives(grays + backgrounds, faces + [np.zeros((0, 4))] * len(backgrounds), rng)
+        components = self._components(positives, poses, turns, rng)
+        self.filter_angles_ = np.repeat(angles, self.n_components)
+        negatives = self._random_negatives(grays + backgrounds, kept_out + [np.zeros((0, 4))] * len(backgrounds), rng)
         self.mining_log_ = []
         for round_ in range(self.mining_rounds + 1):
             self._fit_linear(positives, components, negatives)
             recall = float(np.mean(self._score_features(positives) >= self.threshold))
             entry = {"round": round_, "negatives": len(negatives), "train_recall": recall}
             if round_ < self.mining_rounds:
-                hard = self._hard_negatives(grays + backgrounds, faces + [np.zeros((0, 4))] * len(backgrounds))
+                hard = self._hard_negatives(grays + backgrounds, kept_out + [np.zeros((0, 4))] * len(backgrounds))
                 entry["hard_negatives_added"] = len(hard)
                 if len(hard) == 0:
                     self.mining_log_.append(entry)
                     break
                 negatives = np.concatenate([negatives, hard])
             self.mining_log_.append(entry)
-        self._fit_root(positives, negatives)
+        self._fit_root(positives, turns, negatives)
         self.n_positives_, self.n_negatives_ = len(positives), len(negatives)
         return self
 
-    def _fit_root(self, positives, negatives):
-        """The scan's cheap first stage: one linear SVM for all the faces, and how far below the full score
-        it may fall on a face (the 99.5th percentile of its shortfall over the training faces found)."""
-        svm = self._svm().fit(
-            np.concatenate([positives, negatives]), np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
-        )
-        root = positives @ svm.coef_[0] + svm.intercept_[0]
+    def _fit_root(self, positives, turns, negatives):
+        """The scan's cheap first stage: per angle, one linear SVM for all the faces turned by it, and how far
+        below the full score it may fall on such a face (the 99.5th percentile of its shortfall over the
+        training faces found)."""
         final = self._score_features(positives)
-        found = final >= self.threshold
-        self.root_coef_ = svm.coef_[0].reshape(self.coef_.shape[1:])
-        self.root_intercept_ = float(svm.intercept_[0])
-        self.root_margin_ = float(np.percentile((final - root)[found if found.any() else slice(None)], 99.5))
+        coef, intercept, margin = [], [], []
+        for a in range(int(turns.max()) + 1):
+            mine = positives[turns == a]
+            svm = self._svm().fit(np.concatenate([mine, negatives]), np.r_[np.ones(len(mine)), np.zeros(len(negatives))])
+            root = mine @ svm.coef_[0] + svm.intercept_[0]
+            found = final[turns == a] >= self.threshold
+            shortfall = (final[turns == a] - root)[found if found.any() else slice(None)]
+            coef.append(svm.coef_[0].reshape(self.coef_.shape[1:]))
+            intercept.append(svm.intercept_[0])
+            margin.append(np.percentile(shortfall, 99.5))
+        self.root_coef_ = np.stack(coef)
+        self.root_intercept_ = np.array(intercept, dtype=float)
+        self.root_margin_ = np.array(margin, dtype=float)
 
     def _fit_linear(self, positives, components, negatives):
-        """One linear SVM per component: its faces against all the negatives."""
+        """One linear SVM per component and angle: its faces against all the negatives."""
         n = self.window // self.cell - 1
         coef, intercept = [], []
-        for k in range(self.n_components):
+        for k in range(len(self.filter_angles_)):
             mine = positives[components == k]
             X = np.concatenate([mine, negatives])
             y = np.r_[np.ones(len(mine)), np.zeros(len(negatives))]
@@ -436,30 +534,39 @@ class HOGFaceDetector(BaseEstimator):
         self.intercept_ = np.array(intercept)
 
     def _svm(self):
-        """The linear SVM of every filter (the root and each component's)."""
-        return LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=False, max_iter=5000)
+        """The linear SVM of every filter (the root and each component's): solved in the dual, which with so
+        small a ``C`` converges in a few passes (the same filter as the primal, in about half the time)."""
+        return LinearSVC(C=self.C, class_weight="balanced", intercept_scaling=10, dual=True, max_iter=5000)
 
     def _score_features(self, features):
         """Best component's score of each window descriptor."""
         return (features @ self.coef_.reshape(len(self.coef_), -1).T + self.intercept_).max(axis=1)
 
-    def _components(self, positives, poses, rng):
-        """Component of each positive: ``poses`` if given, else k-means clusters of the descriptors."""
+    def _components(self, positives, poses, turns, rng):
+        """Filter of each positive: its angle's, and within it ``poses`` if given, else k-means clusters of the
+        descriptors."""
         if self.n_components == 1:
-            return np.zeros(len(positives), dtype=np.intp)
-        if poses is not None:
-            return poses
-        kmeans = KMeans(self.n_components, n_init=4, random_state=rng.randint(2**31 - 1))
-        return kmeans.fit_predict(positives)
+            pose = np.zeros(len(positives), dtype=np.intp)
+        elif poses is not None:
+            pose = poses
+        else:
+            pose = np.empty(len(positives), dtype=np.intp)
+            for a in np.unique(turns):
+                kmeans = KMeans(self.n_components, n_init=4, random_state=rng.randint(2**31 - 1))
+                pose[turns == a] = kmeans.fit_predict(positives[turns == a])
+        return turns * self.n_components + pose
 
-    def _positives(self, grays, faces, rng, poses=None):
-        """HOG of every face window, mirrored, plus ``n_jitter`` shifted and scaled copies of each.
+    def _positives(self, grays, faces, rng, poses=None, angles=(0.0,)):
+        """HOG of every face window turned by each of ``angles``, mirrored, plus ``n_jitter`` shifted and scaled
+        copies of each; and each window's angle (index into ``angles``).
 
         With ``poses`` (per photo, a component per face), also each copy's
-        component: a mirrored face takes component ``n_components - 1 - k``.
+        component: a mirrored face takes component ``n_components - 1 - k``
+        and the opposite angle.
         """
-        out, components = [], []
+        out, components, turns = [], [], []
         n_blocks = self.window // self.cell - 1
+        n_angles = len(angles)
         for p, (gray, face_boxes) in enumerate(zip(grays, faces)):
             for f, (x, y, w, h) in enumerate(face_boxes):  # one crop per training face
                 if w < 8:
@@ -469,23 +576,25 @@ class HOGFaceDetector(BaseEstimator):
                      self.scale_factor ** rng.uniform(-0.5, 0.5))
                     for _ in range(self.n_jitter)
                 ]
-                for dx, dy, scale in shifts:
+                for (dx, dy, scale), (a, angle) in ((shift, turn) for shift in shifts for turn in enumerate(angles)):
                     side = w * scale
                     cx, cy = x + w / 2 + dx * w, y + h / 2 + dy * w
-                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell)
+                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell, angle)
                     for mirrored, image in enumerate((patch, patch[:, ::-1])):
                         blocks = self._hog(np.ascontiguousarray(image))
                         out.append(blocks[1:1 + n_blocks, 1:1 + n_blocks].ravel())
+                        turns.append(n_angles - 1 - a if mirrored else a)
                         if poses is not None:
                             k = int(poses[p][f])
                             components.append(self.n_components - 1 - k if mirrored else k)
         features = np.array(out).reshape(-1, self._n_features())
-        return features, (np.array(components, dtype=np.intp) if poses is not None else None)
+        return (features, (np.array(components, dtype=np.intp) if poses is not None else None),
+                np.array(turns, dtype=np.intp))
 
     def _random_negatives(self, grays, faces, rng):
         out = []
         for gray, face_boxes in zip(grays, faces):
-            boxes, _, levels, where = self._windows(gray)
+            boxes, _, levels, where, _ = self._windows(gray)
             free = np.flatnonzero(_away_from(boxes, face_boxes))
             if len(free):
                 pick = rng.choice(free, min(self.negatives_per_photo, len(free)), replace=False)
@@ -496,7 +605,7 @@ class HOGFaceDetector(BaseEstimator):
         """Per photo, the highest-scoring windows away from every face that score above -1 (the margin)."""
         out = []
         for gray, face_boxes in zip(grays, faces):
-            boxes, scores, levels, where = self._windows(gray)
+            boxes, scores, levels, where, _ = self._windows(gray)
             hard = np.flatnonzero(_away_from(boxes, face_boxes) & (scores > -1))
             if len(hard):
                 hard = hard[np.argsort(-scores[hard])[: self.negatives_per_photo]]
@@ -534,6 +643,22 @@ def _gather_windows(blocks, r, c, n):
     return windows.reshape(len(windows), -1)
 
 
+def _unturned(boxes, angles, k, shape):
+    """Boxes and angles found in ``np.rot90(photo, k)`` (the photo turned counterclockwise by ``90 k`` degrees),
+    in the photo of ``shape``: each box's centre mapped back, its angle turned back by ``90 k``."""
+    if k == 0:
+        return boxes, angles
+    height, width = shape
+    widths = [width, height] * 2  # the width of rot90(photo, j) for j = 0, 1, 2, 3
+    x = boxes[:, 0] + boxes[:, 2] / 2 - 0.5
+    y = boxes[:, 1] + boxes[:, 3] / 2 - 0.5
+    for j in range(k, 0, -1):  # a point of rot90(photo, j) in rot90(photo, j - 1)
+        x, y = widths[j - 1] - 1 - y, x
+    out = boxes.copy()
+    out[:, 0], out[:, 1] = x - boxes[:, 2] / 2 + 0.5, y - boxes[:, 3] / 2 + 0.5
+    return out, (angles - 90.0 * k + 180.0) % 360.0 - 180.0
+
+
 def _checked_boxes(boxes, name):
     boxes = np.asarray(boxes, dtype=float)
     if boxes.size == 0:
@@ -553,8 +678,17 @@ def _away_from(boxes, faces, overlap=0.3):
     return (iou <= overlap).all(axis=1)
 
 
-def _resample(gray8, x0, y0, side, window, cell):
-    """The square ``(x0, y0, side)`` of a photo and one cell of margin around it, resized to ``window + 2 cell``."""
+def _resample(gray8, x0, y0, side, window, cell, angle=0.0):
+    """The square ``(x0, y0, side)`` of a photo and one cell of margin around it, resized to ``window + 2 cell``;
+    with an ``angle``, the photo is first turned by it (counterclockwise as seen) about the square's centre."""
+    if angle:
+        # a square half as wide again, resized at the same scale, turned, and its middle kept
+        size = window + 2 * cell
+        pad = int(np.ceil(size / 4))
+        big = side * (window + 2 * pad) / window  # resized to window + 2 pad pixels: the same scale
+        wide = _resample(gray8, x0 + side / 2 - big / 2, y0 + side / 2 - big / 2, big, window + 2 * pad, cell)
+        turned = np.asarray(Image.fromarray(wide).rotate(angle, Image.BILINEAR))
+        return turned[pad:pad + size, pad:pad + size]
     margin = side * cell / window
     left, top, right, bottom = x0 - margin, y0 - margin, x0 + side + margin, y0 + side + margin
     pad = int(np.ceil(max(0.0, -left, -top, right - gray8.shape[1], bottom - gray8.shape[0]))) + 1
