@@ -289,7 +289,8 @@ def test_fit_tells_the_estimator_the_files_layout_and_only_user_errors_are_one_l
 
 
 RECORD_KEYS = ["schema", "photo", "error", "frames_in_file", "faces"]
-FACE_KEYS = ["box", "keypoints", "score", "point_std", "expected_nme", "track_id", "pose", "eyes", "mouth", "chip"]
+FACE_KEYS = ["box", "keypoints", "score", "point_std", "expected_nme", "track_id", "angle", "pose", "eyes", "mouth",
+             "chip"]
 
 
 def test_detect_json_and_jsonl_to_standard_output_have_one_schema_with_every_key(tmp_path, capsys, monkeypatch):
@@ -299,7 +300,7 @@ def test_detect_json_and_jsonl_to_standard_output_have_one_schema_with_every_key
     assert main(["detect", str(photo), "--json", "-", "--analyse", "pose"]) == 0
     out, err = capsys.readouterr()
     verified, = json.loads(out)  # standard output holds the JSON alone; the photo's line went to stderr
-    assert list(verified) == RECORD_KEYS and verified["schema"] == 1 and verified["error"] is None
+    assert list(verified) == RECORD_KEYS and verified["schema"] == 2 and verified["error"] is None
     assert f"{photo}: {len(verified['faces'])} face(s)" in err and verified["frames_in_file"] == 1
     her = max(verified["faces"], key=lambda face: face["score"])
     assert list(her) == FACE_KEYS and her["score"] > 1 and her["point_std"]["nose_tip"][0] > 0
@@ -316,7 +317,7 @@ def test_detect_json_and_jsonl_to_standard_output_have_one_schema_with_every_key
     assert not (tmp_path / "-").exists()  # no file named "-"
     with pytest.raises(SystemExit):
         main(["detect", "--help"])
-    assert '{"schema": 1, "photo": PATH, "error": null' in capsys.readouterr().out  # the records, documented
+    assert '{"schema": 2, "photo": PATH, "error": null' in capsys.readouterr().out  # the records, documented
     for argv, message in ((["--json", "-", "--jsonl", "-"], "--json and --jsonl both name standard output (-)"),
                           (["--jsonl", "-", "--resume"], "--jsonl - writes to standard output: give --jsonl FILE")):
         assert main(["detect", str(photo), *argv]) == 2

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from skimage import data, io
+from skimage.transform import rotate
 
 from conftest import FACES96
 from fkp_classic.cli import main
@@ -76,7 +77,7 @@ def test_suppression_keeps_the_best_of_each_face_and_drops_parts_inside():
 
 def test_packaged_detector_finds_the_astronaut_as_a_crop_square(hog):
     boxes, scores = hog.detect(as_gray(data.astronaut()), return_scores=True)
-    assert (scores >= hog.threshold).all() and list(boxes[:, 2]) == sorted(boxes[:, 2], reverse=True)
+    assert (scores >= hog.threshold).all() and list(scores) == sorted(scores, reverse=True)  # best scored first
     centre = boxes[:, :2] + boxes[:, 2:] / 2
     face = (np.abs(centre - (228, 120)).max(axis=1) < 20) & (np.abs(boxes[:, 2] - 100) < 25)
     assert face.sum() == 1  # her face, once, boxed as the square of its 96x96 crop
@@ -113,7 +114,7 @@ def test_every_pasted_face_is_found_whatever_the_largest(faces96):
     found = detect_keypoints(canvas)
     match = match_faces(np.array([f.box for f in found]), (1.0, 0.0, 0.0), squares)
     assert (match >= 0).all(), f"missed pasted faces of sizes {np.array(sizes)[match < 0]}"
-    assert [f.box[2] for f in found] == sorted((f.box[2] for f in found), reverse=True)  # largest first
+    assert [f.score for f in found] == sorted((f.score for f in found), reverse=True)  # surest first
 
 
 def test_packaged_detector_file_is_version_checked(tmp_path):
@@ -171,7 +172,7 @@ def test_fit_learns_faces_from_a_few_frames(frames):
                 for image, box in zip(frames.images[:30], frames.boxes[:30]))
     assert found >= 24  # its own training faces, at IoU >= 0.5
     # The root filter only screens: the faces found and their scores are those of all the windows scored
-    assert detector.root_coef_.shape == (5, 5, 36) and np.isfinite(detector.root_margin_)
+    assert detector.root_coef_.shape == (1, 5, 5, 36) and np.isfinite(detector.root_margin_).all()
     screened = [detector.detect(image, return_scores=True) for image in frames.images[:10]]
     unscreened = copy.copy(detector)
     del unscreened.root_coef_
@@ -179,6 +180,43 @@ def test_fit_learns_faces_from_a_few_frames(frames):
         every_boxes, every_scores = unscreened.detect(image, return_scores=True)
         np.testing.assert_allclose(boxes, every_boxes)
         np.testing.assert_allclose(scores, every_scores, atol=1e-5)
+
+
+@needs_frames
+def test_filters_trained_for_turned_faces_find_them_and_say_their_angle(frames):
+    detector = HOGFaceDetector(window=24, cell=4, n_components=1, angles=(-30, 0, 30), mining_rounds=1, n_jitter=0,
+                               threshold=0.0)
+    detector.fit(frames.images[:30], frames.boxes[:30, None])
+    assert detector.coef_.shape == (3, 5, 5, 36) and list(detector.filter_angles_) == [-30, 0, 30]
+    assert detector.root_coef_.shape == (3, 5, 5, 36) and detector.n_positives_ == 180  # 30 faces, 3 turns, mirrored
+    hits = []
+    for image, (x, y, w, _) in zip(frames.images[:30], frames.boxes[:30]):
+        centre = (x + w / 2 - 0.5, y + w / 2 - 0.5)
+        turned = np.round(rotate(image / 255.0, 30, center=centre, mode="edge") * 255).astype(np.uint8)
+        boxes, scores, angles = detector.detect(turned, return_scores=True, return_angles=True)
+        match = match_faces(boxes, detector.framing, np.array([[x, y, w, w]]))[0]
+        hits.append(angles[match] if match >= 0 else np.nan)
+    hits = np.array(hits)
+    assert np.isfinite(hits).mean() >= 0.8 and (hits[np.isfinite(hits)] == 30).mean() >= 0.8  # found, turned by 30
+    with pytest.raises(ValueError, match="symmetric about 0"):
+        HOGFaceDetector(angles=(0, 30)).fit(frames.images[:2], frames.boxes[:2, None])
+
+
+def test_any_angle_search_finds_a_face_upside_down_and_sideways(hog):
+    photo = as_gray8(data.astronaut())
+    height, width = photo.shape
+    anywhere = copy.copy(hog).set_params(rotations="all")
+    x, y = 228, 120  # her face's centre, upright
+    # np.rot90 turns the photo counterclockwise: her face is then turned by 90 and 180 degrees
+    for k, expected, (cx, cy) in ((1, 90, (y, width - 1 - x)), (2, 180, (width - 1 - x, height - 1 - y))):
+        turned = np.ascontiguousarray(np.rot90(photo, k))
+        boxes, angles = anywhere.detect(turned, return_angles=True)
+        centres = boxes[:, :2] + boxes[:, 2:] / 2 - 0.5
+        hers = (np.abs(centres - (cx, cy)).max(axis=1) < 20) & (np.abs(boxes[:, 2] - 100) < 25)
+        assert hers.sum() == 1 and abs((angles[hers][0] - expected + 180) % 360 - 180) < 1e-9
+        upright_boxes = hog.detect(turned)  # the upright search misses her
+        upright_centres = upright_boxes[:, :2] + upright_boxes[:, 2:] / 2 - 0.5
+        assert not (np.abs(upright_centres - (cx, cy)).max(axis=1, initial=np.inf) < 20).any()
 
 
 @needs_frames

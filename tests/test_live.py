@@ -247,7 +247,7 @@ def test_closing_the_preview_or_ctrl_c_stops_the_run_and_writes_the_outputs(stre
     assert main(["track", str(stream_clip), "--show", "--min-score", "1", "--csv", str(table), "-o", str(out)]) == 0
     assert shown == [(256, 256, 3)] * 3 and not plt.get_fignums()
     assert "stopped by the preview window closed after 3 frames" in capsys.readouterr().out
-    assert len(list(csv.DictReader(table.open()))) == 3 and sum(1 for _ in read_video(out)) == 3
+    assert {r["frame"] for r in csv.DictReader(table.open())} == {"0", "1", "2"} and sum(1 for _ in read_video(out)) == 3
     # Ctrl-C in a live run: the frame in hand is finished, the outputs written
     update = FaceTracker.update
 
@@ -259,5 +259,5 @@ def test_closing_the_preview_or_ctrl_c_stops_the_run_and_writes_the_outputs(stre
     monkeypatch.setattr(FaceTracker, "update", interrupted)
     assert main(["track", str(stream_clip), "--live", "--min-score", "1", "--csv", str(table)]) == 0
     assert "stopped by Ctrl-C after 1 frames" in capsys.readouterr().out
-    assert [r["frame"] for r in csv.DictReader(table.open())] == ["0"]
+    assert {r["frame"] for r in csv.DictReader(table.open())} == {"0"}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored

@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 from skimage import data
+from skimage.transform import rotate
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
 from conftest import FACES96, needs_faces96
 from fkp_classic import HOGFeatures, KeypointRegressor, load_default_model
 from fkp_classic.keypoints import KAGGLE_NAMES
+from fkp_classic.metrics import nme
 from fkp_classic.photo import (
     CallableFaceDetector,
     Face,
@@ -121,8 +123,8 @@ def test_face_serialises_to_json_with_its_score_and_error_scales(astronaut_faces
     face = her(astronaut_faces)
     assert face.score > 0  # the verifier's score, kept
     record = json.loads(json.dumps(face.to_dict()))
-    assert list(record) == ["box", "keypoints", "score", "point_std", "expected_nme", "track_id"]
-    assert record["keypoints"]["nose_tip"] == list(face.keypoints["nose_tip"])
+    assert list(record) == ["box", "keypoints", "score", "point_std", "expected_nme", "track_id", "angle"]
+    assert record["keypoints"]["nose_tip"] == list(face.keypoints["nose_tip"]) and abs(record["angle"]) < 10
     assert record["point_std"]["nose_tip"] == list(face.point_std["nose_tip"]) and record["track_id"] is None
     assert Face.from_dict(record).to_dict() == record
     tracked = Face(face.box, face.points, layout=face.layout, point_std=np.ones((15, 2)), track_id=3).to_dict()
@@ -130,7 +132,8 @@ def test_face_serialises_to_json_with_its_score_and_error_scales(astronaut_faces
     eyes = np.linalg.norm(face.points[0] - face.points[1])
     assert tracked["expected_nme"] == pytest.approx(np.sqrt(np.pi / 2) / eyes)  # sqrt(pi/4 * (1 + 1)) / eyes
     plain = Face(face.box, face.points, layout=face.layout).to_dict()
-    assert list(plain) == list(record) and plain["point_std"] is plain["expected_nme"] is plain["score"] is None
+    assert list(plain) == list(record)
+    assert plain["point_std"] is plain["expected_nme"] is plain["score"] is plain["angle"] is None
     assert Face.from_dict(plain).to_dict() == plain  # the same keys whatever is unknown
 
 
@@ -189,8 +192,10 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     detector = KeypointDetector(min_score=-np.inf, detector_weight=0.5)
     hog = detector.face_detector
     frames, margins = detector.propose(photo)
-    boxes, scores = hog.detect(photo, return_scores=True, threshold=hog.threshold - detector.candidate_margin)
-    np.testing.assert_allclose(frames, box_frames(boxes, hog.framing))
+    boxes, scores, angles = hog.detect(photo, return_scores=True, threshold=hog.threshold - detector.candidate_margin,
+                                       return_angles=True)
+    np.testing.assert_allclose(frames[:, :3], box_frames(boxes, hog.framing))
+    np.testing.assert_allclose(frames[:, 3], angles)  # each crop turned as its face was found
     np.testing.assert_allclose(margins, scores - hog.threshold)  # how far each box clears the threshold
     assert (margins < 0).any() and margins.min() >= -detector.candidate_margin  # candidates below it too
     # the margin is below whatever threshold the detector is given
@@ -199,13 +204,15 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     plain = detector.fit_faces(photo, frames, passes=1)
     scored = detector.fit_faces(photo, frames, passes=1, detector_scores=margins)
     np.testing.assert_allclose([f.score for f in scored], [f.score for f in plain] + 0.5 * margins)
-    # what detect gives (without retries): the same faces and scores, duplicates merged, largest first
+    # what detect gives (without retries): the same faces and scores, duplicates merged, surest first
     found = KeypointDetector(min_score=-np.inf, retry_scale=None).detect(photo)
     assert [f.score for f in found] == [f.score for f in detector.select(scored)]
     assert {round(f.score, 9) for f in found} <= {round(f.score, 9) for f in scored}
-    assert [f.box[2] for f in found] == sorted((f.box[2] for f in found), reverse=True)
+    assert [f.score for f in found] == sorted((f.score for f in found), reverse=True)
+    assert [f.score for f in KeypointDetector(min_score=-np.inf, retry_scale=None, max_faces=2).detect(photo)] == [
+        f.score for f in found[:2]]  # at most two, the surest
     # the verifier's part is its score of each face's final crop, from the fused verifier or the pipeline alike
-    crops, _ = crop_frames(photo, reframe(np.stack([f.points.ravel() for f in plain]), detector.mean_shape))
+    crops, _ = crop_frames(photo, detector.face_frames(np.stack([f.points.ravel() for f in plain])))
     np.testing.assert_allclose([f.score for f in plain], detector.verifier.decision_function(crops), atol=1e-6)
     np.testing.assert_allclose(detector.verify(photo, [f.points.ravel() for f in plain]), [f.score for f in plain])
     assert KeypointDetector(verifier=None).verify(photo, [f.points.ravel() for f in plain]) is None
@@ -275,8 +282,8 @@ def test_a_face_found_twice_is_one_face_boxed_by_its_points():
     faces = KeypointDetector(face_detector=twice, min_score=-np.inf).detect(photo)
     assert len(faces) == 1
     # the box is the square the final keypoints frame, not either detection
-    x0, y0, side = reframe(faces[0].points.reshape(1, -1), KeypointDetector().mean_shape)[0]
-    np.testing.assert_allclose(faces[0].box, [x0, y0, side, side])
+    x0, y0, side, _ = KeypointDetector().face_frames(faces[0].points.reshape(1, -1))[0]
+    np.testing.assert_allclose(faces[0].box, [x0, y0, side, side])  # an upright face: the axis-aligned square
 
 
 def test_the_framing_pass_runs_the_first_stages_only():
@@ -286,7 +293,7 @@ def test_the_framing_pass_runs_the_first_stages_only():
     # by hand: three stages frame the face, every stage predicts in the new crop
     crops, rounded = crop_frames(photo, frames[0])
     framed = to_photo(detector.model.staged_predict(crops, n_stages=3)[-1], rounded)
-    crops, rounded = crop_frames(photo, reframe(framed, detector.mean_shape))
+    crops, rounded = crop_frames(photo, detector.face_frames(framed))
     expected = to_photo(detector.model.predict(crops), rounded)
     faces = detector.fit_faces(photo, frames[0], passes=1)
     np.testing.assert_allclose([f.points.ravel() for f in faces], expected)
@@ -482,7 +489,7 @@ def test_a_per_face_analyser_plugs_into_the_photo_path_and_the_tracker(astronaut
 
 def record_analyses(record):
     return {k: v for k, v in record.items()
-            if k not in ("box", "keypoints", "score", "point_std", "expected_nme", "track_id")}
+            if k not in ("box", "keypoints", "score", "point_std", "expected_nme", "track_id", "angle")}
 
 
 def test_face_fields_after_the_points_are_keyword_only_and_its_repr_is_short(astronaut_faces):
@@ -517,3 +524,37 @@ def test_the_photo_path_asks_the_model_what_it_can_do(astronaut_faces):
     faces = KeypointDetector(plain, framing_stages=None).detect(data.astronaut())
     assert plain.calls > 0 and all(f.point_std is None for f in faces)  # no std asked of a model that declares none
     np.testing.assert_allclose(her(faces).points, her(KeypointDetector(framing_stages=None).detect(data.astronaut())).points)
+
+
+def _turned(photo, degrees, centre):
+    """The photo turned counterclockwise about ``centre`` (skimage's rotate), as uint8, and the map of its points."""
+    turned = np.round(rotate(photo / 255.0, degrees, center=centre, mode="edge") * 255).astype(np.uint8)
+    theta = np.deg2rad(degrees)
+
+    def move(points):
+        d = np.asarray(points, dtype=float).reshape(-1, 2) - centre
+        return centre + np.c_[d[:, 0] * np.cos(theta) + d[:, 1] * np.sin(theta),
+                              d[:, 1] * np.cos(theta) - d[:, 0] * np.sin(theta)]
+    return turned, move
+
+
+def test_a_face_turned_40_degrees_is_found_upright_in_its_crop_and_says_its_angle(frames_sample):
+    detector = KeypointDetector()
+    errors, turns = [], []
+    rows = [0, 100, 200, 299]  # four people
+    for image, truth in zip([frames_sample.images[i] for i in rows], frames_sample.keypoints[rows]):
+        photo = np.pad(image, 80, mode="edge")  # room to turn the face in
+        truth = truth.reshape(-1, 2) + 80
+        centre = truth.mean(axis=0)
+        turned, move = _turned(photo, 40, centre)
+        faces = {}
+        for name, picture, true in (("upright", photo, truth), ("turned", turned, move(truth))):
+            found = detector.detect(picture)
+            best = min(found, key=lambda f: np.abs(f.points.mean(axis=0) - true.mean(axis=0)).max())
+            assert np.abs(best.points.mean(axis=0) - true.mean(axis=0)).max() < 10  # this face, found
+            faces[name] = (best, nme(true.reshape(1, -1), best.points.reshape(1, -1), layout="kaggle15")[0])
+        errors.append((faces["upright"][1], faces["turned"][1]))
+        turns.append(faces["turned"][0].angle - faces["upright"][0].angle)
+    upright, turned = np.array(errors).T
+    assert turned.mean() <= 1.2 * upright.mean() + 0.005, (upright, turned)  # within the upright error
+    np.testing.assert_allclose(turns, 40, atol=3)  # Face.angle follows the turn

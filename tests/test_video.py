@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+from skimage.transform import rotate
 
 from conftest import ROOT
 from fkp_classic.cli import main
@@ -196,3 +197,16 @@ def test_fkp_track_draws_the_colour_key_on_the_video(panning_clip, tmp_path, cap
 
     assert cyan(written[corner]) > 20 and cyan(source[corner]) == 0
     assert written[corner].mean() < 0.75 * source[corner].mean()  # on its dark box
+
+
+def test_a_face_turning_60_degrees_keeps_its_track():
+    photo = data.astronaut()
+    centre = (228, 120)  # her face
+    angles = np.linspace(0, 60, 60)
+    frames = [np.round(rotate(photo, a, center=centre, mode="edge") * 255).astype(np.uint8) for a in angles]
+    tracker = FaceTracker(min_score=1.75)
+    tracked = [faces for _, _, faces in tracker.track(frames)]
+    hers = [[f for f in faces if np.abs(f.points.mean(axis=0) - centre).max() < 25] for faces in tracked]
+    assert all(len(h) == 1 for h in hers) and {h[0].track_id for h in hers} == {0}  # one face, one id, throughout
+    turned = np.array([h[0].angle for h in hers]) - hers[0][0].angle
+    np.testing.assert_allclose(turned[-10:], angles[-10:], atol=4)  # and its angle follows the turn

@@ -84,7 +84,7 @@ def _edge_cut(canvas, frame, rng):
     return canvas[:, : max(1, int(round(x0 + side - depth)))], frame
 
 
-def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE):
+def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE, ignored=None):
     """The final crops of the photo path on annotated photos: true faces (1) and false alarms (0).
 
     Each photo goes through :class:`fkp_classic.photo.KeypointDetector`
@@ -104,6 +104,9 @@ def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE):
     size : int, default=CROP_SIZE
         The crops' side: the verifier's input (Kaggle's 96 by default),
         whatever the keypoint model's own crop size.
+    ignored : sequence of (n_ignored, 4) arrays, optional
+        Per photo, crop squares of faces the annotation leaves out: a found
+        face matching one is neither a face nor a false alarm, and is left out.
 
     Returns
     -------
@@ -113,18 +116,23 @@ def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE):
     # the detector's own threshold proposes the candidates: the caller sets how low to mine
     pipeline = KeypointDetector(model, face_detector=face_detector, verifier=None, candidate_margin=0)
     crops, labels = [], []
-    for photo, truth in zip(photos, squares):
+    for i, (photo, truth) in enumerate(zip(photos, squares)):
         gray = as_gray(photo)
         faces = pipeline.detect(gray)
         if not faces:
             continue
         boxes = np.array([face.box for face in faces])
         match = match_faces(boxes, pipeline.face_detector.framing, np.asarray(truth, dtype=float).reshape(-1, 4))
-        points = np.array([face.points.ravel() for face in faces])
-        crops.append(crop_frames(gray, reframe(points, pipeline.mean_shape, size=pipeline.crop_size), size=size)[0])
         label = np.zeros(len(faces), dtype=int)
         label[match[match >= 0]] = 1
-        labels.append(label)
+        keep = np.ones(len(faces), dtype=bool)
+        if ignored is not None and len(ignored[i]):
+            left_out = match_faces(boxes, pipeline.face_detector.framing, np.asarray(ignored[i], dtype=float).reshape(-1, 4))
+            keep[left_out[left_out >= 0]] = label[left_out[left_out >= 0]] == 1
+        points = np.array([face.points.ravel() for face in faces])[keep]
+        frames = reframe(points, pipeline.mean_shape, size=pipeline.crop_size, turn=True)  # as the photo path crops
+        crops.append(crop_frames(gray, frames, size=size)[0])
+        labels.append(label[keep])
     if not crops:
         return np.zeros((0, size * size), dtype=np.uint8), np.zeros(0, dtype=int)
     return np.concatenate(crops), np.concatenate(labels)

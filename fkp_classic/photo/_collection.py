@@ -20,7 +20,7 @@ __all__ = ["PHOTO_SUFFIXES", "RECORD_SCHEMA", "photo_paths", "detect_photos", "r
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 """Files a folder is searched for (case-insensitive)."""
 
-RECORD_SCHEMA = 1
+RECORD_SCHEMA = 2
 """The version of the per-photo record :func:`detect_photos` gives (and ``fkp detect --json``/``--jsonl`` write).
 
 Every record has the keys ``schema``, ``photo``, ``error``, ``frames_in_file``
@@ -170,7 +170,7 @@ def detect_photos(paths, jobs=1, client=None, **params):
     Yields
     ------
     dict
-        ``{"schema": 1, "photo": path, "error": None, "frames_in_file": n,
+        ``{"schema": 2, "photo": path, "error": None, "frames_in_file": n,
         "faces": [Face.to_dict(), ...]}`` (``n`` is 1 but for an animation,
         whose first frame is searched), or, for a photo that cannot be read,
         ``"error"`` the message and ``frames_in_file`` and ``faces`` None:

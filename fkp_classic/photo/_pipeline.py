@@ -9,6 +9,7 @@ predict, re-crop, verify -> :class:`Face`), :meth:`~KeypointDetector.verify`,
 :meth:`~KeypointDetector.select` and :meth:`~KeypointDetector.analyse`.
 """
 
+import copy
 import functools
 import numbers
 import os
@@ -24,7 +25,7 @@ from ..utils._deprecation import keyword_only_after
 from ..utils._threads import one_blas_thread
 from ._analysis import check_analysers, run_analysers
 from ._boxes import non_max_suppression
-from ._crop import box_frames, crop_frames, frame_boxes, reframe, to_photo
+from ._crop import box_frames, crop_frames, frame_boxes, point_angles, reframe, to_photo
 from ._face_detectors import as_face_detector
 from ._image import as_gray8
 from ._keypoint_model import KAGGLE_MEAN_SHAPE, crop_size_of, model_geometry, model_layout
@@ -33,6 +34,10 @@ from ._result import Face
 from ._verifier import fused_verifier
 
 __all__ = ["KeypointDetector", "detect_keypoints", "model_layout", "KAGGLE_MEAN_SHAPE"]
+
+
+UPRIGHT_TOLERANCE = 15.0
+"""Degrees a face may turn in the photo's plane and still be cropped axis-aligned (the training faces' own tilts)."""
 
 
 @functools.cache
@@ -50,8 +55,13 @@ class KeypointDetector:
     box's crop (its framing turns a box into the square the model was
     trained on), predict keypoints, then ``reframe_passes`` times re-crop
     around the predicted keypoints (:func:`reframe`) and predict again,
-    which removes most of the box's jitter. A verifier then scores the crop
-    framed around each face's final keypoints and drops those below
+    which removes most of the box's jitter. A face tilted in the photo's
+    plane beyond :data:`UPRIGHT_TOLERANCE` gets re-crops turned with it
+    (:meth:`face_frames`), so that the model sees it as upright as its
+    training faces; a detector that finds tilted faces (the packaged HOG
+    detector) gives the first crop its angle too. A verifier then scores
+    the crop framed around each face's final keypoints, turned upright,
+    and drops those below
     ``min_score`` (the detector's false alarms: ears, text, part of a face);
     a face's score is the verifier's plus ``detector_weight`` times the HOG
     detector's, which is independent evidence (faces96 frames: the
@@ -60,10 +70,11 @@ class KeypointDetector:
     box enlarged ``retry_scale`` times, and keeps the better scored of the
     two fits: the box of a turned, cut-off or blurred face can be so small
     that the keypoint model settles on too small a face.
-    Each face's box is the square its final keypoints frame (mapped back
-    through the detector's framing), so box and points agree; two
-    detections that settle on the same face give one face, the better
-    scored.
+    Each face's box is the axis-aligned square its final keypoints frame
+    (mapped back through the detector's framing), so box and points agree;
+    two detections that settle on the same face give one face, the better
+    scored. Faces come surest first (highest score; largest first without
+    a verifier).
 
     Parameters
     ----------
@@ -84,6 +95,14 @@ class KeypointDetector:
         None keeps every face.
     min_score : float, default=0.3
         Lowest face score kept.
+    max_faces : int or None, default=None
+        Keep at most this many faces per photo, the surest.
+    rotations : {"upright", "all"} or None, default=None
+        Which in-plane angles the HOG face detector searches:
+        ``"upright"``, faces within 45 degrees or so of upright (what its
+        filters were trained for); ``"all"``, also the photo turned by 90,
+        180 and 270 degrees, for faces at any angle (about four times the
+        detector's time). None keeps the detector's own setting.
     reframe_passes : int, default=1
         Re-crops around the predicted keypoints (a second pass changed
         neither the error nor the failures on the photo benchmark's frames).
@@ -146,7 +165,7 @@ class KeypointDetector:
     >>> from fkp_classic.photo import KeypointDetector
     >>> detector = KeypointDetector()
     >>> faces = detector.detect(data.astronaut())
-    >>> best = max(faces, key=lambda face: face.score)  # her face; faces come largest first
+    >>> best = faces[0]  # the surest face: hers
     >>> len(best.keypoints), bool(best.score > 1)
     (15, True)
     """
@@ -156,6 +175,8 @@ class KeypointDetector:
         "face_detector": [StrOptions({"hog", "lbp"}), callable],
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "rotations": [StrOptions({"upright", "all"}), None],
         "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
         "max_detect_pixels": [Interval(numbers.Integral, 10_000, None, closed="left")],
         "detector_weight": [Interval(numbers.Real, 0, None, closed="left")],
@@ -169,13 +190,13 @@ class KeypointDetector:
 
     @keyword_only_after
     def __init__(
-        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, reframe_passes=1,
-        max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3, candidate_margin=0.5,
-        retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
+        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, max_faces=None,
+        rotations=None, reframe_passes=1, max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3,
+        candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
     ):
         # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
-                     reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
+                     max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
                      detector_weight=detector_weight, framing_stages=framing_stages,
                      candidate_margin=candidate_margin, retry_scale=retry_scale, retry_scores=retry_scores,
                      analysers=analysers)
@@ -184,6 +205,13 @@ class KeypointDetector:
             raise ValueError(f"retry_scores must be (lowest, highest), lowest first; got {tuple(retry_scores)!r}")
         self.model = _packaged("model") if isinstance(model, str) else model
         self.face_detector = as_face_detector(face_detector)
+        if rotations is not None:
+            if "rotations" not in getattr(self.face_detector, "_parameter_constraints", {}):
+                raise ValueError(f"rotations={rotations!r} needs a face detector that searches turned photos (the "
+                                 f"HOG detector), not {type(self.face_detector).__name__}")
+            if self.face_detector.rotations != rotations:  # a copy: the packaged detector is shared
+                self.face_detector = copy.copy(self.face_detector).set_params(rotations=rotations)
+        self.max_faces = None if max_faces is None else int(max_faces)
         self.verifier = _packaged("verifier") if isinstance(verifier, str) else verifier
         self.min_score = float(min_score)
         self.reframe_passes = int(reframe_passes)
@@ -202,14 +230,14 @@ class KeypointDetector:
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
-                f"min_score={self.min_score}, reframe_passes={self.reframe_passes}, "
+                f"min_score={self.min_score}, max_faces={self.max_faces}, reframe_passes={self.reframe_passes}, "
                 f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
                 f"framing_stages={self.framing_stages}, candidate_margin={self.candidate_margin}, "
                 f"retry_scale={self.retry_scale}, retry_scores={self.retry_scores}, "
                 f"analysers={[a.name for a in self.analysers]})")
 
     def detect(self, image, name="photo"):
-        """Faces in one photo, largest first.
+        """Faces in one photo, surest first.
 
         Parameters
         ----------
@@ -239,7 +267,7 @@ class KeypointDetector:
         Returns
         -------
         faces : list of list of Face
-            One list per photo, largest face first, each face with the
+            One list per photo, surest face first, each face with the
             values of the detector's ``analysers``.
         """
         names = [f"photo {i}" for i in range(len(images))] if names is None else list(names)
@@ -278,15 +306,17 @@ class KeypointDetector:
 
         Returns
         -------
-        frames : ndarray of shape (n_faces, 3)
-            Crop frames ``(x0, y0, side)`` for :meth:`fit_faces`.
+        frames : ndarray of shape (n_faces, 4)
+            Crop frames ``(x0, y0, side, angle)`` for :meth:`fit_faces`
+            (the angle the detector found each face at; 0 for a detector
+            that gives none).
         detector_scores : ndarray of shape (n_faces,) or None
             Each box's score above the detector's own threshold (negative
             for candidates below it), for a detector that scores its faces
             (``scores_faces``); None for others.
         """
-        boxes, scores = self._boxes(gray)
-        return box_frames(boxes, self.face_detector.framing), scores
+        boxes, scores, angles = self._boxes(gray)
+        return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores
 
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
         """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify.
@@ -295,10 +325,11 @@ class KeypointDetector:
         ----------
         gray : ndarray of shape (h, w), uint8
             The photo as 8-bit grayscale (:func:`fkp_classic.photo.as_gray8`).
-        frames : array-like of shape (n_faces, 3)
-            Crop frames ``(x0, y0, side)``: from :meth:`propose`, from boxes
-            (:func:`box_frames`) or from earlier keypoints (:func:`reframe`
-            with this detector's ``mean_shape`` and ``crop_size``).
+        frames : array-like of shape (n_faces, 3) or (n_faces, 4)
+            Crop frames ``(x0, y0, side[, angle])``: from :meth:`propose`,
+            from boxes (:func:`box_frames`) or from earlier keypoints
+            (:func:`reframe` with this detector's ``mean_shape`` and
+            ``crop_size``).
         passes : int or None, default=None
             Re-crops around the predicted keypoints; None: ``reframe_passes``.
         detector_scores : array-like of shape (n_faces,) or None, default=None
@@ -316,7 +347,7 @@ class KeypointDetector:
         crops : ndarray of shape (n_faces, crop_size ** 2), uint8
             With ``return_crops``.
         """
-        frames = np.asarray(frames, dtype=float).reshape(-1, 3)
+        frames = _as_frames(frames)
         passes = self.reframe_passes if passes is None else int(passes)
         scores = None if detector_scores is None else [np.asarray(detector_scores, dtype=float)]
         out = self._fit_batch([gray], [frames], passes, scores, verify=verify, return_crops=return_crops)
@@ -339,16 +370,17 @@ class KeypointDetector:
         if self.verifier is None:
             return None
         points = np.asarray(points, dtype=float).reshape(-1, 2 * len(self.mean_shape))
-        crops, _ = crop_frames(gray, self._reframe(points), size=self.verifier_size)
+        crops, _ = crop_frames(gray, self._verifier_frames(points), size=self.verifier_size)
         return self._verifier_scores(crops)
 
     def select(self, faces):
-        """The faces kept: scored at least ``min_score`` (if scored), no two on one face (the better scored kept), largest first."""
+        """The faces kept: scored at least ``min_score`` (if scored), no two on one face (the better scored kept),
+        at most ``max_faces``; surest first (largest first when unscored)."""
         if not faces:
             return []
         final = box_frames(np.array([face.box for face in faces]), self.face_detector.framing)
         scores = None if faces[0].score is None else np.array([face.score for face in faces])
-        return [faces[i] for i in _kept(final, scores, self.min_score)]
+        return [faces[i] for i in _kept(final, scores, self.min_score)[:self.max_faces]]
 
     def analyse(self, photo, faces):
         """Run the detector's ``analysers`` on the faces of one photo (each adds its values to every face)."""
@@ -390,8 +422,26 @@ class KeypointDetector:
         points = self._check_points(np.asarray(points, dtype=float).reshape(len(points), -1))
         return self.analyse(image, self.fit_faces(gray, self._reframe(points), passes=passes - 1))
 
+    def face_frames(self, points):
+        """Crop frames ``(x0, y0, side, angle)`` of faces at keypoints ``(n_faces, 2K)``, as the photo path frames them.
+
+        Framed by :func:`reframe`; a face turned by more than
+        :data:`UPRIGHT_TOLERANCE` degrees gets a crop turned by the excess,
+        so that it stands in its crop as upright as the training faces do
+        (faces within it are cropped as the model's training faces were,
+        axis-aligned).
+        """
+        frames = reframe(np.asarray(points, dtype=float), self.mean_shape, size=self.crop_size, turn=True)
+        excess = np.abs(frames[:, 3]) - UPRIGHT_TOLERANCE
+        frames[:, 3] = np.sign(frames[:, 3]) * np.maximum(excess, 0.0)
+        return frames
+
     def _reframe(self, points):
-        return reframe(points, self.mean_shape, size=self.crop_size)
+        return self.face_frames(points)
+
+    def _verifier_frames(self, points):
+        """The verifier's crop frames: turned by the face's whole angle (its score then holds at any tilt)."""
+        return reframe(np.asarray(points, dtype=float), self.mean_shape, size=self.crop_size, turn=True)
 
     def _retried(self, grays, frames, detector_scores, faces):
         """``faces`` (per photo, one per crop of ``frames``) with each doubtful one (score within ``retry_scores``)
@@ -403,7 +453,8 @@ class KeypointDetector:
         if not any(len(d) for d in doubtful):
             return faces
         # each crop square, enlarged about its centre: the framing (scale, 0, 0) of the square as a box
-        enlarged = [box_frames(np.c_[f[d], f[d, 2]], (self.retry_scale, 0.0, 0.0)) for f, d in zip(frames, doubtful)]
+        enlarged = [np.c_[box_frames(np.c_[f[d, :3], f[d, 2]], (self.retry_scale, 0.0, 0.0)), _as_frames(f)[d, 3]]
+                    for f, d in zip(frames, doubtful)]
         extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
         again = self._fit_batch(grays, enlarged, self.reframe_passes, extra)
         out = []
@@ -416,8 +467,9 @@ class KeypointDetector:
         return out
 
     def _boxes(self, gray8):
-        """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), and how
-        far each box's detector score clears its threshold (None for a detector that gives no score).
+        """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), how
+        far each box's detector score clears its threshold (None for a detector that gives no score), and the
+        angle each was found at (0 for a detector that gives none).
 
         A detector that scores its faces (``scores_faces``, as the packaged
         kind does) scans the 8-bit photo itself; any other is given float
@@ -429,15 +481,20 @@ class KeypointDetector:
         if factor < 1.0:
             size = (max(1, round(width * factor)), max(1, round(height * factor)))
             gray8 = np.asarray(Image.fromarray(gray8).resize(size, Image.BOX))
-        scores = None
+        scores, angles = None, None
         if getattr(self.face_detector, "scores_faces", False):  # its score above its threshold joins the face's
             lowest = self.face_detector.threshold - self.candidate_margin
-            boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
+            if getattr(self.face_detector, "finds_angles", False):
+                boxes, scores, angles = self.face_detector.detect(gray8, return_scores=True, threshold=lowest,
+                                                                  return_angles=True)
+            else:
+                boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
             scores = scores - self.face_detector.threshold
         else:
             boxes = self.face_detector(gray8 / 255.0)
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-        return boxes * np.array([width / size[0], height / size[1]] * 2), scores
+        angles = np.zeros(len(boxes)) if angles is None else np.asarray(angles, dtype=float)
+        return boxes * np.array([width / size[0], height / size[1]] * 2), scores, angles
 
     def _check_points(self, points):
         expected = 2 * len(self.mean_shape)
@@ -490,10 +547,11 @@ class KeypointDetector:
         for _ in range(passes):  # each pass but the last only frames the face for the next
             frames = [self._reframe(p) for p in self._predict(grays, frames, framing=True)[0]]
         points, std, crops = self._predict(grays, frames)
-        final = [self._reframe(p) for p in points]  # where the faces now are: verified, boxed
+        final = [self._reframe(p) for p in points]  # where the faces now are: boxed
         scores = [None] * len(grays)
         if verify and self.verifier is not None:
-            verifier_crops = np.concatenate([crop_frames(g, f, size=self.verifier_size)[0] for g, f in zip(grays, final)])
+            verifier_crops = np.concatenate([crop_frames(g, self._verifier_frames(p), size=self.verifier_size)[0]
+                                             for g, p in zip(grays, points)])
             if len(verifier_crops):
                 scores = _per_photo(self._verifier_scores(verifier_crops), final)
                 for score, extra in zip(scores, detector_scores or []):
@@ -501,24 +559,37 @@ class KeypointDetector:
                         score += self.detector_weight * np.asarray(extra, dtype=float)
         out = []
         for p, f, s, e in zip(points, final, scores, std):
+            angles = point_angles(p, self.mean_shape)  # the final crop's turn
             out.append([
                 Face(box, pts.reshape(-1, 2), layout=self.layout, score=None if s is None else s[i],
-                     point_std=None if e is None else e[i].reshape(-1, 2))
+                     point_std=None if e is None else e[i].reshape(-1, 2), angle=angles[i])
                 for i, (box, pts) in enumerate(zip(frame_boxes(f, self.face_detector.framing), p))
             ])
         return (out, crops) if return_crops else out
 
 
 def _kept(frames, scores, min_score, overlap=0.5):
-    """Indices of the faces kept, largest first: face score at least ``min_score`` (if scored), and no better
-    scored face whose final crop square overlaps theirs by more than ``overlap`` (two detections of one face)."""
+    """Indices of the faces kept, surest first (largest first if unscored): face score at least ``min_score``
+    (if scored), and no better scored face whose final crop square overlaps theirs by more than ``overlap``
+    (two detections of one face)."""
     index = np.arange(len(frames))
     if scores is not None:
         index = index[scores >= min_score]
     if len(index) > 1:
-        squares = np.c_[frames[index], frames[index, 2]]
+        squares = np.c_[frames[index, :3], frames[index, 2]]
         index = index[non_max_suppression(squares, np.zeros(len(index)) if scores is None else scores[index], overlap)]
-    return index[np.argsort(-frames[index, 2], kind="stable")]
+    if scores is None:
+        return index[np.argsort(-frames[index, 2], kind="stable")]
+    return index[np.argsort(-scores[index], kind="stable")]
+
+
+def _as_frames(frames):
+    """Crop frames as an ``(n, 4)`` array ``(x0, y0, side, angle)`` (angle 0 for three-number frames)."""
+    frames = np.asarray(frames, dtype=float)
+    frames = frames.reshape(-1, frames.shape[-1] if frames.ndim == 2 else 3)
+    if frames.shape[1] not in (3, 4):
+        raise ValueError(f"crop frames must be (x0, y0, side) or (x0, y0, side, angle), got {frames.shape[1]} numbers")
+    return frames if frames.shape[1] == 4 else np.c_[frames, np.zeros(len(frames))]
 
 
 def _per_photo(values, frames):
@@ -535,6 +606,8 @@ def _per_photo(values, frames):
         "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "rotations": [StrOptions({"upright", "all"}), None],
         "face_detector": [StrOptions({"hog", "lbp"}), callable],
         "detector": [callable, None],
         "analysers": "no_validation",
@@ -542,8 +615,8 @@ def _per_photo(values, frames):
     prefer_skip_nested_validation=True,
 )
 def detect_keypoints(
-    image, model="default", *, min_size=40, reframe_passes=1, verifier="default", min_score=0.3, face_detector="hog",
-    detector=None, analysers=(),
+    image, model="default", *, min_size=40, reframe_passes=1, verifier="default", min_score=0.3, max_faces=None,
+    rotations=None, face_detector="hog", detector=None, analysers=(),
 ):
     """Find the faces in a photo and their keypoints.
 
@@ -560,6 +633,11 @@ def detect_keypoints(
         works with a ``FutureWarning``).
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
+    max_faces : int or None, default=None
+        At most this many faces, the surest.
+    rotations : {"upright", "all"} or None, default=None
+        ``"all"`` also finds faces turned beyond 45 degrees (upside down,
+        sideways), at about four times the face detector's time.
     face_detector : {"hog", "lbp"}, detector or callable, default="hog"
         Finds the faces: a name, a detector object, or any function taking
         a float grayscale photo in [0, 1] and returning ``(x, y, w, h)``
@@ -572,10 +650,11 @@ def detect_keypoints(
     Returns
     -------
     faces : list of Face
-        Largest first: ``box`` ``(x, y, width, height)``, ``keypoints`` (a
+        Surest first: ``box`` ``(x, y, width, height)``, ``keypoints`` (a
         dict of name -> ``(x, y)`` in photo pixels, named by the model's
         layout), ``score`` (the verifier's score of the face's crop plus a share of the
-        HOG detector's; positive for a face, see :class:`KeypointDetector`).
+        HOG detector's; positive for a face, see :class:`KeypointDetector`),
+        ``angle`` (in-plane, degrees counterclockwise).
 
     Examples
     --------
@@ -596,5 +675,6 @@ def detect_keypoints(
     if isinstance(face_detector, str):
         face_detector = as_face_detector(face_detector, min_size=min_size)
     detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
-                                reframe_passes=reframe_passes, analysers=analysers)
+                                max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes,
+                                analysers=analysers)
     return detector.detect(image)

@@ -6,7 +6,7 @@ from ..keypoints import KeypointLayout, get_layout
 
 __all__ = ["Face"]
 
-_OWN_KEYS = ("box", "keypoints", "score", "point_std", "expected_nme", "track_id")
+_OWN_KEYS = ("box", "keypoints", "score", "point_std", "expected_nme", "track_id", "angle")
 """The keys of every :meth:`Face.to_dict` record, in order (None when unknown); analysers' values follow."""
 
 
@@ -93,6 +93,12 @@ class Face:
         ``(std_x, std_y)``.
     track_id : int or None, default=None
         Identity of the face across the frames of a video, when tracked.
+    angle : float or None, default=None
+        The face's in-plane angle in the photo, in degrees, counterclockwise
+        as seen (a face turned as :func:`skimage.transform.rotate` turns a
+        photo): the turn of its final crop, which shows it upright
+        (:func:`fkp_classic.photo.point_angles` of its points against the
+        model's mean shape). None when unknown.
     analyses : dict or None, default=None
         Values added by per-face analysers (:mod:`fkp_classic.photo`'s
         analyser protocol), by the analyser's name; also readable as
@@ -123,7 +129,7 @@ class Face:
     Face(box=(10.0, 20.0, 100.0, 100.0), 68 points (ibug68), expected_nme=0.0188)
     """
 
-    def __init__(self, box, points, *, layout, score=None, point_std=None, track_id=None, analyses=None):
+    def __init__(self, box, points, *, layout, score=None, point_std=None, track_id=None, angle=None, analyses=None):
         self.box = tuple(float(v) for v in box)
         if len(self.box) != 4:
             raise ValueError(f"box must be (x, y, width, height), got {len(self.box)} numbers")
@@ -137,6 +143,7 @@ class Face:
         self.score = score
         self.point_std = point_std
         self.track_id = track_id
+        self.angle = None if angle is None else float(angle)
         self.analyses = dict(analyses or {})
 
     def __setstate__(self, state):
@@ -145,7 +152,7 @@ class Face:
             state = dict(state)
             std = state.pop("point_std")
             state["_point_std"] = None if std is None else np.asarray(std, dtype=float).reshape(-1, 2)
-        self.__dict__.update(state)
+        self.__dict__.update({"angle": None, **state})
 
     @property
     def names(self):
@@ -209,6 +216,8 @@ class Face:
             parts.append(f"score={self.score:.3g}")
         if self._point_std is not None:
             parts.append(f"expected_nme={self.expected_nme:.3g}" if self.expected_nme is not None else "point_std")
+        if self.angle is not None and abs(self.angle) >= 0.05:
+            parts.append(f"angle={self.angle:.1f}")
         if self.track_id is not None:
             parts.append(f"track_id={self.track_id}")
         if self.analyses:
@@ -227,6 +236,7 @@ class Face:
         names = list(record["keypoints"])
         return cls(record["box"], [record["keypoints"][n] for n in names], layout=names if layout is None else layout,
                    score=record.get("score"), point_std=record.get("point_std"), track_id=record.get("track_id"),
+                   angle=record.get("angle"),
                    analyses={k: v for k, v in record.items() if k not in _OWN_KEYS})
 
     def to_dict(self):
@@ -234,9 +244,9 @@ class Face:
 
         ``box`` ``[x, y, width, height]``; ``keypoints``, name -> ``[x, y]``;
         ``score``; ``point_std``, name -> ``[std_x, std_y]``;
-        ``expected_nme``; ``track_id``, each None when unknown (no verifier,
-        no error model, not tracked); then each analyser's values under its
-        name.
+        ``expected_nme``; ``track_id``; ``angle``, each None when unknown (no
+        verifier, no error model, not tracked, no angle); then each
+        analyser's values under its name.
         """
         std = self.point_std
         return {
@@ -246,6 +256,7 @@ class Face:
             "point_std": None if std is None else {k: list(v) for k, v in std.items()},
             "expected_nme": self.expected_nme,
             "track_id": None if self.track_id is None else int(self.track_id),
+            "angle": self.angle,
             **_jsonable(self.analyses),
         }
 

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..photo._analysis import check_analysers, run_analysers
 from ..photo._boxes import box_overlaps
-from ..photo._crop import point_spread, reframe
+from ..photo._crop import point_angles, point_spread
 from ..photo._face_detectors import as_face_detector
 from ..photo._image import as_gray8
 from ..photo._pipeline import KeypointDetector
@@ -51,7 +51,8 @@ class FaceTracker:
     The first frame (and any frame with no face followed) goes through the
     photo pipeline (:class:`fkp_classic.photo.KeypointDetector`: face
     detector, crops, keypoints, verifier). On the next frames each face's
-    crop is framed around its previous keypoints (:func:`reframe`) and the
+    crop is framed around its previous keypoints (:func:`reframe`, turned
+    with the face, so a head that tilts stays upright in its crop) and the
     keypoint model refines from there, one model call for all faces: no
     face detector. A face is lost when its keypoints jump in size or leave
     the frame, or when the verifier, run on it every ``check_every``
@@ -96,7 +97,11 @@ class FaceTracker:
         Gains of the pose's constant-velocity filter, per frame
         (:class:`AlphaBetaFilter`): lower is smoother.
     max_faces : int or None, default=None
-        Follow at most this many faces (the largest new ones first).
+        Follow at most this many faces (the surest new ones first).
+    rotations : {"upright", "all"} or None, default=None
+        The in-plane angles the face detector searches (see
+        :class:`~fkp_classic.photo.KeypointDetector`); a followed face is
+        followed at any angle it turns to.
     fps : float, default=30.0
         Frame rate assumed for frames that come without times.
     analysers : sequence of analysers, default=()
@@ -136,6 +141,7 @@ class FaceTracker:
         "pose_alpha": [Interval(numbers.Real, 0, 1, closed="right")],
         "pose_beta": [Interval(numbers.Real, 0, 2, closed="left")],
         "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "rotations": [StrOptions({"upright", "all"}), None],
         "fps": [Interval(numbers.Real, 0, None, closed="neither")],
         "analysers": "no_validation",  # check_analysers names what is wrong with one
     }
@@ -144,17 +150,18 @@ class FaceTracker:
     def __init__(
         self, model="default", *, face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
         detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2,
-        max_faces=None, fps=30.0, analysers=(),
+        max_faces=None, rotations=None, fps=30.0, analysers=(),
     ):
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
                      keep_score=keep_score, min_size=min_size, detect_every=detect_every, check_every=check_every,
                      smooth=smooth, min_cutoff=min_cutoff, beta=beta, pose_alpha=pose_alpha, pose_beta=pose_beta,
-                     max_faces=max_faces, fps=fps, analysers=analysers)
+                     max_faces=max_faces, rotations=rotations, fps=fps, analysers=analysers)
         OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # their own checks (beta < 4 - 2 alpha)
         if isinstance(face_detector, str):
             face_detector = as_face_detector(face_detector, min_size=min_size)
         self.analysers = check_analysers(analysers)
-        self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score)
+        self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+                                         rotations=rotations)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
         self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
         self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
@@ -228,7 +235,7 @@ class FaceTracker:
             return False
         kd = self.detector
         before = np.stack([t.points for t in self._tracks])
-        frames = reframe(before, kd.mean_shape, size=kd.crop_size)
+        frames = kd.face_frames(before)
         fitted, crops = kd.fit_faces(gray, frames, passes=0, verify=False, return_crops=True)
         after = np.stack([face.points.ravel() for face in fitted])
         looks = _looks(crops, kd.crop_size)
@@ -266,7 +273,7 @@ class FaceTracker:
             new_faces = [f for f, overlap in zip(found, iou.max(axis=1)) if overlap <= 0.3]
         else:
             new_faces = found
-        for face in new_faces:  # largest first, as the pipeline gives them
+        for face in new_faces:  # surest first, as the pipeline gives them
             if self.max_faces is not None and len(self._tracks) >= self.max_faces:
                 break
             smoother = FaceSmoother(kd.mean_shape, self.min_cutoff, self.beta, self.pose_alpha, self.pose_beta) \
@@ -294,7 +301,9 @@ class FaceTracker:
         if track.smoother is not None:
             points = track.smoother(time_s, points)
         box = self._boxes(points.ravel()[None])[0]
-        return Face(box, points, layout=self.layout, score=track.score, point_std=track.std, track_id=track.id)
+        angle = point_angles(points.ravel()[None], self.detector.mean_shape)[0]
+        return Face(box, points, layout=self.layout, score=track.score, point_std=track.std, track_id=track.id,
+                    angle=angle)
 
 
 def track_video(path, **params):
