@@ -3,7 +3,7 @@
 A face detector is any object with
 
 - ``__call__(gray) -> boxes``: ``(n, 4)`` boxes ``(x, y, w, h)`` in photo
-  pixels, largest first, from a float grayscale photo in [0, 1];
+  pixels, from a float grayscale photo in [0, 1];
 - ``framing``: ``(scale, dx, dy)``, the transform from its box to the
   96x96 crop the keypoint models were trained on (see
   :func:`fkp_classic.photo.box_frames`). Each detector boxes faces its own
@@ -12,7 +12,12 @@ A face detector is any object with
   ``detect(gray8, return_scores=True, threshold=t) -> (boxes, scores)`` on
   an 8-bit grayscale photo: the photo path then proposes windows scored
   down to ``threshold - candidate_margin`` and adds each face's score above
-  ``threshold`` to the verifier's.
+  ``threshold`` to the verifier's;
+- optionally ``finds_angles = True`` and ``detect(..., return_angles=True)``
+  giving each face's in-plane angle too: the photo path turns each face's
+  first crop by it.
+
+The order of the boxes does not matter: the photo path orders its faces.
 
 :func:`as_face_detector` turns a name (``"hog"``, the packaged
 :class:`~fkp_classic.photo.HOGFaceDetector`; ``"lbp"``, scikit-image's LBP

@@ -72,6 +72,14 @@ class HOGFaceDetector(BaseEstimator):
         about 0 (mirroring a face turned by ``a`` turns it by ``-a``), e.g.
         ``(-30, 0, 30)``: a filter finds faces within about 15 degrees of
         its angle.
+    tilted_components : int or None, default=None
+        Filters per angle other than 0; None: ``n_components``. 1 pools
+        every pose of a tilted face in one filter, as dlib's tilted filters
+        do (a third of the scan's cost of three).
+    angle_jitter : float, default=0
+        The ``n_jitter`` copies of each face are also turned by up to this
+        many degrees, so that each angle's filters cover the angles between
+        them.
     mining_rounds : int, default=3
         Rounds of hard-negative mining after the first fit.
     negatives_per_photo : int, default=10
@@ -102,10 +110,11 @@ class HOGFaceDetector(BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_angles * n_components, n_blocks, n_blocks, 4 * orientations)
-        Each filter's weights, one vector per HOG block of the window.
-    intercept_ : ndarray of shape (n_angles * n_components,)
-    filter_angles_ : ndarray of shape (n_angles * n_components,)
+    coef_ : ndarray of shape (n_filters, n_blocks, n_blocks, 4 * orientations)
+        Each filter's weights, one vector per HOG block of the window
+        (``n_components`` for angle 0, ``tilted_components`` for each other).
+    intercept_ : ndarray of shape (n_filters,)
+    filter_angles_ : ndarray of shape (n_filters,)
         The angle each filter was trained for.
     root_coef_ : ndarray of shape (n_angles, n_blocks, n_blocks, 4 * orientations)
         The first stage of the scan: per angle, one filter trained on every
@@ -166,6 +175,8 @@ class HOGFaceDetector(BaseEstimator):
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "angles": [NumberSequence(Interval(numbers.Real, -90, 90, closed="neither"))],
+        "tilted_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "angle_jitter": [Interval(numbers.Real, 0, 45, closed="both")],
         "mining_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
         "negatives_per_photo": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jitter": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -197,6 +208,8 @@ class HOGFaceDetector(BaseEstimator):
         C=0.01,
         n_components=3,
         angles=(0,),
+        tilted_components=None,
+        angle_jitter=0.0,
         mining_rounds=3,
         negatives_per_photo=10,
         n_jitter=2,
@@ -214,6 +227,8 @@ class HOGFaceDetector(BaseEstimator):
         self.C = C
         self.n_components = n_components
         self.angles = angles
+        self.tilted_components = tilted_components
+        self.angle_jitter = angle_jitter
         self.mining_rounds = mining_rounds
         self.negatives_per_photo = negatives_per_photo
         self.n_jitter = n_jitter
@@ -227,7 +242,7 @@ class HOGFaceDetector(BaseEstimator):
 
     def __setstate__(self, state):
         # detectors saved before angles and rotations existed scan as they did then
-        state = {"angles": (0,), "rotations": "upright", **state}
+        state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright", **state}
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ scanning
@@ -481,7 +496,7 @@ class HOGFaceDetector(BaseEstimator):
         if len(positives) == 0:
             raise ValueError("no training face is at least 8 pixels wide")
         components = self._components(positives, poses, turns, rng)
-        self.filter_angles_ = np.repeat(angles, self.n_components)
+        self.filter_angles_ = np.repeat(angles, self._filters_per_angle(angles))
         negatives = self._random_negatives(grays + backgrounds, kept_out + [np.zeros((0, 4))] * len(backgrounds), rng)
         self.mining_log_ = []
         for round_ in range(self.mining_rounds + 1):
@@ -542,19 +557,25 @@ class HOGFaceDetector(BaseEstimator):
         """Best component's score of each window descriptor."""
         return (features @ self.coef_.reshape(len(self.coef_), -1).T + self.intercept_).max(axis=1)
 
+    def _filters_per_angle(self, angles):
+        tilted = self.n_components if self.tilted_components is None else self.tilted_components
+        return np.where(np.asarray(angles) == 0, self.n_components, tilted)
+
     def _components(self, positives, poses, turns, rng):
-        """Filter of each positive: its angle's, and within it ``poses`` if given, else k-means clusters of the
-        descriptors."""
-        if self.n_components == 1:
-            pose = np.zeros(len(positives), dtype=np.intp)
-        elif poses is not None:
-            pose = poses
-        else:
-            pose = np.empty(len(positives), dtype=np.intp)
-            for a in np.unique(turns):
-                kmeans = KMeans(self.n_components, n_init=4, random_state=rng.randint(2**31 - 1))
-                pose[turns == a] = kmeans.fit_predict(positives[turns == a])
-        return turns * self.n_components + pose
+        """Filter of each positive: its angle's, and within it ``poses`` if given (and the angle has
+        ``n_components`` filters), else k-means clusters of the descriptors."""
+        counts = self._filters_per_angle(self._angles())
+        pose = np.zeros(len(positives), dtype=np.intp)
+        for a in np.unique(turns):
+            mine = turns == a
+            if counts[a] == 1:
+                continue
+            if poses is not None and counts[a] == self.n_components:
+                pose[mine] = poses[mine]
+            else:
+                kmeans = KMeans(int(counts[a]), n_init=4, random_state=rng.randint(2**31 - 1))
+                pose[mine] = kmeans.fit_predict(positives[mine])
+        return (np.cumsum(counts) - counts)[turns] + pose
 
     def _positives(self, grays, faces, rng, poses=None, angles=(0.0,)):
         """HOG of every face window turned by each of ``angles``, mirrored, plus ``n_jitter`` shifted and scaled
@@ -571,15 +592,16 @@ class HOGFaceDetector(BaseEstimator):
             for f, (x, y, w, h) in enumerate(face_boxes):  # one crop per training face
                 if w < 8:
                     continue
-                shifts = [(0.0, 0.0, 1.0)] + [
+                shifts = [(0.0, 0.0, 1.0, 0.0)] + [
                     (*rng.uniform(-0.5, 0.5, 2) * self.cell / self.window,
-                     self.scale_factor ** rng.uniform(-0.5, 0.5))
+                     self.scale_factor ** rng.uniform(-0.5, 0.5),
+                     rng.uniform(-self.angle_jitter, self.angle_jitter) if self.angle_jitter else 0.0)
                     for _ in range(self.n_jitter)
                 ]
-                for (dx, dy, scale), (a, angle) in ((shift, turn) for shift in shifts for turn in enumerate(angles)):
+                for (dx, dy, scale, tilt), (a, angle) in ((s, t) for s in shifts for t in enumerate(angles)):
                     side = w * scale
                     cx, cy = x + w / 2 + dx * w, y + h / 2 + dy * w
-                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell, angle)
+                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell, angle + tilt)
                     for mirrored, image in enumerate((patch, patch[:, ::-1])):
                         blocks = self._hog(np.ascontiguousarray(image))
                         out.append(blocks[1:1 + n_blocks, 1:1 + n_blocks].ravel())
