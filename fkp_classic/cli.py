@@ -1015,9 +1015,9 @@ def build_parser():
                         "dlib's 68-point model)")
     p.add_argument("--min-size", type=int, default=40, help="smallest face searched, in pixels (default 40)")
     p.add_argument("--face-detector", choices=("hog", "lbp"), default="hog", help="face detector (default hog)")
-    p.add_argument("--min-score", type=float, default=0.0,
+    p.add_argument("--min-score", type=float, default=0.3,
                    help="lowest face score of a new face (the verifier's plus half the HOG detector's above its "
-                   "threshold; default 0); a followed face is kept down to 0.5 below it")
+                   "threshold; default 0.3, as fkp detect's); a followed face is kept down to 0.5 below it")
     p.add_argument("--detect-every", type=int, default=60,
                    help="frames between face detector runs while faces are followed (default 60)")
     p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")

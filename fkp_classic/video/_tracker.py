@@ -69,9 +69,9 @@ class FaceTracker:
     model, face_detector, verifier
         As for :class:`fkp_classic.photo.KeypointDetector` (the packaged
         parts by default).
-    min_score : float, default=0.0
-        The face score a new face needs (lower than the photo path's 0.3:
-        a face is confirmed over the frames that follow it).
+    min_score : float, default=0.3
+        The face score a new face needs: the photo path's default, so that
+        a video of a photo finds the faces the photo does.
     keep_score : float, optional
         A followed face is dropped when the verifier scores it below this;
         default ``min_score - 0.5``: a face followed from frame to frame
@@ -148,7 +148,7 @@ class FaceTracker:
 
     @keyword_only_after
     def __init__(
-        self, model="default", *, face_detector="hog", verifier="default", min_score=0.0, keep_score=None, min_size=40,
+        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, keep_score=None, min_size=40,
         detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2,
         max_faces=None, rotations=None, fps=30.0, analysers=(),
     ):
