@@ -369,7 +369,7 @@ class HOGFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_out_)
+        ndarray of shape (n_samples, ``n_features_out_``)
         """
         check_is_fitted(self, "n_features_out_")
         X = validate_images(self, X, reset=False)
