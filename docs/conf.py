@@ -8,7 +8,7 @@ Build it (from the project folder, after ``pip install -e ".[docs]"``) with::
 - The API reference has one page per public class and function (autodoc + numpydoc), listed
   from the declared API as ``docs/make_reference.py`` lists it: the names of
   ``fkp_classic/__init__.pyi`` and each subpackage's ``__all__``. Its listing pages are written
-  to ``docs/api/`` at each build (git ignores them), so a new public name appears without an edit.
+  to ``docs/api/`` when a build starts (git ignores them), so a new public name appears without an edit.
 - The gallery is ``docs/examples/plot_*.py``, run by sphinx-gallery at each build; its pictures
   are what the examples draw.
 
@@ -105,11 +105,11 @@ def _module_page(name, module):
     lines = [title, "=" * len(title), "", f".. automodule:: {name}", "   :no-members:", "",
              f".. currentmodule:: {name}", ""]
     classes, functions = _public(module, getattr(module, "__all__", []))
-    for heading, names, template in (("Classes", classes, "class.rst"), ("Functions", functions, "function.rst")):
+    for heading, names in (("Classes", classes), ("Functions", functions)):  # pages: _templates/autosummary/
         if not names:
             continue
-        lines += [heading, "-" * len(heading), "", ".. autosummary::", "   :toctree: generated/",
-                  f"   :template: {template}", "", *[f"   {n}" for n in sorted(names, key=str.lower)], ""]
+        lines += [heading, "-" * len(heading), "", ".. autosummary::", "   :toctree: generated/", "",
+                  *[f"   {n}" for n in sorted(names, key=str.lower)], ""]
     return "\n".join(lines)
 
 
@@ -137,7 +137,7 @@ def _api_pages():
     return pages
 
 
-def _write_api_pages():
+def _write_api_pages(app=None, config=None):
     out = DOCS / "api"
     out.mkdir(exist_ok=True)
     pages = _api_pages()
@@ -147,9 +147,6 @@ def _write_api_pages():
         path = out / f"{name}.rst"
         if not path.exists() or path.read_text() != text:  # unchanged pages keep their time: no rebuild
             path.write_text(text)
-
-
-_write_api_pages()
 
 
 # ---- the guide as the site shows it -----------------------------------------------------------------------------------
@@ -173,5 +170,6 @@ def _skip_member(app, what, name, obj, skip, options):
 
 
 def setup(app):
+    app.connect("config-inited", _write_api_pages)  # before Sphinx lists the documents to read
     app.connect("source-read", _guide_links)
     app.connect("autodoc-skip-member", _skip_member)
