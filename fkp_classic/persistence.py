@@ -355,7 +355,9 @@ def widen_model(model):
 def load_default_verifier():
     """The packaged last check of the photo pipeline (:func:`fkp_classic.photo.make_face_verifier`).
 
-    Built by ``tools/train_face_detector.py`` from the packaged detector's false alarms.
+    Built by ``tools/train_face_detector.py`` from faces96's crops and the packaged detector's faces and
+    false alarms on video frames and the 300-W training photos, whose annotations are licensed for
+    research and non-commercial use only: so is this verifier (``fkp_classic/models/MODEL_CARD.md``).
     """
     return widen_verifier(_load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py"))
 
@@ -376,9 +378,11 @@ def widen_verifier(verifier):
 
 
 def load_default_face_detector():
-    """The packaged HOG face detector (:class:`fkp_classic.photo.HOGFaceDetector`), trained on faces96's frames.
+    """The packaged HOG face detector (:class:`fkp_classic.photo.HOGFaceDetector`), upright and tilted filters.
 
-    Built by ``tools/train_face_detector.py``.
+    Built by ``tools/train_face_detector.py`` from video frames and the 300-W training photos, whose
+    annotations are licensed for research and non-commercial use only: so is this detector
+    (``fkp_classic/models/MODEL_CARD.md``).
     """
     return _load_packaged(DEFAULT_FACE_DETECTOR, "face detector", script="tools/train_face_detector.py")
 
