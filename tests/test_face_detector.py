@@ -94,7 +94,8 @@ def test_packaged_detector_finds_the_astronaut_as_a_crop_square(hog):
 def test_no_face_in_face_free_photos_never_trained_on(name):
     photo = getattr(data, name)()
     assert detect_keypoints(photo) == []
-    assert len(as_face_detector("hog", threshold=0.5)(as_gray(photo))) == 0
+    # nothing close: the best candidate of the photo path scores far below its threshold
+    assert max(f.score for f in KeypointDetector(min_score=-np.inf).detect(photo)) < -0.5
 
 
 def test_boxes_do_not_depend_on_how_the_photo_is_stored(hog):
@@ -119,7 +120,7 @@ def test_every_pasted_face_is_found_whatever_the_largest(faces96):
 
 def test_packaged_detector_file_is_version_checked(tmp_path):
     detector = load_model(DEFAULT_FACE_DETECTOR)
-    assert isinstance(detector, HOGFaceDetector) and detector.coef_.shape[0] == detector.n_components
+    assert isinstance(detector, HOGFaceDetector) and detector.coef_.shape[0] == len(detector.filter_angles_)
     stale = tmp_path / "old.joblib"
     import joblib
 

@@ -212,7 +212,8 @@ def test_face_score_is_the_verifier_s_plus_a_share_of_the_detector_s():
     assert [f.score for f in KeypointDetector(min_score=-np.inf, retry_scale=None, max_faces=2).detect(photo)] == [
         f.score for f in found[:2]]  # at most two, the surest
     # the verifier's part is its score of each face's final crop, from the fused verifier or the pipeline alike
-    crops, _ = crop_frames(photo, detector.face_frames(np.stack([f.points.ravel() for f in plain])))
+    upright = reframe(np.stack([f.points.ravel() for f in plain]), detector.mean_shape, turn=True)  # turned upright
+    crops, _ = crop_frames(photo, upright)
     np.testing.assert_allclose([f.score for f in plain], detector.verifier.decision_function(crops), atol=1e-6)
     np.testing.assert_allclose(detector.verify(photo, [f.points.ravel() for f in plain]), [f.score for f in plain])
     assert KeypointDetector(verifier=None).verify(photo, [f.points.ravel() for f in plain]) is None
@@ -558,3 +559,9 @@ def test_a_face_turned_40_degrees_is_found_upright_in_its_crop_and_says_its_angl
     upright, turned = np.array(errors).T
     assert turned.mean() <= 1.2 * upright.mean() + 0.005, (upright, turned)  # within the upright error
     np.testing.assert_allclose(turns, 40, atol=3)  # Face.angle follows the turn
+
+
+@pytest.mark.xfail(strict=True, reason="issue 34: the suit patches and the shuttle score 0.31-0.49 with the "
+                   "detector and verifier trained for the wild, just above the default min_score of 0.3")
+def test_the_astronaut_gives_one_face_hers_at_the_default_settings(astronaut_faces):
+    assert len(astronaut_faces) == 1 and np.abs(np.array(astronaut_faces[0].box[:2]) - (168, 57)).max() < 15
