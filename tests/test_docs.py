@@ -6,6 +6,7 @@ import os
 import pkgutil
 import re
 import sys
+import warnings
 
 import pytest
 
@@ -38,6 +39,20 @@ def test_guide_examples_run(monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "(3416, 9216) (3416, 30)" in out and "RMSE" in out
     assert os.path.getsize(namespace["out"]) > 1000
+
+
+@needs_faces96
+def test_readme_examples_run_as_written(monkeypatch, tmp_path):
+    monkeypatch.setenv("FKP_DATA", str(FACES96))  # what the README says to set first
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert blocks
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # the README shows today's API, not a deprecated one
+        for block in blocks:
+            exec(compile(block, "README.md", "exec"), {})
+    submission = (tmp_path / "submission.csv").read_text().splitlines()
+    assert submission[0] == "RowId,Location" and len(submission) > 1000
 
 
 def test_reference_is_up_to_date():
