@@ -365,8 +365,8 @@ def load_default_verifier():
 def widen_verifier(verifier):
     """Undo the packaged verifier's compact storage: float16 arrays to float32, support vectors to float64.
 
-    ``tools/train_face_detector.py`` narrows them to keep the file under 2 MiB (scores move by about
-    1e-4); libsvm predicts only from float64 support vectors.
+    ``tools/train_face_detector.py`` narrows them to keep the file under 2 MiB (scores move by at most
+    about 2e-3); libsvm predicts only from float64 support vectors.
     """
     for step in verifier:
         for name, value in list(vars(step).items()):

@@ -137,7 +137,8 @@ def collages(grays, boxes, crops, crop_keypoints, n, random_state=0):
 
 
 def shrink(verifier, crops):
-    """Store the verifier compactly (under 2 MiB): PCA and scaling as float16, support vectors as float32.
+    """Store the verifier compactly (under 2 MiB): PCA, scaling and support vectors as float16 (trained on the
+    photos too, it keeps 3605 support vectors: as float32 they made a 2.5 MB file).
 
     :func:`fkp_classic.persistence.load_default_verifier` widens them again on loading. Returns the
     largest score change this causes on ``crops``.
@@ -147,7 +148,7 @@ def shrink(verifier, crops):
         for name in ("components_", "mean_", "scale_", "explained_variance_"):
             if hasattr(step, name):
                 setattr(step, name, getattr(step, name).astype(np.float16))
-    verifier[-1].support_vectors_ = verifier[-1].support_vectors_.astype(np.float32)
+    verifier[-1].support_vectors_ = verifier[-1].support_vectors_.astype(np.float16)
     after = widen_verifier(copy.deepcopy(verifier)).decision_function(crops)
     return float(np.abs(after - before).max())
 
