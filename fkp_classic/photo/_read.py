@@ -3,7 +3,6 @@
 import io
 import numbers
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ..utils._deprecation import keyword_only_after
+from ..utils._stdin import piped_stdin
 
 __all__ = ["PhotoError", "read_photo", "MAX_PIXELS"]
 
@@ -48,12 +48,7 @@ def _pixels(image, path):
 
 def _standard_input():
     """The bytes piped to standard input, refused when there are none (no stream, a terminal, nothing piped)."""
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    if stream is None:
-        raise PhotoError("- reads a photo from standard input, and this process has none")
-    if sys.stdin.isatty():
-        raise PhotoError("- reads a photo from standard input, which is a terminal here: pipe one in "
-                         "(e.g. fkp detect - < photo.jpg)")
+    stream = piped_stdin(PhotoError, "a photo from standard input", "pipe one in (e.g. fkp detect - < photo.jpg)")
     data = stream.read()
     if not data:
         raise PhotoError("standard input is empty: pipe a photo in (e.g. fkp detect - < photo.jpg)")

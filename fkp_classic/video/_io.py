@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from ..utils._atomic import atomic_write
 from ..utils._constraints import check_params
 from ..utils._deprecation import keyword_only_after
+from ..utils._stdin import piped_stdin
 
 __all__ = ["VideoError", "Video", "CapturedFrame", "STDIN", "read_video", "VideoWriter", "video_format",
            "WRITE_FORMATS"]
@@ -315,13 +316,7 @@ class _Counted:
 
 def _standard_input():
     """Standard input's bytes, refused when there are none to come (no stream, or a terminal)."""
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    if stream is None:
-        raise VideoError("- reads standard input, and this process has none")
-    if sys.stdin.isatty():
-        raise VideoError("- reads standard input, which is a terminal here: pipe a video in "
-                         "(e.g. cat clip.mkv | fkp track -)")
-    return stream
+    return piped_stdin(VideoError, "standard input", "pipe a video in (e.g. cat clip.mkv | fkp track -)")
 
 
 def _camera_input(camera):
