@@ -51,8 +51,8 @@ def frame_boxes(frames, framing):
 def _frames(frames):
     """Frames as an ``(n, 4)`` float array ``(x0, y0, side, angle)`` (angle 0 for three-number frames)."""
     frames = np.asarray(frames, dtype=float)
-    if frames.ndim == 1 and frames.size in (3, 4):
-        frames = frames[None]
+    if frames.ndim == 1 and frames.size in (0, 3, 4):
+        frames = frames.reshape(-1, frames.size or 3)
     if frames.ndim != 2 or frames.shape[1] not in (3, 4):
         raise ValueError(f"crop frames must have shape (n, 3) (x0, y0, side) or (n, 4) with an angle, "
                          f"got {frames.shape}")

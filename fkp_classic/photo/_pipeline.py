@@ -25,7 +25,7 @@ from ..utils._deprecation import keyword_only_after
 from ..utils._threads import one_blas_thread
 from ._analysis import check_analysers, run_analysers
 from ._boxes import non_max_suppression
-from ._crop import box_frames, crop_frames, frame_boxes, point_angles, reframe, to_photo
+from ._crop import _frames, box_frames, crop_frames, frame_boxes, point_angles, reframe, to_photo
 from ._face_detectors import as_face_detector
 from ._image import as_gray8
 from ._keypoint_model import KAGGLE_MEAN_SHAPE, crop_size_of, model_geometry, model_layout
@@ -347,7 +347,7 @@ class KeypointDetector:
         crops : ndarray of shape (n_faces, crop_size ** 2), uint8
             With ``return_crops``.
         """
-        frames = _as_frames(frames)
+        frames = _frames(frames)
         passes = self.reframe_passes if passes is None else int(passes)
         scores = None if detector_scores is None else [np.asarray(detector_scores, dtype=float)]
         out = self._fit_batch([gray], [frames], passes, scores, verify=verify, return_crops=return_crops)
@@ -453,7 +453,7 @@ class KeypointDetector:
         if not any(len(d) for d in doubtful):
             return faces
         # each crop square, enlarged about its centre: the framing (scale, 0, 0) of the square as a box
-        enlarged = [np.c_[box_frames(np.c_[f[d, :3], f[d, 2]], (self.retry_scale, 0.0, 0.0)), _as_frames(f)[d, 3]]
+        enlarged = [np.c_[box_frames(np.c_[f[d, :3], f[d, 2]], (self.retry_scale, 0.0, 0.0)), _frames(f)[d, 3]]
                     for f, d in zip(frames, doubtful)]
         extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
         again = self._fit_batch(grays, enlarged, self.reframe_passes, extra)
@@ -581,15 +581,6 @@ def _kept(frames, scores, min_score, overlap=0.5):
     if scores is None:
         return index[np.argsort(-frames[index, 2], kind="stable")]
     return index[np.argsort(-scores[index], kind="stable")]
-
-
-def _as_frames(frames):
-    """Crop frames as an ``(n, 4)`` array ``(x0, y0, side, angle)`` (angle 0 for three-number frames)."""
-    frames = np.asarray(frames, dtype=float)
-    frames = frames.reshape(-1, frames.shape[-1] if frames.ndim == 2 else 3)
-    if frames.shape[1] not in (3, 4):
-        raise ValueError(f"crop frames must be (x0, y0, side) or (x0, y0, side, angle), got {frames.shape[1]} numbers")
-    return frames if frames.shape[1] == 4 else np.c_[frames, np.zeros(len(frames))]
 
 
 def _per_photo(values, frames):
