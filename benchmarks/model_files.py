@@ -88,8 +88,9 @@ def report(result):
                   f"{1000 * (worst['safe_s'] - worst['joblib_s']):+.1f} ms): "
                   f"{'within' if worst['ratio'] <= TARGET else 'above'} the {TARGET}x target. Files are stored "
                   f"unpacked unless compression makes them under 60% of their size ({packed}), as unpacking costs "
-                  f"more load time than reading the larger file; skops' fixed cost per object it "
-                  f"rebuilds is what a small file like the detector's pays (timings vary with the machine's load).", ""]
+                  f"more load time than reading the larger file. skops rebuilds the objects a file holds one by one, so a "
+                  f"small file's load time follows how many it holds: the detector keeps its plain values (parameters, "
+                  f"mining log) in one JSON entry for that reason (timings vary with the machine's load).", ""]
     return "\n".join(lines)
 
 

@@ -75,6 +75,9 @@ def test_packaged_parts_round_trip_bit_for_bit(packaged, tmp_path):
         photo = data.astronaut()
         for a, b in zip(model.detect(photo, return_scores=True), again.detect(photo, return_scores=True)):
             np.testing.assert_array_equal(a, b)
+        # its plain values (parameters, counts, mining log) are stored as one JSON entry: they come back as they were
+        assert again.get_params() == model.get_params() and again.mining_log_ == model.mining_log_
+        assert (again.n_positives_, again.angles) == (model.n_positives_, model.angles)
         return
     X = rng.uniform(0, 255, (20, 96 * 96))
     if packaged == "DEFAULT_VERIFIER":

@@ -20,6 +20,7 @@ turned by 90, 180 and 270 degrees (exact turns of the pixel grid), which
 finds faces at any angle.
 """
 
+import json
 import numbers
 
 import numpy as np
@@ -38,6 +39,20 @@ from ._boxes import box_overlaps, non_max_suppression
 from ._image import as_gray8
 
 __all__ = ["HOGFaceDetector"]
+
+_PLAIN_STATE = "_plain_state_json"
+
+
+def _is_plain(value):
+    """Whether JSON gives ``value`` back as it is: None, bool, int, float, str, or lists and str-keyed dicts of them."""
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    if type(value) is list:
+        return all(_is_plain(item) for item in value)
+    if type(value) is dict:
+        return all(type(key) is str and _is_plain(item) for key, item in value.items())
+    return False
+
 
 # Parameters that only change how photos are scanned, not what was learned: settable on a fitted detector.
 SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap", "rotations")
@@ -240,7 +255,17 @@ class HOGFaceDetector(BaseEstimator):
         self.rotations = rotations
         self.random_state = random_state
 
+    def __getstate__(self):
+        # The plain values (parameters, counts, the mining log) travel as one JSON string: a safe model
+        # file rebuilds each object it holds one by one, and for a file this small that per-object cost
+        # made loading slower than unpickling. Arrays and tuples keep their own entries.
+        state = super().__getstate__()
+        plain = {key: value for key, value in state.items() if _is_plain(value)}
+        return {key: value for key, value in state.items() if key not in plain} | {_PLAIN_STATE: json.dumps(plain)}
+
     def __setstate__(self, state):
+        state = dict(state)
+        state.update(json.loads(state.pop(_PLAIN_STATE, "{}")))
         # detectors saved before angles and rotations existed scan as they did then
         state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright", **state}
         super().__setstate__(state)
