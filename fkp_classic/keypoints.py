@@ -11,6 +11,7 @@ scheme is one ``KeypointLayout``.
 "Left" always means the subject's left, which is on the image's right.
 """
 
+import json
 from dataclasses import KW_ONLY, dataclass, fields
 
 import numpy as np
@@ -136,7 +137,8 @@ class KeypointLayout:
         registered = _REGISTRY.get(self.name)
         if registered is not None and registered == self:
             return {"registered": self.name}
-        return dict(self.__dict__)
+        # Any other scheme as one JSON string of its fields: one object to rebuild in a safe model file, not hundreds.
+        return {"fields_json": json.dumps({field.name: getattr(self, field.name) for field in fields(self)})}
 
     def __setstate__(self, state):
         if "registered" in state:
@@ -144,6 +146,9 @@ class KeypointLayout:
                 raise ValueError(f"a saved layout names the scheme {state['registered']!r}, which this version of "
                                  f"fkp_classic does not know (it knows {', '.join(sorted(_REGISTRY))})")
             object.__setattr__(self, "__dict__", dict(_REGISTRY[state["registered"]].__dict__))
+            return
+        if "fields_json" in state:  # JSON's lists become the fields' tuples again in the constructor's checks
+            object.__setattr__(self, "__dict__", dict(type(self)(**json.loads(state["fields_json"])).__dict__))
             return
         # A layout pickled before a field existed gains it: from the registered scheme of the same names, if any.
         names, pairs = tuple(state.get("names", ())), tuple(state.get("flip_pairs", ()))

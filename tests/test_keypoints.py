@@ -165,7 +165,8 @@ def test_a_registered_layout_is_saved_by_its_name_and_loads_as_the_scheme():
 
     ibug = IBUG_68
     assert pickle.loads(pickle.dumps(ibug)) == ibug and len(pickle.dumps(ibug)) < 200  # not its 68 names and pairs
-    own = KeypointLayout(("a", "b", "c"), (("a", "b"),), eyes=(("a",), ("b",)))
-    assert pickle.loads(pickle.dumps(own)) == own  # any other layout field by field
+    own = KeypointLayout(("a", "b", "c"), (("a", "b"),), eyes=(("a",), ("b",)), contours=((("a", "b", "c"), True),))
+    again = pickle.loads(pickle.dumps(own))  # any other layout field by field, tuples as tuples
+    assert again == own and again.contours == ((("a", "b", "c"), True),) and again.eye_indices() == ((0,), (1,))
     with pytest.raises(ValueError, match="names the scheme 'ibug99'"):
         KeypointLayout.__new__(KeypointLayout).__setstate__({"registered": "ibug99"})

@@ -14,6 +14,7 @@ from ..features._descriptors import grid_descriptors
 from ..flip import flip_images, flip_keypoints
 from ..keypoints import KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
+from ..utils._plain_state import pack_plain_state, unpack_plain_state
 from ..utils._shape_geometry import as_complex, as_points
 from ..utils._threads import one_blas_thread
 from ..utils._validation import set_keypoint_tags, validate_images
@@ -280,6 +281,13 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         self.image_shape = image_shape
         self.layout = layout
         self.verbose = verbose
+
+    def __getstate__(self):
+        # its parameters as one JSON entry in a safe model file, which rebuilds each object one by one
+        return pack_plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(unpack_plain_state(state))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..keypoints import KeypointLayout
 from ._reduced_rank import reduce_rank
 from ..utils._constraints import NumberSequence
+from ..utils._plain_state import pack_plain_state, unpack_plain_state
 from ..utils._validation import check_keypoints, set_keypoint_layout, set_keypoint_tags
 
 __all__ = ["KeypointRidge"]
@@ -299,9 +300,10 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         if basis is not None and state.get("coef_") is not None:
             coef = state.pop("coef_")
             state["_coef_scores"] = scores if weights is coef else (basis.T @ coef).astype(coef.dtype)
-        return state
+        return pack_plain_state(state)  # its parameters as one JSON entry: a safe model file rebuilds each object
 
     def __setstate__(self, state):
+        state = unpack_plain_state(state)
         scores = state.pop("_coef_scores", None)
         if scores is not None:  # kept, so that saving the model again writes them unchanged (bit for bit)
             # The weights in float64 straight from the (narrowed) scores: rounding the full weights to the scores'

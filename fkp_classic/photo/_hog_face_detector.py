@@ -20,7 +20,6 @@ turned by 90, 180 and 270 degrees (exact turns of the pixel grid), which
 finds faces at any angle.
 """
 
-import json
 import numbers
 
 import numpy as np
@@ -34,25 +33,12 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from ..features._hog import hog_map
 from ..utils._constraints import NumberSequence
 from ..utils._deprecation import keyword_only_after
+from ..utils._plain_state import pack_plain_state, unpack_plain_state
 from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
 from ._image import as_gray8
 
 __all__ = ["HOGFaceDetector"]
-
-_PLAIN_STATE = "_plain_state_json"
-
-
-def _is_plain(value):
-    """Whether JSON gives ``value`` back as it is: None, bool, int, float, str, or lists and str-keyed dicts of them."""
-    if value is None or type(value) in (bool, int, float, str):
-        return True
-    if type(value) is list:
-        return all(_is_plain(item) for item in value)
-    if type(value) is dict:
-        return all(type(key) is str and _is_plain(item) for key, item in value.items())
-    return False
-
 
 # Parameters that only change how photos are scanned, not what was learned: settable on a fitted detector.
 SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap", "rotations")
@@ -256,16 +242,11 @@ class HOGFaceDetector(BaseEstimator):
         self.random_state = random_state
 
     def __getstate__(self):
-        # The plain values (parameters, counts, the mining log) travel as one JSON string: a safe model
-        # file rebuilds each object it holds one by one, and for a file this small that per-object cost
-        # made loading slower than unpickling. Arrays and tuples keep their own entries.
-        state = super().__getstate__()
-        plain = {key: value for key, value in state.items() if _is_plain(value)}
-        return {key: value for key, value in state.items() if key not in plain} | {_PLAIN_STATE: json.dumps(plain)}
+        # a hundred small values: one JSON entry in a safe model file, which rebuilds each object one by one
+        return pack_plain_state(super().__getstate__())
 
     def __setstate__(self, state):
-        state = dict(state)
-        state.update(json.loads(state.pop(_PLAIN_STATE, "{}")))
+        state = unpack_plain_state(state)
         # detectors saved before angles and rotations existed scan as they did then
         state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright", **state}
         super().__setstate__(state)
