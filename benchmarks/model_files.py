@@ -93,8 +93,9 @@ def report(result):
                   f"{'within' if worst['ratio'] <= TARGET else 'above'} the {TARGET}x target. Files are stored "
                   f"unpacked unless compression makes them under 60% of their size ({packed}), as unpacking costs "
                   f"more load time than reading the larger file. skops rebuilds the objects a file holds one by one, so a "
-                  f"small file's load time follows how many it holds: the detector keeps its plain values (parameters, "
-                  f"mining log) in one JSON entry for that reason (timings vary with the machine's load).", ""]
+                  f"file's load time follows how many it holds: the library's estimators and layouts keep their plain "
+                  f"values (parameters, logs, names) in one JSON entry each for that reason (timings vary with the "
+                  f"machine's load).", ""]
     return "\n".join(lines)
 
 
