@@ -24,6 +24,7 @@ __all__ = [
     "KAGGLE_COLUMNS",
     "KAGGLE_IMAGE_SIZE",
     "REGIONS",
+    "LAYOUT_NAMES",
     "get_layout",
     "ibug68_to_kaggle15",
     "keypoint_regions",
@@ -326,6 +327,9 @@ IBUG_68 = KeypointLayout(
 """The 68-point iBUG / 300-W markup (dlib's numbering), named ``p0 .. p67`` as in ``training_meta.csv``."""
 
 _REGISTRY = {layout.name: layout for layout in (KAGGLE_15, IBUG_68)}
+
+LAYOUT_NAMES = tuple(_REGISTRY)
+"""The registered layouts' names, which :func:`get_layout` and every ``layout=`` parameter accept."""
 
 
 def get_layout(layout):

@@ -251,7 +251,7 @@ def test_bad_input_is_refused_clearly(faces):
     (CascadeRegressor(), "n_jobs", "abc", "an instance of 'int' or None"),
     (CascadeRegressor(), "image_shape", (96,), "an instance of 'a tuple of 2 numbers"),
     (MeanPatchTemplateSearch(), "init", "mean", "an object implementing 'fit' and 'predict'"),
-    (MeanKeypoints(), "layout", "kaggle", "an instance of 'fkp_classic.keypoints.KeypointLayout' or None"),
+    (MeanKeypoints(), "layout", "kaggle", "an instance of 'fkp_classic.keypoints.KeypointLayout', a str among"),
     (KeypointRidge(), "alpha", 0, "a float in the range \\(0.0, inf\\)"),
 ])
 def test_bad_parameters_are_refused_by_name_before_any_work(faces, est, param, value, accepted):

@@ -170,3 +170,26 @@ def test_a_registered_layout_is_saved_by_its_name_and_loads_as_the_scheme():
     assert again == own and again.contours == ((("a", "b", "c"), True),) and again.eye_indices() == ((0,), (1,))
     with pytest.raises(ValueError, match="names the scheme 'ibug99'"):
         KeypointLayout.__new__(KeypointLayout).__setstate__({"registered": "ibug99"})
+
+
+@pytest.mark.parametrize("name", ["MeanKeypoints", "KeypointRidge", "KeypointRegressor", "CascadeRegressor"])
+def test_every_estimator_takes_the_layout_name_its_warning_asks_for(name, synthetic):
+    import re
+    import warnings
+
+    import fkp_classic
+
+    X, y = synthetic.data[:60], synthetic.target[:60]
+    if name == "KeypointRidge":
+        X = X[:, ::40] / 255.0
+    small = {"cell_sizes": (8,), "n_perturbations": 1, "uncertainty": False} if name == "CascadeRegressor" else {}
+    Estimator = getattr(fkp_classic, name)
+    with pytest.warns(FutureWarning, match="Pass layout=") as caught:
+        Estimator(**small).fit(X, y)
+    asked = re.search(r"Pass layout='(\w+)'", str(caught[0].message)).group(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        fitted = Estimator(layout=asked, **small).fit(X, y)
+    assert fitted.layout_ is KAGGLE_15 and fitted.get_params()["layout"] == asked
+    with pytest.raises(ValueError, match="'layout' parameter"):
+        Estimator(layout="ibug99", **small).fit(X, y)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..features._descriptors import grid_descriptors
 from ..flip import flip_images, flip_keypoints
-from ..keypoints import KeypointLayout
+from ..keypoints import LAYOUT_NAMES, KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
 from ..utils._plain_state import pack_plain_state, unpack_plain_state
 from ..utils._shape_geometry import as_complex, as_points
@@ -151,7 +151,11 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         Threads for predicting blocks of faces (None means 1, -1 all cores).
     random_state : int, RandomState or None, default=0
     image_shape : (int, int) or None, default=None
-    layout : KeypointLayout or None, default=None
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        The keypoints' names, flip pairs and eyes, or a registered layout's
+        name. None is a plain layout ``k0, k1, ...`` (deprecated on 15 or
+        68 keypoints, which it still takes as Kaggle's or iBUG's, with a
+        ``FutureWarning``).
     verbose : int, default=0
         Above 0, ``fit`` writes a line to stderr as the start and each stage
         are fitted, with the time taken so far.
@@ -230,7 +234,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "image_shape": [IMAGE_SHAPE, None],
-        "layout": [KeypointLayout, None],
+        "layout": [KeypointLayout, StrOptions(set(LAYOUT_NAMES)), None],
         "verbose": ["verbose"],
     }
 

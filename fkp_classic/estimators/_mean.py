@@ -2,10 +2,11 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..flip import flip_keypoints
-from ..keypoints import KeypointLayout
+from ..keypoints import LAYOUT_NAMES, KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE
 from ..utils._validation import (
     check_keypoints,
@@ -27,8 +28,11 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
         Also average the mirrored training keypoints (a symmetric mean shape).
     image_shape : (int, int) or None, default=None
         Needed only with ``flip``; None infers a square.
-    layout : KeypointLayout or None, default=None
-        Flip pairs; None means the Kaggle layout for 15 keypoints.
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        The keypoints' names, flip pairs and eyes, or a registered layout's
+        name. None is a plain layout ``k0, k1, ...`` (deprecated on 15 or
+        68 keypoints, which it still takes as Kaggle's or iBUG's, with a
+        ``FutureWarning``).
 
     Attributes
     ----------
@@ -51,7 +55,7 @@ class MeanKeypoints(RegressorMixin, BaseEstimator):
     _parameter_constraints = {
         "flip": ["boolean"],
         "image_shape": [IMAGE_SHAPE, None],
-        "layout": [KeypointLayout, None],
+        "layout": [KeypointLayout, StrOptions(set(LAYOUT_NAMES)), None],
     }
 
     def __init__(self, flip=False, image_shape=None, layout=None):

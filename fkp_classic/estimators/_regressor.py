@@ -15,7 +15,7 @@ from ..features._patch import PatchFeatures
 from ._cross_fitting import _cross_fit
 from ._error_model import ERROR_ALPHA, fit_error_model
 from ._ridge import KeypointRidge
-from ..keypoints import KeypointLayout
+from ..keypoints import LAYOUT_NAMES, KeypointLayout
 from ..utils._constraints import IMAGE_SHAPE, NumberSequence
 from ..utils._validation import fit_images, set_keypoint_tags, validate_images
 
@@ -53,8 +53,11 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         centre (:class:`CascadeRegressor` measures the axis: ``flip_axis``).
     image_shape : (int, int) or None, default=None
         Image ``(height, width)``; None infers a square.
-    layout : KeypointLayout or None, default=None
-        Flip pairs for ``flip``; None means Kaggle's for 15 keypoints.
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        The keypoints' names, flip pairs and eyes, or a registered layout's
+        name. None is a plain layout ``k0, k1, ...`` (deprecated on 15 or
+        68 keypoints, which it still takes as Kaggle's or iBUG's, with a
+        ``FutureWarning``).
     uncertainty : bool, default=False
         Also fit the error model behind ``predict(X, return_std=True)``: a
         ridge from the same features to the log squared error the ridge
@@ -104,7 +107,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
         ],
         "flip": ["boolean"],
         "image_shape": [IMAGE_SHAPE, None],
-        "layout": [KeypointLayout, None],
+        "layout": [KeypointLayout, StrOptions(set(LAYOUT_NAMES)), None],
         "uncertainty": ["boolean"],
     }
 

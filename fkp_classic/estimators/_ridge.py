@@ -6,10 +6,10 @@ import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.linear_model import RidgeCV
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..keypoints import KeypointLayout
+from ..keypoints import LAYOUT_NAMES, KeypointLayout
 from ._reduced_rank import reduce_rank
 from ..utils._constraints import NumberSequence
 from ..utils._plain_state import pack_plain_state, unpack_plain_state
@@ -147,8 +147,11 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         keypoints: the shape's main modes). None keeps every output
         direction. The weights are then stored as ``rank`` rows of
         scores, a fraction of the full matrix.
-    layout : KeypointLayout or None, default=None
-        Names of the keypoints; None means Kaggle's for 15 keypoints.
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        The keypoints' names, flip pairs and eyes, or a registered layout's
+        name. None is a plain layout ``k0, k1, ...`` (deprecated on 15 or
+        68 keypoints, which it still takes as Kaggle's or iBUG's, with a
+        ``FutureWarning``).
 
     Attributes
     ----------
@@ -200,7 +203,7 @@ class KeypointRidge(RegressorMixin, BaseEstimator):
         ],
         "max_update_rank": [Interval(numbers.Integral, 1, None, closed="left")],
         "rank": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "layout": [KeypointLayout, None],
+        "layout": [KeypointLayout, StrOptions(set(LAYOUT_NAMES)), None],
     }
 
     def __init__(self, alpha=1.0, max_update_rank=256, rank=None, layout=None):
