@@ -109,9 +109,24 @@ def project_mean_face(yaw, pitch, roll, *, layout="ibug68", scale=100.0, center=
 
 
 def _skew(v):
-    z = np.zeros(v.shape[:-1])
-    return np.stack([z, -v[..., 2], v[..., 1], v[..., 2], z, -v[..., 0], -v[..., 1], v[..., 0], z],
-                    axis=-1).reshape(v.shape[:-1] + (3, 3))
+    """Cross-product matrices ``[v]x`` (..., 3, 3) of vectors ``v`` (..., 3)."""
+    out = np.zeros(v.shape[:-1] + (3, 3))
+    out[..., 0, 1], out[..., 0, 2], out[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    out[..., 1, 0], out[..., 2, 0], out[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
+    return out
+
+
+def _model_terms(model):
+    """What every fit to ``model`` (K, 3) uses: its centroid, centred points, their pseudo-inverse and ``[X]x``."""
+    model = np.asarray(model, dtype=float)
+    x_mean = model.mean(axis=0)
+    xc = model - x_mean
+    return x_mean, xc, xc @ np.linalg.inv(xc.T @ xc), _skew(xc)
+
+
+@lru_cache(maxsize=8)
+def _cached_model_terms(name):
+    return _model_terms(layout_points(name)[1])
 
 
 def fit_pose(points, model, *, n_iter=4, start=None):
@@ -138,41 +153,49 @@ def fit_pose(points, model, *, n_iter=4, start=None):
     translation : ndarray of shape (n, 2)
         Image position of the model's origin.
     """
-    p = np.asarray(points, dtype=float)
-    model = np.asarray(model, dtype=float)
-    p_mean, x_mean = p.mean(axis=1, keepdims=True), model.mean(axis=0)
-    pc, xc = p - p_mean, model - x_mean
+    return _fit_pose(np.asarray(points, dtype=float), _model_terms(model), n_iter, start)
+
+
+def _fit_pose(p, terms, n_iter, start):
+    x_mean, xc, pinv, skew_x = terms
+    n, k = p.shape[:2]
+    p_mean = p.mean(axis=1, keepdims=True)
+    pc = p - p_mean
     if start is None:
-        affine = np.einsum("nki,kj->nij", pc, xc) @ np.linalg.inv(xc.T @ xc)
+        affine = np.swapaxes(pc, 1, 2) @ pinv  # (n, 2, 3): least squares of pc = xc @ affine.T
         u, sv, vt = np.linalg.svd(affine, full_matrices=False)
         rows = u @ vt
         scale = sv.mean(axis=1)
         rot = np.concatenate([rows, np.cross(rows[:, 0], rows[:, 1])[:, None]], axis=1)
     else:
         rot, scale = (np.array(a, dtype=float) for a in start)
-    skew_x = _skew(xc)  # (K, 3, 3): [X]x
+    jac = np.empty((n, k, 2, 4))
     for _ in range(n_iter):
-        proj = np.einsum("nij,kj->nki", rot[:, :2], xc)  # (n, K, 2)
-        resid = pc - scale[:, None, None] * proj
-        j_w = -scale[:, None, None, None] * np.einsum("nij,kjl->nkil", rot[:, :2], skew_x)  # d(model point)/dw
-        jac = np.concatenate([j_w, proj[..., None]], axis=3).reshape(len(p), -1, 4)
-        normal = np.einsum("nki,nkj->nij", jac, jac)
-        step = np.linalg.solve(normal, np.einsum("nki,nk->ni", jac, resid.reshape(len(p), -1))[..., None])[..., 0]
-        w = step[:, :3]
-        angle = np.linalg.norm(w, axis=1)[:, None, None]
-        k = _skew(w / np.maximum(angle[..., 0], 1e-300))
-        turn = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k  # Rodrigues
-        rot = rot @ turn
+        proj = xc @ np.swapaxes(rot[:, :2], 1, 2)  # (n, K, 2)
+        resid = (pc - scale[:, None, None] * proj).reshape(n, -1)
+        jac[..., :3] = -scale[:, None, None, None] * (rot[:, None, :2] @ skew_x)  # d(model point)/dw
+        jac[..., 3] = proj
+        flat = jac.reshape(n, -1, 4)
+        normal = np.swapaxes(flat, 1, 2) @ flat
+        step = np.linalg.solve(normal, (np.swapaxes(flat, 1, 2) @ resid[..., None]))[..., 0]
+        rot = rot @ _rodrigues(step[:, :3])
         scale = scale + step[:, 3]
-    translation = p_mean[:, 0] - scale[:, None] * np.einsum("nij,j->ni", rot[:, :2], x_mean)
+    translation = p_mean[:, 0] - scale[:, None] * (rot[:, :2] @ x_mean)
     return rot, scale, translation
+
+
+def _rodrigues(w):
+    """Rotation matrices ``exp([w]x)`` (n, 3, 3) of rotation vectors ``w`` (n, 3)."""
+    angle = np.linalg.norm(w, axis=1)[:, None, None]
+    k = _skew(w / np.maximum(angle[..., 0], 1e-300))
+    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
 
 
 @lru_cache(maxsize=8)
 def _fit_bytes(name, shape, data):
     pts = np.frombuffer(data, dtype=float).reshape(shape)
-    indices, model = layout_points(name)
-    fitted = fit_pose(pts[:, list(indices)], model)
+    indices, _ = layout_points(name)
+    fitted = _fit_pose(pts[:, list(indices)], _cached_model_terms(name), 4, None)
     for array in fitted:
         array.setflags(write=False)
     return fitted
@@ -180,18 +203,19 @@ def _fit_bytes(name, shape, data):
 
 def _angle_std(model, rot, scale, std):
     """Standard deviations of yaw, pitch, roll (degrees) from independent point errors ``std`` (n, K, 2), linearised."""
-    xc = model - model.mean(axis=0)
-    proj = np.einsum("nij,kj->nki", rot[:, :2], xc)
-    j_w = -scale[:, None, None, None] * np.einsum("nij,kjl->nkil", rot[:, :2], _skew(xc))
-    jac = np.concatenate([j_w, proj[..., None]], axis=3).reshape(len(rot), -1, 4)
-    inv = np.linalg.inv(np.einsum("nki,nkj->nij", jac, jac))
-    middle = np.einsum("nki,nk,nkj->nij", jac, std.reshape(len(rot), -1) ** 2, jac)
+    _, xc, _, skew_x = _model_terms(model)
+    n = len(rot)
+    proj = xc @ np.swapaxes(rot[:, :2], 1, 2)
+    jac = np.concatenate([-scale[:, None, None, None] * (rot[:, None, :2] @ skew_x), proj[..., None]],
+                         axis=3).reshape(n, -1, 4)
+    inv = np.linalg.inv(np.swapaxes(jac, 1, 2) @ jac)
+    middle = np.swapaxes(jac, 1, 2) @ (std.reshape(n, -1, 1) ** 2 * jac)
     cov = (inv @ middle @ inv)[:, :3, :3]  # of the rotation increment w
-    # d(angles)/dw by central differences of small turns R @ exp([w]x)
+    # d(angles)/dw by central differences of small turns R @ exp([w]x), all six turns of all faces at once
     delta = 1e-5
     turns = np.eye(3) + delta * _skew(np.eye(3))  # first order is enough at this step
-    diff = np.stack([rotation_to_angles(rot @ t) - rotation_to_angles(rot @ t.transpose())
-                     for t in turns], axis=2) / (2 * delta)  # (n, 3 angles, 3 w)
+    both = rotation_to_angles(rot[:, None] @ np.concatenate([turns, np.swapaxes(turns, 1, 2)])).reshape(n, 2, 3, 3)
+    diff = np.swapaxes(both[:, 0] - both[:, 1], 1, 2) / (2 * delta)  # (n, 3 angles, 3 w)
     return np.sqrt(np.einsum("nai,nij,naj->na", diff, cov, diff))
 
 
