@@ -148,9 +148,9 @@ def _summarise(errors):
     e, p, e15 = errors["nme"], errors["nme_pupils"], errors["nme15"]
     found = np.isfinite(e)
     return {"faces": int(len(e)), "found": float(found.mean()), "nme": float(e[found].mean()),
-            "nme_pupils": float(p[found].mean()), "auc08": float(ced_auc(e, FAILURE)),
-            "failures08": float(failure_rate(e, FAILURE)), "nme15": float(e15[found].mean()),
-            "failures15": float(failure_rate(e15, FAILURE))}
+            "nme_pupils": float(p[found].mean()), "auc08": float(ced_auc(e, threshold=FAILURE)),
+            "failures08": float(failure_rate(e, threshold=FAILURE)), "nme15": float(e15[found].mean()),
+            "failures15": float(failure_rate(e15, threshold=FAILURE))}
 
 
 def _dlib_regions(gray, boxes, points, margin=1.0):
