@@ -261,22 +261,34 @@ def faces96_nme(model, X, y, layout):
     return float(nme(y, pred, layout=layout).mean())
 
 
-def run_cv(args, log=print):
+def photo_folds(photos, n_folds=5):
+    """The folds ``cv`` runs: ``(train, test)`` face indices of the 300-W photos, GroupKFold by photo."""
     from sklearn.model_selection import GroupKFold
 
+    return list(GroupKFold(n_folds).split(photos.points, groups=photos.groups))
+
+
+def faces96_folds(faces96):
+    """faces96's folds, GroupKFold(5) by person: ``cv --faces96`` adds fold ``k % 5``'s training people to fold k."""
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(5).split(faces96.data, groups=faces96.groups))
+
+
+def run_cv(args, log=print):
     from fkp_classic.datasets import fit_from_photos, load_kaggle, photo_cascade
 
     photos = load_300w(args.data)
     layout = photos.layout
-    folds = list(GroupKFold(args.folds).split(photos.points, groups=photos.groups))
+    folds = photo_folds(photos, args.folds)
     for k, (_, test) in enumerate(folds):
         held = sorted(set(photos.subset[test]))
         if len(held) < 3:
             log(f"warning: fold {k} holds only {held}")
-    faces96 = faces96_folds = None
+    faces96 = f96_folds = None
     if args.faces96 or args.faces96_check:
         faces96 = load_kaggle(args.faces96_data, layout="ibug68")
-        faces96_folds = list(GroupKFold(5).split(faces96.data, groups=faces96.groups))
+        f96_folds = faces96_folds(faces96)
     rng = np.random.RandomState(0)
     rows, errors_by = [], {}
     for k in args.run_folds:
@@ -292,7 +304,7 @@ def run_cv(args, log=print):
             f"{te.n_photos} photos; subsets {dict(zip(*np.unique(te.subset, return_counts=True)))}")
         extra = None
         if faces96 is not None:
-            f_train, f_test = faces96_folds[k % 5]
+            f_train, f_test = f96_folds[k % 5]
             if args.faces96:
                 if args.faces96_max:
                     f_train = np.sort(rng.permutation(f_train)[: args.faces96_max])
@@ -511,8 +523,6 @@ def main(argv=None):
     from report import publish
 
     if args.command == "example":
-        from sklearn.model_selection import GroupKFold
-
         if args.model.endswith(".joblib"):
             import joblib  # a cache this script wrote
 
@@ -522,7 +532,7 @@ def main(argv=None):
 
             model = load_model(args.model)
         photos = load_300w(args.data)
-        test = list(GroupKFold(args.folds).split(photos.points, groups=photos.groups))[args.fold][1]
+        test = photo_folds(photos, args.folds)[args.fold][1]
         keep = np.random.RandomState(0).permutation(np.unique(photos.groups[test]))[: args.max_test_photos]
         example_figure(model, photos.take(test[np.isin(photos.groups[test], keep)]), RESULTS / "example.png")
         return
