@@ -362,7 +362,7 @@ class HOGFaceDetector(BaseEstimator):
             index, scores, angles = self._two_stage_scores(blocks, filters, threshold)
         else:
             coef, intercept, filter_angles, _ = filters
-            all_scores = (_correlate(blocks, coef) + intercept).reshape(rows * cols, -1)
+            all_scores = _correlate(blocks, coef).reshape(len(coef), rows * cols).T + intercept
             best = all_scores.argmax(axis=1)
             scores = all_scores[np.arange(len(best)), best]
             index = np.arange(rows * cols) if threshold is None else np.flatnonzero(scores >= threshold)
@@ -384,9 +384,10 @@ class HOGFaceDetector(BaseEstimator):
         """
         coef, intercept, filter_angles, (root, root_intercept, root_margin) = filters
         n = coef.shape[1]
-        root = _correlate(blocks, root) + root_intercept
-        rows, cols = root.shape[:2]
-        candidates = np.flatnonzero((root.reshape(rows * cols, -1) >= threshold - root_margin).any(axis=1))
+        root = _correlate(blocks, root)
+        cols = root.shape[2]
+        lowest = threshold - root_margin - root_intercept  # each root's lowest product that passes
+        candidates = np.flatnonzero((root >= lowest[:, None, None]).any(axis=0))
         if len(candidates) == 0:
             return candidates, np.zeros(0), np.zeros(0)
         features = _gather_windows(blocks, *np.divmod(candidates, cols), n)
@@ -663,30 +664,34 @@ class HOGFaceDetector(BaseEstimator):
 def _correlate(blocks, coef):
     """Score of every filter at every window position: ``sum_ij blocks[r + i, c + j] . coef[k, i, j]``.
 
-    Returns an array of shape ``(rows, cols, n_filters)``.
+    Returns an array of shape ``(n_filters, rows, cols)``.
     """
     n_filters, n, _, depth = coef.shape
-    rows, cols = blocks.shape[0] - n + 1, blocks.shape[1] - n + 1
-    # Every block against every filter weight at once (one matrix product): block (r, c) as part
-    # (i, j) of filter k. Then a window's score adds up its parts: first down the filter rows, for
-    # all the filter columns at once, then along the columns.
-    weights = coef.transpose(3, 1, 2, 0).reshape(depth, n * n * n_filters)
-    parts = (blocks.reshape(-1, depth) @ weights).reshape(blocks.shape[0], blocks.shape[1], n, n * n_filters)
-    down = parts[:rows, :, 0].copy()
+    height, width = blocks.shape[:2]
+    rows, cols = height - n + 1, width - n + 1
+    # Every filter weight against every block at once (one matrix product), laid out as maps of the block
+    # grid: parts[k, i, j] holds each block's product with part (i, j) of filter k. A window's score adds
+    # up its parts: first down the filter rows, for all the filter columns at once, then along the columns
+    # (each a sum of shifted maps, contiguous rows of the grid).
+    parts = (coef.reshape(-1, depth) @ blocks.reshape(-1, depth).T).reshape(n_filters, n, n, height, width)
+    down = parts[:, 0, :, :rows].copy()
     for i in range(1, n):
-        down += parts[i : i + rows, :, i]
-    down = down.reshape(rows, blocks.shape[1], n, n_filters)
-    out = down[:, :cols, 0].copy()
+        down += parts[:, i, :, i : i + rows]
+    out = down[:, 0, :, :cols].copy()
     for j in range(1, n):
-        out += down[:, j : j + cols, j]
+        out += down[:, j, :, j : j + cols]
     return out
 
 
 def _gather_windows(blocks, r, c, n):
     """Descriptors of the ``n x n``-block windows starting at block ``(r, c)`` of a HOG map: ``(m, n * n * depth)``,
     in the filters' (row, column, depth) order, gathered in one copy."""
-    offsets = (np.arange(n)[:, None] * blocks.shape[1] + np.arange(n)[None, :]).ravel()
-    windows = blocks.reshape(-1, blocks.shape[2])[(np.asarray(r) * blocks.shape[1] + c)[:, None] + offsets]
+    height, width, depth = blocks.shape
+    # A window's n blocks of one row lie side by side in the map: row r + i of the window starting at (r, c)
+    # is spans[r + i, c], n * depth numbers (a view, nothing copied until the windows are gathered).
+    spans = np.lib.stride_tricks.sliding_window_view(
+        np.ascontiguousarray(blocks).reshape(height, width * depth), n * depth, axis=1)[:, ::depth]
+    windows = spans[np.asarray(r)[:, None] + np.arange(n), np.asarray(c)[:, None]]
     return windows.reshape(len(windows), -1)
 
 
