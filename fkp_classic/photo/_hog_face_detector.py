@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 from ..features._hog import hog_map
 from ..utils._constraints import NumberSequence
 from ..utils._deprecation import keyword_only_after
+from ..utils._threads import one_blas_thread
 from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
 from ._image import as_gray8
@@ -437,6 +438,12 @@ class HOGFaceDetector(BaseEstimator):
             Only when ``return_scores``.
         angles : ndarray of shape (n_faces,)
             Only when ``return_angles``.
+
+        Notes
+        -----
+        The scan keeps BLAS to one thread, as the photo path does: its
+        products are small, and the scores then do not depend on how many
+        threads BLAS would take.
         """
         check_is_fitted(self, "coef_")
         self._check_scan()
@@ -448,10 +455,11 @@ class HOGFaceDetector(BaseEstimator):
         gray8 = as_gray8(gray)
         turns = (0, 1, 2, 3) if self.rotations == "all" else (0,)
         found = []
-        for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
-            boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
-            keep = non_max_suppression(boxes, scores, self.overlap)
-            found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
+        with one_blas_thread():  # small products (a level's windows against a few filters), as on the photo path
+            for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
+                boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
+                keep = non_max_suppression(boxes, scores, self.overlap)
+                found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
         boxes, angles, scores = (np.concatenate(parts) for parts in zip(*found))
         order = np.argsort(-scores, kind="stable")
         out = (boxes[order],) + ((scores[order],) if return_scores else ()) + ((angles[order],) if return_angles else ())
