@@ -694,11 +694,12 @@ def _correlate(blocks, coef):
 def _gather_windows(blocks, r, c, n):
     """Descriptors of the ``n x n``-block windows starting at block ``(r, c)`` of a HOG map: ``(m, n * n * depth)``,
     in the filters' (row, column, depth) order, gathered in one copy."""
+    blocks = np.ascontiguousarray(blocks)
     height, width, depth = blocks.shape
     # A window's n blocks of one row lie side by side in the map: row r + i of the window starting at (r, c)
     # is spans[r + i, c], n * depth numbers (a view, nothing copied until the windows are gathered).
-    spans = np.lib.stride_tricks.sliding_window_view(
-        np.ascontiguousarray(blocks).reshape(height, width * depth), n * depth, axis=1)[:, ::depth]
+    spans = np.lib.stride_tricks.as_strided(blocks, (height, width - n + 1, n * depth),
+                                            (blocks.strides[0], blocks.strides[1], blocks.strides[2]), writeable=False)
     windows = spans[np.asarray(r)[:, None] + np.arange(n), np.asarray(c)[:, None]]
     return windows.reshape(len(windows), -1)
 
