@@ -29,7 +29,7 @@ from fkp_classic.photo import (
     detect_keypoints,
     non_max_suppression,
 )
-from fkp_classic.photo._hog_face_detector import _correlate
+from fkp_classic.photo._hog_face_detector import _correlate, _gather_windows
 
 FRAMES = Path(os.environ.get("FKP_FRAMES", FACES96.parent / "frames"))
 needs_frames = pytest.mark.skipif(not (FRAMES / "frames.csv").is_file(), reason=f"frames not found at {FRAMES}")
@@ -62,9 +62,14 @@ def test_every_window_is_scored_as_its_filter_product():
     rng = np.random.default_rng(1)
     blocks, coef = rng.normal(size=(14, 12, 5)), rng.normal(size=(3, 4, 4, 5))
     scores = _correlate(blocks, coef)
-    assert scores.shape == (11, 9, 3)
+    assert scores.shape == (3, 11, 9)
     for r, c in [(0, 0), (10, 8), (4, 7)]:
-        np.testing.assert_allclose(scores[r, c], np.einsum("ijd,kijd->k", blocks[r : r + 4, c : c + 4], coef))
+        np.testing.assert_allclose(scores[:, r, c], np.einsum("ijd,kijd->k", blocks[r : r + 4, c : c + 4], coef))
+    # the second stage's descriptors: each window's blocks in the filters' order, the last row and column too
+    r, c = np.array([0, 10, 4, 10]), np.array([0, 8, 7, 0])
+    windows = _gather_windows(blocks, r, c, 4)
+    np.testing.assert_array_equal(windows, [blocks[i : i + 4, j : j + 4].ravel() for i, j in zip(r, c)])
+    np.testing.assert_allclose(windows @ coef.reshape(3, -1).T, scores[:, r, c].T)
 
 
 def test_suppression_keeps_the_best_of_each_face_and_drops_parts_inside():

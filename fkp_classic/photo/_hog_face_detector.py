@@ -34,6 +34,7 @@ from ..features._hog import hog_map
 from ..utils._constraints import NumberSequence
 from ..utils._deprecation import keyword_only_after
 from ..utils._plain_state import pack_plain_state, unpack_plain_state
+from ..utils._threads import one_blas_thread
 from ..utils._validation import is_real_number
 from ._boxes import box_overlaps, non_max_suppression
 from ._image import as_gray8
@@ -343,7 +344,7 @@ class HOGFaceDetector(BaseEstimator):
             index, scores, angles = self._two_stage_scores(blocks, filters, threshold)
         else:
             coef, intercept, filter_angles, _ = filters
-            all_scores = (_correlate(blocks, coef) + intercept).reshape(rows * cols, -1)
+            all_scores = _correlate(blocks, coef).reshape(len(coef), rows * cols).T + intercept
             best = all_scores.argmax(axis=1)
             scores = all_scores[np.arange(len(best)), best]
             index = np.arange(rows * cols) if threshold is None else np.flatnonzero(scores >= threshold)
@@ -365,9 +366,10 @@ class HOGFaceDetector(BaseEstimator):
         """
         coef, intercept, filter_angles, (root, root_intercept, root_margin) = filters
         n = coef.shape[1]
-        root = _correlate(blocks, root) + root_intercept
-        rows, cols = root.shape[:2]
-        candidates = np.flatnonzero((root.reshape(rows * cols, -1) >= threshold - root_margin).any(axis=1))
+        root = _correlate(blocks, root)
+        cols = root.shape[2]
+        lowest = threshold - root_margin - root_intercept  # each root's lowest product that passes
+        candidates = np.flatnonzero((root >= lowest[:, None, None]).any(axis=0))
         if len(candidates) == 0:
             return candidates, np.zeros(0), np.zeros(0)
         features = _gather_windows(blocks, *np.divmod(candidates, cols), n)
@@ -417,6 +419,12 @@ class HOGFaceDetector(BaseEstimator):
             Only when ``return_scores``.
         angles : ndarray of shape (n_faces,)
             Only when ``return_angles``.
+
+        Notes
+        -----
+        The scan keeps BLAS to one thread, as the photo path does: its
+        products are small, and the scores then do not depend on how many
+        threads BLAS would take.
         """
         check_is_fitted(self, "coef_")
         self._check_scan()
@@ -428,10 +436,11 @@ class HOGFaceDetector(BaseEstimator):
         gray8 = as_gray8(gray)
         turns = (0, 1, 2, 3) if self.rotations == "all" else (0,)
         found = []
-        for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
-            boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
-            keep = non_max_suppression(boxes, scores, self.overlap)
-            found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
+        with one_blas_thread():  # small products (a level's windows against a few filters), as on the photo path
+            for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
+                boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
+                keep = non_max_suppression(boxes, scores, self.overlap)
+                found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
         boxes, angles, scores = (np.concatenate(parts) for parts in zip(*found))
         order = np.argsort(-scores, kind="stable")
         out = (boxes[order],) + ((scores[order],) if return_scores else ()) + ((angles[order],) if return_angles else ())
@@ -644,30 +653,35 @@ class HOGFaceDetector(BaseEstimator):
 def _correlate(blocks, coef):
     """Score of every filter at every window position: ``sum_ij blocks[r + i, c + j] . coef[k, i, j]``.
 
-    Returns an array of shape ``(rows, cols, n_filters)``.
+    Returns an array of shape ``(n_filters, rows, cols)``.
     """
     n_filters, n, _, depth = coef.shape
-    rows, cols = blocks.shape[0] - n + 1, blocks.shape[1] - n + 1
-    # Every block against every filter weight at once (one matrix product): block (r, c) as part
-    # (i, j) of filter k. Then a window's score adds up its parts: first down the filter rows, for
-    # all the filter columns at once, then along the columns.
-    weights = coef.transpose(3, 1, 2, 0).reshape(depth, n * n * n_filters)
-    parts = (blocks.reshape(-1, depth) @ weights).reshape(blocks.shape[0], blocks.shape[1], n, n * n_filters)
-    down = parts[:rows, :, 0].copy()
+    height, width = blocks.shape[:2]
+    rows, cols = height - n + 1, width - n + 1
+    # Every filter weight against every block at once (one matrix product), laid out as maps of the block
+    # grid: parts[k, i, j] holds each block's product with part (i, j) of filter k. A window's score adds
+    # up its parts: first down the filter rows, for all the filter columns at once, then along the columns
+    # (each a sum of shifted maps, contiguous rows of the grid).
+    parts = (coef.reshape(-1, depth) @ blocks.reshape(-1, depth).T).reshape(n_filters, n, n, height, width)
+    down = parts[:, 0, :, :rows].copy()
     for i in range(1, n):
-        down += parts[i : i + rows, :, i]
-    down = down.reshape(rows, blocks.shape[1], n, n_filters)
-    out = down[:, :cols, 0].copy()
+        down += parts[:, i, :, i : i + rows]
+    out = down[:, 0, :, :cols].copy()
     for j in range(1, n):
-        out += down[:, j : j + cols, j]
+        out += down[:, j, :, j : j + cols]
     return out
 
 
 def _gather_windows(blocks, r, c, n):
     """Descriptors of the ``n x n``-block windows starting at block ``(r, c)`` of a HOG map: ``(m, n * n * depth)``,
     in the filters' (row, column, depth) order, gathered in one copy."""
-    offsets = (np.arange(n)[:, None] * blocks.shape[1] + np.arange(n)[None, :]).ravel()
-    windows = blocks.reshape(-1, blocks.shape[2])[(np.asarray(r) * blocks.shape[1] + c)[:, None] + offsets]
+    blocks = np.ascontiguousarray(blocks)
+    height, width, depth = blocks.shape
+    # A window's n blocks of one row lie side by side in the map: row r + i of the window starting at (r, c)
+    # is spans[r + i, c], n * depth numbers (a view, nothing copied until the windows are gathered).
+    spans = np.lib.stride_tricks.as_strided(blocks, (height, width - n + 1, n * depth),
+                                            (blocks.strides[0], blocks.strides[1], blocks.strides[2]), writeable=False)
+    windows = spans[np.asarray(r)[:, None] + np.arange(n), np.asarray(c)[:, None]]
     return windows.reshape(len(windows), -1)
 
 
