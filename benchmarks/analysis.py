@@ -1,6 +1,6 @@
 """The analysis benchmark: head pose, eye and mouth measures, chips and their cost (issue 35's targets).
 
-    python benchmarks/analysis.py --data ../shared/data --fold-models DIR [--run-folds 0 1 2] [--faces N] [--frames 40] [--publish]
+    python benchmarks/analysis.py --data ../shared/data --fold-models DIR [--run-folds 0 1 2 3 4] [--faces N] [--frames 40] [--publish]
 
 Which model measures what:
 
@@ -363,7 +363,7 @@ def render(r):
                   "GroupKFold(5) by person) on its own test photos and test people only, pooled. The packaged face "
                   "detector and verifier find the faces end to end; they learnt from these frames and photos, so "
                   "detection (not the points) is in-sample. Cost is measured with the packaged models. The fold "
-                  "models: `python benchmarks/wild.py cv --run-folds 0 1 2 --faces96 --faces96-check --quick "
+                  "models: `python benchmarks/wild.py cv --faces96 --faces96-check --quick "
                   "--n-perturbations 2 --cache DIR` (the packaged model's recipe without its error model).", ""]
     else:
         lines += ["**In-sample.** No `--fold-models`: the packaged 68-point model measured every figure below, and it "

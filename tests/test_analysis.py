@@ -239,9 +239,14 @@ def test_clear_errors():
         head_pose(np.zeros((2, 15, 2)), layout="ibug68")
     with pytest.raises(ValueError, match="size"):
         face_chips(np.zeros((10, 10, 3)), [], size=2)
+    face = Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0], layout="ibug68")
     with pytest.raises(ValueError, match="focal_length"):
-        HeadPose(focal_length=-1).analyse(np.zeros((10, 10)), [Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0],
-                                                               layout="ibug68")])
+        HeadPose(focal_length=-1).analyse(np.zeros((10, 10)), [face])
+    pose = HeadPose(focal_length=500.0)
+    pose.analyse(np.zeros((10, 10)), [face])  # checked once per setting: a setting changed later is checked again
+    pose.focal_length = -1
+    with pytest.raises(ValueError, match="focal_length"):
+        pose.analyse(np.zeros((10, 10)), [face])
 
 
 def test_flat_columns_and_pose_axes_for_the_command_line():

@@ -37,7 +37,10 @@ class _Analyser:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def analyse(self, photo, faces):
-        check_params(self)
+        params = tuple(self.get_params().items())
+        if getattr(self, "_checked_params", None) != params:  # checked once per setting, not on every video frame
+            check_params(self)
+            self._checked_params = params
         values = [None] * len(faces)
         for layout, which in _by_layout(faces):
             points = np.stack([faces[i].points for i in which])
