@@ -27,12 +27,14 @@ __all__ = [
     "load_default_model",
     "load_default_verifier",
     "load_default_face_detector",
+    "load_eye_model",
     "widen_verifier",
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
     "IBUG68_MODEL",
     "DEFAULT_FACE_DETECTOR",
+    "EYE_MODEL",
 ]
 
 _MODELS = Path(__file__).resolve().parent / "models"
@@ -40,6 +42,7 @@ DEFAULT_MODEL = _MODELS / "default.skops"
 IBUG68_MODEL = _MODELS / "ibug68.skops"
 DEFAULT_VERIFIER = _MODELS / "face_verifier.skops"
 DEFAULT_FACE_DETECTOR = _MODELS / "face_detector.skops"
+EYE_MODEL = _MODELS / "eyes68.skops"
 _FORMAT = "fkp_classic-model"
 
 TRUSTED_TYPES = (
@@ -360,6 +363,20 @@ def load_default_verifier():
     research and non-commercial use only: so is this verifier (``fkp_classic/models/MODEL_CARD.md``).
     """
     return widen_verifier(_load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py"))
+
+
+def load_eye_model():
+    """The packaged eye model: iBUG's six points of an eye (``p36``-``p41``) on a 48 x 48 crop of the eye.
+
+    :func:`fkp_classic.analysis.refit_eyes` refits both eyes of 68-point
+    faces with it (the :class:`~fkp_classic.analysis.Eyes` analyser does by
+    default). Built by ``tools/train_eye_model.py`` from the 300-W training
+    photos, whose annotations are licensed for research and non-commercial
+    use only: **so is this model** (its ``training_note_`` says so;
+    ``fkp_classic/models/MODEL_CARD.md``).
+    """
+    return widen_model(_load_packaged(EYE_MODEL, "eye model",
+                                      script="tools/train_eye_model.py --data ../shared/data/300w"))
 
 
 def widen_verifier(verifier):
