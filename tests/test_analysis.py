@@ -287,3 +287,70 @@ def test_the_command_line_runs_the_analysers_and_writes_chips(tmp_path, capsys):
     assert table["blinking"].eq(0).all() and "track 0: 0 blink(s)" in capsys.readouterr().out
     assert main(["detect", str(photo), "--analyse", "ears"]) == 2
     assert "--analyse: unknown analyser 'ears'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def wide_eyed():
+    """Three LFPW faces (300-W) whose eyes are at least 30 pixels wide: as AnnotatedPhotos, and as (grey photo,
+    true points) pairs."""
+    from fkp_classic.datasets import load_300w
+
+    path = ROOT.parent / "shared" / "data" / "300w" / "lfpw_trainset"
+    if not path.is_dir():
+        pytest.skip(f"300-W not found at {path}")
+    photos = load_300w(path)
+    pts = photos.points.reshape(-1, 68, 2)
+    widths = np.minimum(np.linalg.norm(pts[:, 39] - pts[:, 36], axis=1), np.linalg.norm(pts[:, 45] - pts[:, 42], axis=1))
+    picked = photos.take(np.flatnonzero(widths >= 30)[:3])
+    return picked, [(picked.read_photo(picked.photo_index[i]), picked.points[i].reshape(68, 2)) for i in range(3)]
+
+
+def test_refitted_eyes_come_back_to_the_eye_and_mirror_exactly(wide_eyed):
+    from fkp_classic.analysis import MIN_EYE_WIDTH, refit_eyes
+    from fkp_classic.persistence import load_eye_model
+
+    model = load_eye_model()
+    rng = np.random.default_rng(0)
+    for gray, true in wide_eyed[1]:
+        width = np.linalg.norm(true[39] - true[36])
+        noisy = true + rng.normal(0, 0.08 * width, true.shape)  # eye points off by about 8% of the eye's width
+        refit = refit_eyes(gray, noisy[None], model, layout="ibug68")[0]
+        eyes = slice(36, 48)
+        assert np.linalg.norm(refit[eyes] - true[eyes], axis=1).mean() < 0.6 * np.linalg.norm(noisy[eyes] - true[eyes], axis=1).mean()
+        np.testing.assert_array_equal(np.delete(refit, np.r_[eyes], 0), np.delete(noisy, np.r_[eyes], 0))
+        # the same face in the mirrored photo: the same refit, mirrored (one eye model serves both eyes)
+        mirrored = noisy[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0]
+        again = refit_eyes(gray[:, ::-1], mirrored[None], model, layout="ibug68")[0]
+        np.testing.assert_allclose(again[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0], refit, atol=1e-6)
+        # eyes narrower than min_width keep their points
+        kept = refit_eyes(gray, noisy[None], model, layout="ibug68", min_width=width + 2 * MIN_EYE_WIDTH)[0]
+        np.testing.assert_array_equal(kept, noisy)
+    with pytest.raises(ValueError, match="not all in the"):
+        refit_eyes(gray, np.zeros((1, 15, 2)), model, layout="kaggle15")
+
+
+def test_eye_crops_are_level_and_span_the_set_share(wide_eyed):
+    from fkp_classic.analysis import EYE_SPAN, eye_training_crops
+
+    names = [f"p{i}" for i in range(36, 42)]
+    photos = wide_eyed[0].take([0])
+    crops = eye_training_crops(photos, names, size=48, n_perturbations=1, random_state=0)
+    assert crops.data.shape == (4, 48 * 48) and crops.layout.names == tuple(names)
+    exact = crops.target[[0, 2]].reshape(2, 6, 2)  # each eye's unperturbed crop: its own, then the mirrored one
+    np.testing.assert_allclose(exact[:, 0, 1], exact[:, 3, 1], atol=1e-6)  # corners level
+    np.testing.assert_allclose(exact[:, 3, 0] - exact[:, 0, 0], 48 / EYE_SPAN, rtol=0.05)
+
+
+def test_eyes_analyser_refits_wide_eyes_by_default(wide_eyed):
+    gray, true = wide_eyed[1][0]
+    width = np.linalg.norm(true[39] - true[36])
+    noisy = true.copy()
+    noisy[[37, 38, 43, 44], 1] += 0.15 * width  # the upper lids pushed down: eyes that look half shut
+    face = Face((0, 0, 1, 1), noisy, layout="ibug68")
+    shut = Eyes(eye_model=None).analyse(gray, [face])[0]["openness"]
+    refit = Eyes().analyse(gray, [face])[0]["openness"]
+    truth = Eyes(eye_model=None).analyse(gray, [Face((0, 0, 1, 1), true, layout="ibug68")])[0]["openness"]
+    assert abs(refit - truth) < 0.5 * abs(shut - truth)
+    assert Eyes().analyse(None, [face])[0]["openness"] == shut  # no photo: the face's own points
+    with pytest.raises(ValueError, match="eye_model"):
+        Eyes(eye_model="mine").analyse(gray, [face])
