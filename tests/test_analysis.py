@@ -322,9 +322,15 @@ def test_refitted_eyes_come_back_to_the_eye_and_mirror_exactly(wide_eyed):
         mirrored = noisy[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0]
         again = refit_eyes(gray[:, ::-1], mirrored[None], model, layout="ibug68")[0]
         np.testing.assert_allclose(again[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0], refit, atol=1e-6)
-        # eyes narrower than min_width keep their points
+        # eyes narrower than min_width keep their points, one eye or both
         kept = refit_eyes(gray, noisy[None], model, layout="ibug68", min_width=width + 2 * MIN_EYE_WIDTH)[0]
         np.testing.assert_array_equal(kept, noisy)
+        other = np.linalg.norm(noisy[45] - noisy[42])
+        between = (np.linalg.norm(noisy[39] - noisy[36]) + other) / 2
+        one = refit_eyes(gray, noisy[None], model, layout="ibug68", min_width=between)[0]
+        narrow, wide = (slice(42, 48), slice(36, 42)) if other < between else (slice(36, 42), slice(42, 48))
+        np.testing.assert_array_equal(one[narrow], noisy[narrow])
+        np.testing.assert_allclose(one[wide], refit[wide], atol=1e-5)  # the same fit (the grey region differs)
     with pytest.raises(ValueError, match="not all in the"):
         refit_eyes(gray, np.zeros((1, 15, 2)), model, layout="kaggle15")
 

@@ -209,6 +209,8 @@ def refit_eyes(photo, points, eye_model, *, layout, min_width=MIN_EYE_WIDTH):
            for (part, eye, _), m in zip(_both_eyes(gray, pts - low, own, other), wide)]
     fitted = eye_model.predict(np.concatenate([crops for crops, _ in cut]))  # both eyes in one call
     for (_, rounded), part, m, mirrored in zip(cut, np.split(fitted, [len(cut[0][1])]), wide, (False, True)):
+        if not m.any():  # no eye of this side is wide enough
+            continue
         eye = to_photo(part, rounded, size=size).reshape(m.sum(), len(own), 2)
         if mirrored:
             eye[..., 0] = gray.shape[1] - 1 - eye[..., 0]
