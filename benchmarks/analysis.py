@@ -41,7 +41,9 @@ Measures:
   a mirrored photo's yaw and roll against the negated originals (i only); eye openness and mouth openness
   Pearson correlation (and the left and right eyes' agreement, true and predicted: blinks are bilateral, so
   the true points' agreement says how much of their openness is signal); closed eyes (true eye aspect ratio below 0.15) told from open by the predicted openness
-  (ROC AUC); chips: the true eye centres and mouth corners in the chip cut from the predicted points against in
+  (ROC AUC), each also with both eyes refitted by an eye model (``refit_eyes``, what the ``Eyes`` analyser does by
+  default; per fold, an eye model fitted as ``tools/train_eye_model.py`` fits the packaged one, on that fold's
+  training photos; faces96's crops are refitted too, frames are not); chips: the true eye centres and mouth corners in the chip cut from the predicted points against in
   the chip cut from the true points (mean distance over the chip's side, dlib template, size 150);
 - the same measures on faces96's held-out people: their 96 x 96 crops (the model run on the crop itself), and
   their upright frames end to end (the frames of (a) at angle 0, plus ``--upright-frames`` more);
@@ -72,15 +74,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fkp_classic import load_default_model  # noqa: E402
 from fkp_classic.analysis import (  # noqa: E402
     chip_transforms,
+    eye_cascade,
     eye_measures,
+    eye_training_crops,
     head_pose,
     make_analysers,
     mouth_measures,
     project_mean_face,
+    refit_eyes,
 )
 from fkp_classic.datasets import load_300w, load_kaggle, resize_crops  # noqa: E402
 from fkp_classic.keypoints import get_layout  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
+from fkp_classic.persistence import load_eye_model  # noqa: E402
 from fkp_classic.photo import KeypointDetector, as_gray8, read_photo  # noqa: E402
 from fkp_classic.photo._analysis import run_analysers  # noqa: E402
 from fkp_classic.video import FaceTracker, read_video  # noqa: E402
@@ -88,6 +94,7 @@ from report import publish  # noqa: E402
 from wild import _match, faces96_folds, faces96_nme, photo_folds, true_framed  # noqa: E402
 
 IBUG = get_layout("ibug68")
+EYE_NAMES = [f"p{i}" for i in range(36, 42)]
 ANGLES = np.array([-45, -30, -15, 15, 30, 45])
 
 
@@ -114,7 +121,7 @@ def units(data, fold_models, n_faces, rng, run_folds=None, log=print):
     if fold_models is None:
         pick = np.sort(rng.choice(photos.n_faces, min(n_faces or photos.n_faces, photos.n_faces), replace=False))
         out.append({"name": "packaged", "model": load_default_model(layout="ibug68"), "300w": photos.take(pick),
-                    "faces96": f_folds[0][1]})
+                    "faces96": f_folds[0][1], "eye_model": load_eye_model()})
     else:
         for k in range(len(p_folds)) if run_folds is None else run_folds:
             path = Path(fold_models) / f"cv_fold{k}.joblib"
@@ -125,8 +132,11 @@ def units(data, fold_models, n_faces, rng, run_folds=None, log=print):
             test = p_folds[k][1]
             if n_faces and n_faces < len(test):
                 test = np.sort(rng.choice(test, n_faces, replace=False))
+            # the eye model of the Eyes analyser, fitted as tools/train_eye_model.py fits it, on the fold's training photos
+            crops = eye_training_crops(photos.take(p_folds[k][0]), EYE_NAMES, random_state=0)
             out.append({"name": f"fold {k}", "fold": k, "model": joblib.load(path),  # our own cache (wild.py cv)
-                        "300w": photos.take(test), "faces96": f_folds[k % 5][1]})
+                        "300w": photos.take(test), "faces96": f_folds[k % 5][1],
+                        "eye_model": eye_cascade(layout=crops.layout, random_state=0).fit(crops.data, crops.target)})
         if not out:
             raise SystemExit(f"no cv_fold<k>.joblib in {fold_models}")
     for u in out:
@@ -218,8 +228,19 @@ def roll_summary(parts):
     return out
 
 
-def measures(pred, true, layout=IBUG):
+def measures(pred, true, layout=IBUG, refit=None):
+    """Pose, eye, mouth and chip measures of predicted against true points; with ``refit`` (the predicted points with
+    both eyes refitted by the eye model, as the Eyes analyser measures them), the eye measures of those too."""
     out = {}
+    if refit is not None:
+        re, te = eye_measures(refit, layout=layout), eye_measures(true, layout=layout)
+        r_eye, t_eye = np.concatenate([re["left"], re["right"]]), np.concatenate([te["left"], te["right"]])
+        out["eye_r_refit"] = float(pearsonr(r_eye, t_eye)[0])
+        out["eye_mae_refit"] = float(np.mean(np.abs(r_eye - t_eye)))
+        shut = t_eye < 0.15
+        out["closed_auc_refit"] = float(roc_auc_score(shut, -r_eye)) if 0 < shut.sum() < len(shut) else float("nan")
+        out["eye_point_error_refit"] = float(np.linalg.norm(refit[:, 36:48] - true[:, 36:48], axis=-1).mean())
+        out["eye_point_error"] = float(np.linalg.norm(pred[:, 36:48] - true[:, 36:48], axis=-1).mean())
     pp, tp = head_pose(pred, layout=layout), head_pose(true, layout=layout)
     out["yaw_mad"] = float(np.mean(np.abs(pp["yaw"] - tp["yaw"])))
     out["pitch_mad"] = float(np.mean(np.abs(pp["pitch"] - tp["pitch"])))
@@ -256,11 +277,14 @@ def on_300w(unit, log=print):
     framed = np.full(photos.points.shape, np.nan)
     mirrored = np.full(photos.points.shape, np.nan)
     e2e = np.full(photos.points.shape, np.nan)
+    eyes = unit["eye_model"]
+    framed_eyes, e2e_eyes = np.full(photos.points.shape, np.nan), np.full(photos.points.shape, np.nan)
     clock = time.perf_counter()
     for n, (i, gray, faces) in enumerate(photos.iter_photos()):
         true = photos.points[faces]
         fitted = detector.fit_faces(gray, detector.face_frames(true), verify=False)
         framed[faces] = [f.points.ravel() for f in fitted]
+        framed_eyes[faces] = refit_eyes(gray, framed[faces], eyes, layout=IBUG).reshape(len(faces), -1)
         # the mirrored photo, framed from the mirrored truth
         w = gray.shape[1]
         tm = (true.reshape(len(faces), 68, 2)[:, IBUG.flip_permutation] * [-1, 1] + [w - 1, 0]).reshape(len(faces), -1)
@@ -271,10 +295,12 @@ def on_300w(unit, log=print):
             pts = np.array([f.points.ravel() for f in found])
             m = _match(pts, true, detector.mean_shape, detector.crop_size)
             e2e[faces[m >= 0]] = pts[m[m >= 0]]
+            e2e_eyes[faces[m >= 0]] = refit_eyes(gray, pts[m[m >= 0]], eyes, layout=IBUG).reshape((m >= 0).sum(), -1)
         if n % 100 == 0:
             log(f"  {unit['name']} 300-W photo {n}/{photos.n_photos}: {time.perf_counter() - clock:.0f} s")
     return {"true": photos.points.reshape(-1, 68, 2), "framed": framed.reshape(-1, 68, 2),
-            "mirrored": mirrored.reshape(-1, 68, 2), "e2e": e2e.reshape(-1, 68, 2)}
+            "mirrored": mirrored.reshape(-1, 68, 2), "e2e": e2e.reshape(-1, 68, 2),
+            "framed_eyes": framed_eyes.reshape(-1, 68, 2), "e2e_eyes": e2e_eyes.reshape(-1, 68, 2)}
 
 
 def mirror_measures(pred, mirrored):
@@ -283,10 +309,11 @@ def mirror_measures(pred, mirrored):
             "mirror_roll": float(np.mean(np.abs(mir["roll"] + orig["roll"])))}
 
 
-def with_misses(pred, true):
+def with_misses(pred, true, refit=None):
     """Measures on the found faces (rows of ``pred`` without NaN), with the share found."""
     found = ~np.isnan(pred).any(axis=(1, 2))
-    return {**measures(pred[found], true[found]), "faces": int(found.sum()), "tries": int(len(found)),
+    return {**measures(pred[found], true[found], refit=None if refit is None else refit[found]),
+            "faces": int(found.sum()), "tries": int(len(found)),
             "found": float(found.mean())}
 
 
@@ -295,8 +322,10 @@ def on_faces96(unit):
     model = unit["model"]
     size = model.image_shape_[0]
     X, _ = resize_crops(unit["faces96_X"], unit["faces96_y"], size)
-    pred = (model.predict(X) + 0.5) * (96 / size) - 0.5
-    return pred.reshape(-1, 68, 2), unit["faces96_y"].reshape(-1, 68, 2)
+    pred = ((model.predict(X) + 0.5) * (96 / size) - 0.5).reshape(-1, 68, 2)
+    crops = unit["faces96_X"].reshape(-1, 96, 96)
+    refit = np.stack([refit_eyes(c, p[None], unit["eye_model"], layout=IBUG)[0] for c, p in zip(crops, pred)])
+    return pred, unit["faces96_y"].reshape(-1, 68, 2), refit
 
 
 def cost(data, n_photos, rng, repeats=3):
@@ -385,25 +414,38 @@ def render(r):
             cells.append("" if v is None else fmt(v))
         lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
 
-    row("faces measured", "", "faces", str)
-    row("found (end to end: IoU >= 0.5)", "", "found", lambda v: f"{v:.1%}")
-    row("yaw MAD predicted vs true points (deg)", "<= 3", "yaw_mad", lambda v: f"{v:.2f}")
-    row("pitch MAD (deg)", "<= 3", "pitch_mad", lambda v: f"{v:.2f}")
-    row("roll MAD (deg)", "", "roll_mad", lambda v: f"{v:.2f}")
-    row("mirrored photo: yaw + mirrored yaw (deg)", "<= 2", "mirror_yaw", lambda v: f"{v:.2f}")
-    row("mirrored photo: roll + mirrored roll (deg)", "<= 2", "mirror_roll", lambda v: f"{v:.2f}")
-    row("eye openness Pearson r", ">= 0.85", "eye_r", lambda v: f"{v:.3f}")
-    row("eye openness mean abs. difference (true s.d.)", "", "eye_mae", lambda v: f"{v:.3f}")
-    row("left vs right eye openness r: true points (predicted)", "", "true_eye_lr_r", lambda v: f"{v:.3f}")
-    row("mouth openness Pearson r", ">= 0.85", "mouth_r", lambda v: f"{v:.3f}")
-    row("closed eyes (true EAR < 0.15): count", "", "closed_eyes", str)
-    row("closed eyes ROC AUC", ">= 0.95", "closed_auc", lambda v: f"{v:.3f}")
-    row("chip landmark displacement (share of chip side)", "<= 0.02", "chip_displacement", lambda v: f"{v:.4f}")
-    row("true yaw 5th..95th percentile (deg)", "", "yaw_range", lambda v: f"{v[0]:.0f}..{v[1]:.0f}")
+    two, three = (lambda v: f"{v:.2f}"), (lambda v: f"{v:.3f}")
+    refitted = "eyes refitted (`Eyes()`'s default)"
+    for label, target, key, fmt in [
+        ("faces measured", "", "faces", str),
+        ("found (end to end: IoU >= 0.5)", "", "found", lambda v: f"{v:.1%}"),
+        ("yaw MAD predicted vs true points (deg)", "<= 3", "yaw_mad", two),
+        ("pitch MAD (deg)", "<= 3", "pitch_mad", two),
+        ("roll MAD (deg)", "", "roll_mad", two),
+        ("mirrored photo: yaw + mirrored yaw (deg)", "<= 2", "mirror_yaw", two),
+        ("mirrored photo: roll + mirrored roll (deg)", "<= 2", "mirror_roll", two),
+        ("eye openness Pearson r", ">= 0.85", "eye_r", three),
+        (f"eye openness Pearson r, {refitted}", ">= 0.85", "eye_r_refit", three),
+        ("eye openness mean abs. difference (true s.d.)", "", "eye_mae", three),
+        ("eye openness mean abs. difference, eyes refitted", "", "eye_mae_refit", three),
+        ("eye points' mean error (px): face model, eyes refitted", "", "eye_point_error_refit", two),
+        ("left vs right eye openness r: true points (predicted)", "", "true_eye_lr_r", three),
+        ("mouth openness Pearson r", ">= 0.85", "mouth_r", three),
+        ("closed eyes (true EAR < 0.15): count", "", "closed_eyes", str),
+        ("closed eyes ROC AUC", ">= 0.95", "closed_auc", three),
+        (f"closed eyes ROC AUC, {refitted}", ">= 0.95", "closed_auc_refit", three),
+        ("chip landmark displacement (share of chip side)", "<= 0.02", "chip_displacement", lambda v: f"{v:.4f}"),
+        ("true yaw 5th..95th percentile (deg)", "", "yaw_range", lambda v: f"{v[0]:.0f}..{v[1]:.0f}"),
+    ]:
+        row(label, target, key, fmt)
     for i, line in enumerate(lines):
-        if line.startswith("| eye openness mean abs"):
+        if line.startswith("| eye openness mean abs. difference (true"):
             cells = [f"{r[col]['eye_mae']:.3f} ({r[col]['true_eye_sd']:.3f})" for col, _ in cols]
             lines[i] = "| eye openness mean abs. difference (true s.d.) | | " + " | ".join(cells) + " |"
+        if line.startswith("| eye points' mean error"):
+            cells = [f"{r[col]['eye_point_error']:.2f}, {r[col]['eye_point_error_refit']:.2f}"
+                     if "eye_point_error" in r[col] else "" for col, _ in cols]
+            lines[i] = "| eye points' mean error (px): face model, eyes refitted | | " + " | ".join(cells) + " |"
         if line.startswith("| left vs right"):
             cells = [f"{r[col]['true_eye_lr_r']:.3f} ({r[col]['pred_eye_lr_r']:.3f})" for col, _ in cols]
             lines[i] = "| left vs right eye openness r: true points (predicted) | | " + " | ".join(cells) + " |"
@@ -493,13 +535,13 @@ def main(argv=None):
         log(f"packaged model on the same faces: {result['packaged_check']}")
     w3 = [on_300w(u, log=log) for u in parts]
     pool = {k: np.concatenate([w[k] for w in w3]) for k in w3[0]}
-    result["300w_framed"] = {**with_misses(pool["framed"], pool["true"]),
+    result["300w_framed"] = {**with_misses(pool["framed"], pool["true"], pool["framed_eyes"]),
                              **mirror_measures(pool["framed"], pool["mirrored"])}
-    result["300w_e2e"] = with_misses(pool["e2e"], pool["true"])
+    result["300w_e2e"] = with_misses(pool["e2e"], pool["true"], pool["e2e_eyes"])
     log(f"300w framed {result['300w_framed']}\n300w e2e {result['300w_e2e']}")
     f96 = [on_faces96(u) for u in parts]
-    f_pred, f_true = np.concatenate([p for p, _ in f96]), np.concatenate([t for _, t in f96])
-    result["faces96_crops"] = with_misses(f_pred, f_true)
+    f_pred, f_true = np.concatenate([p for p, _, _ in f96]), np.concatenate([t for _, t, _ in f96])
+    result["faces96_crops"] = with_misses(f_pred, f_true, np.concatenate([e for _, _, e in f96]))
     log(f"faces96 crops {result['faces96_crops']}")
     frames = [on_frames(data, u, args.frames, args.upright_frames, rng, log=log) for u in parts]
     result["roll_frames"] = roll_summary(frames)
