@@ -92,10 +92,10 @@ def report(result):
     lines += ["", f"Slowest ratio {worst['ratio']:.2f}x ({worst['model']}: "
                   f"{1000 * (worst['safe_s'] - worst['joblib_s']):+.1f} ms): "
                   f"{'within' if worst['ratio'] <= TARGET else 'above'} the {TARGET}x target. Files are stored "
-                  f"unpacked unless compression makes them under 60% of their size ({packed}), as unpacking costs "
-                  f"more load time than reading the larger file. skops rebuilds the objects a file holds one by one, so a "
+                  f"unpacked unless they are over 1 MiB and compression makes them under 60% of their size ({packed}), "
+                  f"as unpacking costs more load time than reading the larger file. skops rebuilds the objects a file holds one by one, so a "
                   f"file's load time follows how many it holds: the library's estimators and layouts keep their plain "
-                  f"values (parameters, logs, names) in one JSON entry each for that reason (timings vary with the "
+                  f"values (parameters, logs, names, small arrays) in one JSON entry each for that reason (timings vary with the "
                   f"machine's load).", ""]
     return "\n".join(lines)
 

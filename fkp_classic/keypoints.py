@@ -135,13 +135,17 @@ class KeypointLayout:
     def __getstate__(self):
         # A registered scheme is stored by its name: its fields are hundreds of strings at 68 points, written again
         # for every estimator of a model that holds it (a cascade's stages), and decoded one by one on loading.
+        # The state is one JSON string, not a dict: a safe model file rebuilds each object (a dict, its keys'
+        # types, each value) one by one, and a cascade holds two layouts per stage.
         registered = _REGISTRY.get(self.name)
         if registered is not None and registered == self:
-            return {"registered": self.name}
-        # Any other scheme as one JSON string of its fields: one object to rebuild in a safe model file, not hundreds.
-        return {"fields_json": json.dumps({field.name: getattr(self, field.name) for field in fields(self)})}
+            return json.dumps({"registered": self.name})
+        # Any other scheme by its fields.
+        return json.dumps({"fields_json": json.dumps({field.name: getattr(self, field.name) for field in fields(self)})})
 
     def __setstate__(self, state):
+        if isinstance(state, str):
+            state = json.loads(state)
         if "registered" in state:
             if state["registered"] not in _REGISTRY:
                 raise ValueError(f"a saved layout names the scheme {state['registered']!r}, which this version of "

@@ -66,6 +66,7 @@ _ZIP = b"PK\x03\x04"
 # How a pickle or a joblib file starts: protocol 2+ pickles, then joblib's zlib, gzip, bz2, xz, lzma, lz4 files.
 _PICKLE_STARTS = (b"\x80", b"\x78", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00", b"\x04\x22\x4d\x18")
 _PACK_BELOW = 0.6  # files are compressed only when that makes them under 60% of their size (loads are faster unpacked)
+_PACK_ABOVE = 2**20  # and only files over 1 MiB: a smaller one loads in milliseconds, which unpacking would add to
 _MAX_UNPACKED = 4 << 30  # a model file's arrays may unpack to 4 GiB at most (a guard against zip bombs)
 
 
@@ -134,7 +135,7 @@ def _write(model, path, fingerprints, version=__version__):
         payload["training_fingerprints"] = fingerprints
     data = skops.io.dumps(payload, compression=zipfile.ZIP_STORED)
     packed = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-    if len(packed) < _PACK_BELOW * len(data):  # worth unpacking at every load only if it shrinks the file much
+    if len(data) > _PACK_ABOVE and len(packed) < _PACK_BELOW * len(data):  # worth unpacking at every load?
         data = packed
     with atomic_write(path, "wb") as fh:
         fh.write(data)
