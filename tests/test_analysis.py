@@ -237,6 +237,12 @@ def test_clear_errors():
         head_pose(np.zeros((1, 3, 2)), layout=mine)
     with pytest.raises(ValueError, match="shape \\(n, 68, 2\\)"):
         head_pose(np.zeros((2, 15, 2)), layout="ibug68")
+    from fkp_classic.analysis import fit_pose
+
+    with pytest.raises(ValueError, match="finite"):
+        fit_pose(np.full((1, 68, 2), np.nan), mean_face_3d("ibug68"))
+    with pytest.raises(ValueError, match="shape"):
+        fit_pose(np.zeros((1, 15, 2)), mean_face_3d("ibug68"))
     with pytest.raises(ValueError, match="size"):
         face_chips(np.zeros((10, 10, 3)), [], size=2)
     face = Face((0, 0, 1, 1), project_mean_face(0, 0, 0)[0], layout="ibug68")

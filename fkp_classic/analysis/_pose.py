@@ -153,7 +153,13 @@ def fit_pose(points, model, *, n_iter=4, start=None):
     translation : ndarray of shape (n, 2)
         Image position of the model's origin.
     """
-    return _fit_pose(np.asarray(points, dtype=float), _model_terms(model), n_iter, start)
+    points, model = np.asarray(points, dtype=float), np.asarray(model, dtype=float)
+    if points.ndim != 3 or points.shape[2] != 2 or model.shape != (points.shape[1], 3):
+        raise ValueError(f"points must be of shape (n, K, 2) and model of shape (K, 3), got {points.shape} and "
+                         f"{model.shape}")
+    if not (np.isfinite(points).all() and np.isfinite(model).all()):
+        raise ValueError("points and model must be finite (a face has NaN or infinite keypoints)")
+    return _fit_pose(points, _model_terms(model), n_iter, start)
 
 
 def _fit_pose(p, terms, n_iter, start):
