@@ -207,9 +207,10 @@ def _fit_bytes(name, shape, data):
     return fitted
 
 
-def _angle_std(model, rot, scale, std):
-    """Standard deviations of yaw, pitch, roll (degrees) from independent point errors ``std`` (n, K, 2), linearised."""
-    _, xc, _, skew_x = _model_terms(model)
+def _angle_std(terms, rot, scale, std):
+    """Standard deviations of yaw, pitch, roll (degrees) from independent point errors ``std`` (n, K, 2), linearised;
+    ``terms`` are the fitted model's (:func:`_model_terms`)."""
+    _, xc, _, skew_x = terms
     n = len(rot)
     proj = xc @ np.swapaxes(rot[:, :2], 1, 2)
     jac = np.concatenate([-scale[:, None, None, None] * (rot[:, None, :2] @ skew_x), proj[..., None]],
@@ -274,7 +275,7 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
         ``translation`` (n, 3) in millimetres; with ``point_std``, the stds.
     """
     layout = get_layout(layout) if isinstance(layout, str) else layout
-    indices, model = layout_points(layout)
+    indices, _ = layout_points(layout)
     pts = np.asarray(points, dtype=float)
     pts = pts.reshape((-1,) + pts.shape[-2:]) if pts.ndim >= 2 else pts
     if pts.ndim != 3 or pts.shape[1:] != (layout.n_keypoints, 2):
@@ -295,7 +296,7 @@ def head_pose(points, *, layout, point_std=None, image_size=None, focal_length=N
                                               (center[:, 1] - (h - 1) / 2) * z / f, z])
     if point_std is not None:
         std = np.broadcast_to(np.asarray(point_std, dtype=float).reshape(pts.shape), pts.shape)[:, idx]
-        spread = _angle_std(model, rot, scale, std)
+        spread = _angle_std(_cached_model_terms(layout.name), rot, scale, std)
         out.update(yaw_std=spread[:, 0], pitch_std=spread[:, 1], roll_std=spread[:, 2])
     return out
 
