@@ -228,37 +228,39 @@ def roll_summary(parts):
     return out
 
 
+def _eye_figures(points, t_eye, layout):
+    """Both eyes' openness of ``points`` against the true openness ``t_eye`` (left eyes, then right): the measures
+    and their Pearson r, mean absolute difference and closed-eye (true below 0.15) ROC AUC."""
+    e = eye_measures(points, layout=layout)
+    p_eye = np.concatenate([e["left"], e["right"]])
+    closed = t_eye < 0.15
+    return e, {"eye_r": float(pearsonr(p_eye, t_eye)[0]), "eye_mae": float(np.mean(np.abs(p_eye - t_eye))),
+               "closed_auc": float(roc_auc_score(closed, -p_eye)) if 0 < closed.sum() < len(closed) else float("nan")}
+
+
 def measures(pred, true, layout=IBUG, refit=None):
     """Pose, eye, mouth and chip measures of predicted against true points; with ``refit`` (the predicted points with
     both eyes refitted by the eye model, as the Eyes analyser measures them), the eye measures of those too."""
     out = {}
+    te = eye_measures(true, layout=layout)
+    t_eye = np.concatenate([te["left"], te["right"]])
     if refit is not None:
-        re, te = eye_measures(refit, layout=layout), eye_measures(true, layout=layout)
-        r_eye, t_eye = np.concatenate([re["left"], re["right"]]), np.concatenate([te["left"], te["right"]])
-        out["eye_r_refit"] = float(pearsonr(r_eye, t_eye)[0])
-        out["eye_mae_refit"] = float(np.mean(np.abs(r_eye - t_eye)))
-        shut = t_eye < 0.15
-        out["closed_auc_refit"] = float(roc_auc_score(shut, -r_eye)) if 0 < shut.sum() < len(shut) else float("nan")
+        out.update({f"{key}_refit": value for key, value in _eye_figures(refit, t_eye, layout)[1].items()})
         out["eye_point_error_refit"] = float(np.linalg.norm(refit[:, 36:48] - true[:, 36:48], axis=-1).mean())
         out["eye_point_error"] = float(np.linalg.norm(pred[:, 36:48] - true[:, 36:48], axis=-1).mean())
     pp, tp = head_pose(pred, layout=layout), head_pose(true, layout=layout)
     out["yaw_mad"] = float(np.mean(np.abs(pp["yaw"] - tp["yaw"])))
     out["pitch_mad"] = float(np.mean(np.abs(pp["pitch"] - tp["pitch"])))
     out["roll_mad"] = float(np.mean(np.abs(pp["roll"] - tp["roll"])))
-    pe, te = eye_measures(pred, layout=layout), eye_measures(true, layout=layout)
+    pe, eyes = _eye_figures(pred, t_eye, layout)
+    out.update(eyes)
     pm, tm = mouth_measures(pred, layout=layout), mouth_measures(true, layout=layout)
-    p_eye = np.concatenate([pe["left"], pe["right"]])
-    t_eye = np.concatenate([te["left"], te["right"]])
-    out["eye_r"] = float(pearsonr(p_eye, t_eye)[0])
     out["mouth_r"] = float(pearsonr(pm["open"], tm["open"])[0])
-    closed = t_eye < 0.15
-    out["closed_eyes"] = int(closed.sum())
+    out["closed_eyes"] = int((t_eye < 0.15).sum())
     # blinks are bilateral: the left and right eyes' openness agree as far as the annotation is signal, not noise
     out["true_eye_lr_r"] = float(pearsonr(te["left"], te["right"])[0])
     out["pred_eye_lr_r"] = float(pearsonr(pe["left"], pe["right"])[0])
-    out["eye_mae"] = float(np.mean(np.abs(p_eye - t_eye)))
     out["true_eye_sd"] = float(np.std(t_eye))
-    out["closed_auc"] = float(roc_auc_score(closed, -p_eye)) if 0 < closed.sum() < len(closed) else float("nan")
     tp_t = chip_transforms(true, layout=layout)
     pr_t = chip_transforms(pred, layout=layout)
     five = np.stack([true[:, 36:42].mean(1), true[:, 42:48].mean(1), true[:, 48], true[:, 54]], axis=1)
