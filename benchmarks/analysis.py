@@ -40,11 +40,13 @@ Measures:
   on the whole photo, matched as above; misses counted apart): yaw, pitch and roll mean absolute difference;
   a mirrored photo's yaw and roll against the negated originals (i only); eye openness and mouth openness
   Pearson correlation (and the left and right eyes' agreement, true and predicted: blinks are bilateral, so
-  the true points' agreement says how much of their openness is signal); closed eyes (true eye aspect ratio below 0.15) told from open by the predicted openness
-  (ROC AUC), each also with both eyes refitted by an eye model (``refit_eyes``, what the ``Eyes`` analyser does by
-  default; per fold, an eye model fitted as ``tools/train_eye_model.py`` fits the packaged one, on that fold's
-  training photos; faces96's crops are refitted too, frames are not); chips: the true eye centres and mouth corners in the chip cut from the predicted points against in
-  the chip cut from the true points (mean distance over the chip's side, dlib template, size 150);
+  the true points' agreement says how much of their openness is signal); closed eyes (true eye aspect ratio
+  below 0.15) told from open by the predicted openness (ROC AUC); chips: the true eye centres and mouth corners
+  in the chip cut from the predicted points against in the chip cut from the true points (mean distance over
+  the chip's side, dlib template, size 150). Every measure is of the points the photo path gives, their parts
+  refitted by a part refiner (per fold, fitted as ``tools/train_part_refiner.py`` fits the packaged one, on
+  that fold's training photos: wild.py cv's ``cv_fold<k>_parts.joblib`` when the fold-model folder holds it),
+  and the eye measures also of the face model's own points (``refiner=None``); faces96's crops are refitted too;
 - the same measures on faces96's held-out people: their 96 x 96 crops (the model run on the crop itself), and
   their upright frames end to end (the frames of (a) at angle 0, plus ``--upright-frames`` more);
 - cost (packaged models): the photo path's time per face with and without all analysers (pose, eyes, mouth,
@@ -74,27 +76,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fkp_classic import load_default_model  # noqa: E402
 from fkp_classic.analysis import (  # noqa: E402
     chip_transforms,
-    eye_cascade,
     eye_measures,
-    eye_training_crops,
     head_pose,
     make_analysers,
     mouth_measures,
     project_mean_face,
-    refit_eyes,
 )
 from fkp_classic.datasets import load_300w, load_kaggle, resize_crops  # noqa: E402
 from fkp_classic.keypoints import get_layout  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
-from fkp_classic.persistence import load_eye_model  # noqa: E402
-from fkp_classic.photo import KeypointDetector, as_gray8, read_photo  # noqa: E402
+from fkp_classic.persistence import load_part_refiner  # noqa: E402
+from fkp_classic.photo import KeypointDetector, PartRefiner, as_gray8, read_photo  # noqa: E402
 from fkp_classic.photo._analysis import run_analysers  # noqa: E402
 from fkp_classic.video import FaceTracker, read_video  # noqa: E402
 from report import publish  # noqa: E402
 from wild import _match, faces96_folds, faces96_nme, photo_folds, true_framed  # noqa: E402
 
 IBUG = get_layout("ibug68")
-EYE_NAMES = [f"p{i}" for i in range(36, 42)]
 ANGLES = np.array([-45, -30, -15, 15, 30, 45])
 
 
@@ -121,7 +119,7 @@ def units(data, fold_models, n_faces, rng, run_folds=None, log=print):
     if fold_models is None:
         pick = np.sort(rng.choice(photos.n_faces, min(n_faces or photos.n_faces, photos.n_faces), replace=False))
         out.append({"name": "packaged", "model": load_default_model(layout="ibug68"), "300w": photos.take(pick),
-                    "faces96": f_folds[0][1], "eye_model": load_eye_model()})
+                    "faces96": f_folds[0][1], "refiner": load_part_refiner()})
     else:
         for k in range(len(p_folds)) if run_folds is None else run_folds:
             path = Path(fold_models) / f"cv_fold{k}.joblib"
@@ -132,11 +130,12 @@ def units(data, fold_models, n_faces, rng, run_folds=None, log=print):
             test = p_folds[k][1]
             if n_faces and n_faces < len(test):
                 test = np.sort(rng.choice(test, n_faces, replace=False))
-            # the eye model of the Eyes analyser, fitted as tools/train_eye_model.py fits it, on the fold's training photos
-            crops = eye_training_crops(photos.take(p_folds[k][0]), EYE_NAMES, random_state=0)
+            # the photo path's part refiner, fitted as tools/train_part_refiner.py fits it, on the fold's training photos
+            cached = Path(fold_models) / f"cv_fold{k}_parts.joblib"  # wild.py cv --refine's
+            refiner = (joblib.load(cached) if cached.is_file()
+                       else PartRefiner(random_state=0).fit(photos.take(p_folds[k][0])))
             out.append({"name": f"fold {k}", "fold": k, "model": joblib.load(path),  # our own cache (wild.py cv)
-                        "300w": photos.take(test), "faces96": f_folds[k % 5][1],
-                        "eye_model": eye_cascade(layout=crops.layout, random_state=0).fit(crops.data, crops.target)})
+                        "300w": photos.take(test), "faces96": f_folds[k % 5][1], "refiner": refiner})
         if not out:
             raise SystemExit(f"no cv_fold<k>.joblib in {fold_models}")
     for u in out:
@@ -180,7 +179,7 @@ def on_frames(data, unit, n_frames, n_upright, rng, log=print):
     table = table[table.person.isin(unit["people"])].reset_index(drop=True)
     order = rng.permutation(len(table))
     rotated, upright = order[:n_frames], order[n_frames:n_frames + n_upright]
-    detector = KeypointDetector(model=unit["model"], analysers=make_analysers("pose"))
+    detector = KeypointDetector(model=unit["model"], refiner=unit["refiner"], analysers=make_analysers("pose"))
     cols = [c for n in IBUG.names for c in (f"{n}_x", f"{n}_y")]
     angles = np.concatenate([[0], ANGLES])
     e2e_roll = np.full((len(rotated), len(angles)), np.nan)
@@ -238,15 +237,15 @@ def _eye_figures(points, t_eye, layout):
                "closed_auc": float(roc_auc_score(closed, -p_eye)) if 0 < closed.sum() < len(closed) else float("nan")}
 
 
-def measures(pred, true, layout=IBUG, refit=None):
-    """Pose, eye, mouth and chip measures of predicted against true points; with ``refit`` (the predicted points with
-    both eyes refitted by the eye model, as the Eyes analyser measures them), the eye measures of those too."""
+def measures(pred, true, layout=IBUG, plain=None):
+    """Pose, eye, mouth and chip measures of predicted against true points; with ``plain`` (the face model's own
+    points, before the part refiner), the eye measures of those too."""
     out = {}
     te = eye_measures(true, layout=layout)
     t_eye = np.concatenate([te["left"], te["right"]])
-    if refit is not None:
-        out.update({f"{key}_refit": value for key, value in _eye_figures(refit, t_eye, layout)[1].items()})
-        out["eye_point_error_refit"] = float(np.linalg.norm(refit[:, 36:48] - true[:, 36:48], axis=-1).mean())
+    if plain is not None:
+        out.update({f"{key}_plain": value for key, value in _eye_figures(plain, t_eye, layout)[1].items()})
+        out["eye_point_error_plain"] = float(np.linalg.norm(plain[:, 36:48] - true[:, 36:48], axis=-1).mean())
         out["eye_point_error"] = float(np.linalg.norm(pred[:, 36:48] - true[:, 36:48], axis=-1).mean())
     pp, tp = head_pose(pred, layout=layout), head_pose(true, layout=layout)
     out["yaw_mad"] = float(np.mean(np.abs(pp["yaw"] - tp["yaw"])))
@@ -274,35 +273,36 @@ def measures(pred, true, layout=IBUG, refit=None):
 def on_300w(unit, log=print):
     """The unit's 300-W faces: points on crops framed from the true points (and on the mirrored photo), and end to
     end on the whole photos (NaN where missed)."""
-    photos, model = unit["300w"], unit["model"]
-    detector = KeypointDetector(model=model)
+    photos, model, refiner = unit["300w"], unit["model"], unit["refiner"]
+    detector = KeypointDetector(model=model, refiner=refiner)
+    plain = KeypointDetector(model=model, refiner=None)
     framed = np.full(photos.points.shape, np.nan)
     mirrored = np.full(photos.points.shape, np.nan)
     e2e = np.full(photos.points.shape, np.nan)
-    eyes = unit["eye_model"]
-    framed_eyes, e2e_eyes = np.full(photos.points.shape, np.nan), np.full(photos.points.shape, np.nan)
+    framed_plain, e2e_plain = np.full(photos.points.shape, np.nan), np.full(photos.points.shape, np.nan)
     clock = time.perf_counter()
     for n, (i, gray, faces) in enumerate(photos.iter_photos()):
         true = photos.points[faces]
-        fitted = detector.fit_faces(gray, detector.face_frames(true), verify=False)
-        framed[faces] = [f.points.ravel() for f in fitted]
-        framed_eyes[faces] = refit_eyes(gray, framed[faces], eyes, layout=IBUG).reshape(len(faces), -1)
+        fitted = plain.fit_faces(gray, plain.face_frames(true), verify=False)
+        framed_plain[faces] = [f.points.ravel() for f in fitted]
+        # what the photo path gives: the same points, their parts refitted
+        framed[faces] = refiner.refine(gray, framed_plain[faces]).reshape(len(faces), -1)
         # the mirrored photo, framed from the mirrored truth
         w = gray.shape[1]
         tm = (true.reshape(len(faces), 68, 2)[:, IBUG.flip_permutation] * [-1, 1] + [w - 1, 0]).reshape(len(faces), -1)
         fitted = detector.fit_faces(gray[:, ::-1].copy(), detector.face_frames(tm), verify=False)
         mirrored[faces] = [f.points.ravel() for f in fitted]
-        found = detector.detect_gray(gray)
+        found = plain.detect_gray(gray)
         if found:
             pts = np.array([f.points.ravel() for f in found])
             m = _match(pts, true, detector.mean_shape, detector.crop_size)
-            e2e[faces[m >= 0]] = pts[m[m >= 0]]
-            e2e_eyes[faces[m >= 0]] = refit_eyes(gray, pts[m[m >= 0]], eyes, layout=IBUG).reshape((m >= 0).sum(), -1)
+            e2e_plain[faces[m >= 0]] = pts[m[m >= 0]]
+            e2e[faces[m >= 0]] = refiner.refine(gray, pts[m[m >= 0]]).reshape((m >= 0).sum(), -1)
         if n % 100 == 0:
             log(f"  {unit['name']} 300-W photo {n}/{photos.n_photos}: {time.perf_counter() - clock:.0f} s")
     return {"true": photos.points.reshape(-1, 68, 2), "framed": framed.reshape(-1, 68, 2),
             "mirrored": mirrored.reshape(-1, 68, 2), "e2e": e2e.reshape(-1, 68, 2),
-            "framed_eyes": framed_eyes.reshape(-1, 68, 2), "e2e_eyes": e2e_eyes.reshape(-1, 68, 2)}
+            "framed_plain": framed_plain.reshape(-1, 68, 2), "e2e_plain": e2e_plain.reshape(-1, 68, 2)}
 
 
 def mirror_measures(pred, mirrored):
@@ -311,10 +311,10 @@ def mirror_measures(pred, mirrored):
             "mirror_roll": float(np.mean(np.abs(mir["roll"] + orig["roll"])))}
 
 
-def with_misses(pred, true, refit=None):
+def with_misses(pred, true, plain=None):
     """Measures on the found faces (rows of ``pred`` without NaN), with the share found."""
     found = ~np.isnan(pred).any(axis=(1, 2))
-    return {**measures(pred[found], true[found], refit=None if refit is None else refit[found]),
+    return {**measures(pred[found], true[found], plain=None if plain is None else plain[found]),
             "faces": int(found.sum()), "tries": int(len(found)),
             "found": float(found.mean())}
 
@@ -324,10 +324,10 @@ def on_faces96(unit):
     model = unit["model"]
     size = model.image_shape_[0]
     X, _ = resize_crops(unit["faces96_X"], unit["faces96_y"], size)
-    pred = ((model.predict(X) + 0.5) * (96 / size) - 0.5).reshape(-1, 68, 2)
-    crops = unit["faces96_X"].reshape(-1, 96, 96)
-    refit = np.stack([refit_eyes(c, p[None], unit["eye_model"], layout=IBUG)[0] for c, p in zip(crops, pred)])
-    return pred, unit["faces96_y"].reshape(-1, 68, 2), refit
+    plain = ((model.predict(X) + 0.5) * (96 / size) - 0.5).reshape(-1, 68, 2)
+    crops = unit["faces96_X"].reshape(-1, 96, 96).astype(np.uint8)
+    refit = np.stack([unit["refiner"].refine(c, p[None])[0] for c, p in zip(crops, plain)])
+    return refit, unit["faces96_y"].reshape(-1, 68, 2), plain
 
 
 def cost(data, n_photos, rng, repeats=3):
@@ -417,7 +417,7 @@ def render(r):
         lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
 
     two, three = (lambda v: f"{v:.2f}"), (lambda v: f"{v:.3f}")
-    refitted = "eyes refitted (`Eyes()`'s default)"
+    alone = "the face model's points alone (`refiner=None`)"
     for label, target, key, fmt in [
         ("faces measured", "", "faces", str),
         ("found (end to end: IoU >= 0.5)", "", "found", lambda v: f"{v:.1%}"),
@@ -427,15 +427,15 @@ def render(r):
         ("mirrored photo: yaw + mirrored yaw (deg)", "<= 2", "mirror_yaw", two),
         ("mirrored photo: roll + mirrored roll (deg)", "<= 2", "mirror_roll", two),
         ("eye openness Pearson r", ">= 0.85", "eye_r", three),
-        (f"eye openness Pearson r, {refitted}", ">= 0.85", "eye_r_refit", three),
+        (f"eye openness Pearson r, {alone}", "", "eye_r_plain", three),
         ("eye openness mean abs. difference (true s.d.)", "", "eye_mae", three),
-        ("eye openness mean abs. difference, eyes refitted", "", "eye_mae_refit", three),
-        ("eye points' mean error (px): face model, eyes refitted", "", "eye_point_error_refit", two),
+        (f"eye openness mean abs. difference, {alone}", "", "eye_mae_plain", three),
+        ("eye points' mean error (px): face model, parts refitted", "", "eye_point_error_plain", two),
         ("left vs right eye openness r: true points (predicted)", "", "true_eye_lr_r", three),
         ("mouth openness Pearson r", ">= 0.85", "mouth_r", three),
         ("closed eyes (true EAR < 0.15): count", "", "closed_eyes", str),
         ("closed eyes ROC AUC", ">= 0.95", "closed_auc", three),
-        (f"closed eyes ROC AUC, {refitted}", ">= 0.95", "closed_auc_refit", three),
+        (f"closed eyes ROC AUC, {alone}", "", "closed_auc_plain", three),
         ("chip landmark displacement (share of chip side)", "<= 0.02", "chip_displacement", lambda v: f"{v:.4f}"),
         ("true yaw 5th..95th percentile (deg)", "", "yaw_range", lambda v: f"{v[0]:.0f}..{v[1]:.0f}"),
     ]:
@@ -445,9 +445,9 @@ def render(r):
             cells = [f"{r[col]['eye_mae']:.3f} ({r[col]['true_eye_sd']:.3f})" for col, _ in cols]
             lines[i] = "| eye openness mean abs. difference (true s.d.) | | " + " | ".join(cells) + " |"
         if line.startswith("| eye points' mean error"):
-            cells = [f"{r[col]['eye_point_error']:.2f}, {r[col]['eye_point_error_refit']:.2f}"
+            cells = [f"{r[col]['eye_point_error_plain']:.2f}, {r[col]['eye_point_error']:.2f}"
                      if "eye_point_error" in r[col] else "" for col, _ in cols]
-            lines[i] = "| eye points' mean error (px): face model, eyes refitted | | " + " | ".join(cells) + " |"
+            lines[i] = "| eye points' mean error (px): face model, parts refitted | | " + " | ".join(cells) + " |"
         if line.startswith("| left vs right"):
             cells = [f"{r[col]['true_eye_lr_r']:.3f} ({r[col]['pred_eye_lr_r']:.3f})" for col, _ in cols]
             lines[i] = "| left vs right eye openness r: true points (predicted) | | " + " | ".join(cells) + " |"
@@ -537,9 +537,9 @@ def main(argv=None):
         log(f"packaged model on the same faces: {result['packaged_check']}")
     w3 = [on_300w(u, log=log) for u in parts]
     pool = {k: np.concatenate([w[k] for w in w3]) for k in w3[0]}
-    result["300w_framed"] = {**with_misses(pool["framed"], pool["true"], pool["framed_eyes"]),
+    result["300w_framed"] = {**with_misses(pool["framed"], pool["true"], pool["framed_plain"]),
                              **mirror_measures(pool["framed"], pool["mirrored"])}
-    result["300w_e2e"] = with_misses(pool["e2e"], pool["true"], pool["e2e_eyes"])
+    result["300w_e2e"] = with_misses(pool["e2e"], pool["true"], pool["e2e_plain"])
     log(f"300w framed {result['300w_framed']}\n300w e2e {result['300w_e2e']}")
     f96 = [on_faces96(u) for u in parts]
     f_pred, f_true = np.concatenate([p for p, _, _ in f96]), np.concatenate([t for _, t, _ in f96])

@@ -32,7 +32,7 @@ PACKAGED = {
     "ibug68 (68 points)": persistence.IBUG68_MODEL,
     "face verifier": persistence.DEFAULT_VERIFIER,
     "face detector": persistence.DEFAULT_FACE_DETECTOR,
-    "eye model": persistence.EYE_MODEL,
+    "part refiner": persistence.PART_REFINER,
 }
 TARGET = 1.5
 

@@ -49,7 +49,7 @@ def _summary(values):
 
 def measure_framing(photos, model, *, every=1, log=print):
     """Framing errors of the detector's proposals and of the re-crop pass, per matched face."""
-    detector = KeypointDetector(model)
+    detector = KeypointDetector(model, refiner=None)  # framing is the face model's alone
     size, mean = detector.crop_size, detector.mean_shape
     out = {"found": [], "shift": [], "scale": [], "shift2": [], "scale2": [], "rotation": [], "subset": []}
     clock = time.perf_counter()
@@ -219,8 +219,10 @@ def dlib_photo_path(predictor, photos, *, log=print):
     return out, float(np.mean(seconds))
 
 
-def our_photo_path(model, photos, *, face_detector="hog", verifier="default"):
-    detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier)
+def our_photo_path(model, photos, *, face_detector="hog", verifier="default", refiner=None):
+    """The photo path on each photo: points per face found, and seconds per photo. ``refiner`` None by default:
+    the packaged part refiner learnt from every 300-W training photo, so a fold passes its own (``--refine``)."""
+    detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, refiner=refiner)
     out, seconds = [], []
     for i, gray, faces in photos.iter_photos():
         clock = time.perf_counter()
@@ -240,13 +242,15 @@ def matched_points(results, photos, mean, size):
     return pred
 
 
-def true_framed(model, photos):
-    """The model's points on crops framed from the true points (no detector)."""
+def true_framed(model, photos, refiner=None):
+    """The model's points on crops framed from the true points (no detector), their parts refitted by ``refiner``."""
     size, mean = model.image_shape_[0], model.mean_shape_
     pred = np.empty(photos.points.shape)
     for i, gray, faces in photos.iter_photos():
         crops, rounded = crop_frames(gray, reframe(photos.points[faces], mean, size=size), size=size)
         pred[faces] = to_photo(model.predict(crops), rounded, size=size)
+        if refiner is not None:
+            pred[faces] = refiner.refine(gray, pred[faces]).reshape(len(faces), -1)
     return pred
 
 
@@ -338,11 +342,26 @@ def run_cv(args, log=print):
                 joblib.dump(model, cache)
         fit_seconds = time.perf_counter() - clock
         log(f"fold {k}: ours fitted in {fit_seconds:.0f} s")
+        refiner = None
+        if args.refine:  # the part refiner tools/train_part_refiner.py builds, fitted on the fold's training photos
+            import joblib
+
+            from fkp_classic.photo import PartRefiner
+
+            cached = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}_parts.joblib"
+            if cached is not None and cached.is_file():
+                refiner = joblib.load(cached)
+            else:
+                clock = time.perf_counter()
+                refiner = PartRefiner(random_state=0).fit(tr)
+                log(f"fold {k}: part refiner fitted in {time.perf_counter() - clock:.0f} s")
+                if cached is not None:
+                    joblib.dump(refiner, cached)
         size, mean = args.size, model.mean_shape_
         results = {}
-        e = _scores(te.points, true_framed(model, te), layout)
+        e = _scores(te.points, true_framed(model, te, refiner), layout)
         results["ours, crops framed from the true points"] = (e, None)
-        ours, sec = our_photo_path(model, te, **parts)
+        ours, sec = our_photo_path(model, te, **parts, refiner=refiner)
         pred = matched_points(ours, te, mean, size)
         results["ours, end to end (HOG detector, photo path)"] = (_scores(te.points, pred, layout), sec)
         # the x bias of every point in the face's frame: what a wrong mirror axis teaches
@@ -397,7 +416,7 @@ def cv_report(rows, errors_by, args, path):
     lines = [f"# 300-W training part, {args.folds}-fold cross-validation grouped by photo (folds {args.run_folds})",
              "", f"Command: `{' '.join(sys.argv)}`", "",
              f"Ours: 68-point cascade at {args.size}x{args.size}, mirrored photos {'off' if args.no_mirror else 'on'}, "
-             f"cascade flip {args.cascade_flip or 'off'}, "
+             f"cascade flip {args.cascade_flip or 'off'}, parts refitted: {bool(getattr(args, 'refine', False))}, "
              f"{args.n_perturbations} perturbed crops per face, framing noise {args.framing_noise}, rotation "
              f"{args.rotation} deg, faces96 added: {args.faces96}, cascade parameters {args.param or 'the default'}. "
              "Found: a face whose final crop square overlaps the true one with IoU >= 0.5; a miss counts as a "
@@ -521,6 +540,8 @@ def main(argv=None):
     cv.add_argument("--verifier", default=None, metavar="FILE",
                     help="the photo path's face verifier (a model file); the packaged one learnt from these photos")
     cv.add_argument("--quick", action="store_true", help="no error model (uncertainty=False): a faster fit")
+    cv.add_argument("--refine", action="store_true",
+                    help="refit the parts with a part refiner fitted on the fold's training photos (as packaged)")
     cv.add_argument("--cache", default=None, help="folder to keep (and reuse) each fold's fitted model")
     cv.add_argument("--max-train-photos", type=int, default=None)
     cv.add_argument("--max-test-photos", type=int, default=None)

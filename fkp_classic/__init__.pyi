@@ -29,5 +29,5 @@ from .estimators import (
 from .features import HOGFeatures, PatchFeatures
 from .keypoints import KeypointLayout, get_layout
 from .persistence import load_default_model, load_model, save_model
-from .photo import Face, HOGFaceDetector, KeypointDetector, LBPFaceDetector, detect_keypoints, read_photo
+from .photo import Face, HOGFaceDetector, KeypointDetector, LBPFaceDetector, PartRefiner, detect_keypoints, read_photo
 from .video import FaceTracker, read_video, track_video

@@ -477,8 +477,9 @@ def cmd_detect(args):
     if args.max_faces is not None and args.max_faces < 1:
         raise UserError(f"--max-faces must be at least 1, got {args.max_faces}")
     params = dict(model=_photo_model(args), face_detector=face_detector,
-                  verifier=None if args.no_verifier else "default", min_score=args.min_score,
-                  max_faces=args.max_faces, rotations=_rotations(args), analysers=_analysers(args))
+                  verifier=None if args.no_verifier else "default", refiner=None if args.no_refine else "default",
+                  min_score=args.min_score, max_faces=args.max_faces, rotations=_rotations(args),
+                  analysers=_analysers(args))
     if args.chips:
         Path(args.chips).mkdir(parents=True, exist_ok=True)
     piped = _piped_photo(args, params)  # "-": the photo on standard input, read once, here
@@ -640,7 +641,7 @@ def cmd_track(args):
     tracker = FaceTracker(
         _photo_model(args), face_detector=face_detector, min_score=args.min_score, detect_every=args.detect_every,
         check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces, analysers=analysers,
-        rotations=_rotations(args),
+        rotations=_rotations(args), refiner=None if args.no_refine else "default",
     )
     if video is None:
         video = _open_video(args)  # a stream, when the tracker is ready: no backlog of frames to drop at once
@@ -965,6 +966,7 @@ def build_parser():
                    help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
                    "(default 0.3; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
+    p.add_argument("--no-refine", action="store_true", help=_NO_REFINE)
     p.add_argument("--max-faces", type=int, default=None, help="keep at most this many faces per photo, the surest "
                    "(faces are listed surest first)")
     p.add_argument("--any-angle", action="store_true", help=_ANY_ANGLE)
@@ -1024,6 +1026,7 @@ def build_parser():
     p.add_argument("--max-faces", type=int, default=None, help="follow at most this many faces")
     p.add_argument("--any-angle", action="store_true", help=_ANY_ANGLE)
     p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
+    p.add_argument("--no-refine", action="store_true", help=_NO_REFINE)
     p.add_argument("--analyse", metavar="NAMES", help=_ANALYSE + "; their values become CSV columns (with eyes, a "
                    "blinking column and each track's blinks printed at the end)")
     p.add_argument("--trust-model", action="store_true", help=_TRUST)
@@ -1039,6 +1042,8 @@ def build_parser():
     return parser
 
 
+_NO_REFINE = ("keep the 68-point model's own points: do not refit the eyes, brows, mouth and nose on crops of each "
+              "cut from the photo (the packaged part refiner; 15-point models have none)")
 _ANY_ANGLE = ("also find faces turned beyond about 45 degrees (sideways, upside down) by searching the photo "
               "turned by 90, 180 and 270 degrees: about four times the face detector's time (only with "
               "--face-detector hog)")

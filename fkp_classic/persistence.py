@@ -27,14 +27,14 @@ __all__ = [
     "load_default_model",
     "load_default_verifier",
     "load_default_face_detector",
-    "load_eye_model",
+    "load_part_refiner",
     "widen_verifier",
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
     "IBUG68_MODEL",
     "DEFAULT_FACE_DETECTOR",
-    "EYE_MODEL",
+    "PART_REFINER",
 ]
 
 _MODELS = Path(__file__).resolve().parent / "models"
@@ -42,7 +42,7 @@ DEFAULT_MODEL = _MODELS / "default.skops"
 IBUG68_MODEL = _MODELS / "ibug68.skops"
 DEFAULT_VERIFIER = _MODELS / "face_verifier.skops"
 DEFAULT_FACE_DETECTOR = _MODELS / "face_detector.skops"
-EYE_MODEL = _MODELS / "eyes68.skops"
+PART_REFINER = _MODELS / "parts68.skops"
 _FORMAT = "fkp_classic-model"
 
 TRUSTED_TYPES = (
@@ -57,6 +57,7 @@ TRUSTED_TYPES = (
     "fkp_classic.features._patch.PatchFeatures",
     "fkp_classic.keypoints.KeypointLayout",
     "fkp_classic.photo._hog_face_detector.HOGFaceDetector",
+    "fkp_classic.photo._part_refiner.PartRefiner",
 )
 """The library's own types a model file may hold, beyond those :mod:`skops.io` trusts by default (numpy
 and scipy arrays and types, scikit-learn's estimators, Python's builtin containers and scalars). A file
@@ -272,7 +273,7 @@ def _checked(payload, path, return_info):
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ModelVersionError(f"{path} is not an fkp_classic model file (save one with fkp_classic.persistence.save_model)")
     model = payload.get("model")
-    if not (hasattr(model, "predict") or hasattr(model, "decision_function") or callable(model)):
+    if not any(hasattr(model, method) for method in ("predict", "decision_function", "refine")) and not callable(model):
         raise ModelVersionError(
             f"{path} holds a {type(model).__name__}, not a fitted model (save an estimator with save_model)"
         )
@@ -366,18 +367,18 @@ def load_default_verifier():
     return widen_verifier(_load_packaged(DEFAULT_VERIFIER, "face verifier", script="tools/train_face_detector.py"))
 
 
-def load_eye_model():
-    """The packaged eye model: iBUG's six points of an eye (``p36``-``p41``) on a 48 x 48 crop of the eye.
+def load_part_refiner():
+    """The packaged part refiner (:class:`fkp_classic.photo.PartRefiner`) of iBUG's 68 points.
 
-    :func:`fkp_classic.analysis.refit_eyes` refits both eyes of 68-point
-    faces with it (the :class:`~fkp_classic.analysis.Eyes` analyser does by
-    default). Built by ``tools/train_eye_model.py`` from the 300-W training
-    photos, whose annotations are licensed for research and non-commercial
-    use only: **so is this model** (its ``training_note_`` says so;
+    Refits the eyes, brows, mouth and nose of 68-point faces on 48 x 48
+    crops of each (the photo path does by default). Built by
+    ``tools/train_part_refiner.py`` from the 300-W training photos, whose
+    annotations are licensed for research and non-commercial use only:
+    **so is this refiner** (its ``training_note_`` says so;
     ``fkp_classic/models/MODEL_CARD.md``).
     """
-    return widen_model(_load_packaged(EYE_MODEL, "eye model",
-                                      script="tools/train_eye_model.py --data ../shared/data/300w"))
+    return _load_packaged(PART_REFINER, "part refiner",
+                          script="tools/train_part_refiner.py --data ../shared/data/300w").widen_weights()
 
 
 def widen_verifier(verifier):

@@ -1,5 +1,6 @@
 """What the points are for: head pose, eye and mouth measures, blinks, aligned chips (fkp_classic.analysis)."""
 
+import copy
 import json
 
 import numpy as np
@@ -311,58 +312,63 @@ def wide_eyed():
     return picked, [(picked.read_photo(picked.photo_index[i]), picked.points[i].reshape(68, 2)) for i in range(3)]
 
 
-def test_refitted_eyes_come_back_to_the_eye_and_mirror_exactly(wide_eyed):
-    from fkp_classic.analysis import MIN_EYE_WIDTH, refit_eyes
-    from fkp_classic.persistence import load_eye_model
+def test_refitted_parts_come_back_to_the_part_and_mirror_exactly(wide_eyed):
+    from fkp_classic.persistence import load_part_refiner
 
-    model = load_eye_model()
+    refiner = load_part_refiner()
     rng = np.random.default_rng(0)
+    refitted = sorted(i for part in refiner.parts_ for i in part["points"])
+    parts = np.unique(np.r_[refitted, IBUG.flip_permutation[refitted]])  # both eyes and brows, mouth, nose
     for gray, true in wide_eyed[1]:
-        width = np.linalg.norm(true[39] - true[36])
-        noisy = true + rng.normal(0, 0.08 * width, true.shape)  # eye points off by about 8% of the eye's width
-        refit = refit_eyes(gray, noisy[None], model, layout="ibug68")[0]
-        eyes = slice(36, 48)
-        assert np.linalg.norm(refit[eyes] - true[eyes], axis=1).mean() < 0.6 * np.linalg.norm(noisy[eyes] - true[eyes], axis=1).mean()
-        np.testing.assert_array_equal(np.delete(refit, np.r_[eyes], 0), np.delete(noisy, np.r_[eyes], 0))
-        # the same face in the mirrored photo: the same refit, mirrored (one eye model serves both eyes)
+        # points off by 4% of the outer eye corners' distance on each coordinate: about a face model's error
+        noisy = true + rng.normal(0, 0.04 * np.linalg.norm(true[45] - true[36]), true.shape)
+        refit = refiner.refine(gray, noisy[None])[0]
+        for region, most in (("eyes", 0.5), ("eyebrows", 1.0), ("mouth", 1.0), ("nose", 0.5)):
+            p = list(IBUG.region_indices(region))
+            assert (np.linalg.norm(refit[p] - true[p], axis=1).mean()
+                    < most * np.linalg.norm(noisy[p] - true[p], axis=1).mean()), region
+        np.testing.assert_array_equal(np.delete(refit, parts, 0), np.delete(noisy, parts, 0))  # the jaw as it was
+        # the same face in the mirrored photo: the same refit, mirrored (one model serves both eyes, both brows)
         mirrored = noisy[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0]
-        again = refit_eyes(gray[:, ::-1], mirrored[None], model, layout="ibug68")[0]
+        again = refiner.refine(gray[:, ::-1], mirrored[None])[0]
         np.testing.assert_allclose(again[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0], refit, atol=1e-6)
-        # eyes narrower than min_width keep their points, one eye or both
-        kept = refit_eyes(gray, noisy[None], model, layout="ibug68", min_width=width + 2 * MIN_EYE_WIDTH)[0]
-        np.testing.assert_array_equal(kept, noisy)
-        other = np.linalg.norm(noisy[45] - noisy[42])
-        between = (np.linalg.norm(noisy[39] - noisy[36]) + other) / 2
-        one = refit_eyes(gray, noisy[None], model, layout="ibug68", min_width=between)[0]
-        narrow, wide = (slice(42, 48), slice(36, 42)) if other < between else (slice(36, 42), slice(42, 48))
+        # parts that would be shown at less than min_scale of the crops' resolution keep their points
+        small = copy.copy(refiner).set_params(min_scale=1e6)
+        np.testing.assert_array_equal(small.refine(gray, noisy[None])[0], noisy)
+        # one eye large enough, the other not: only the first is refitted, as it is with both
+        widths = [np.linalg.norm(noisy[e][:, None] - noisy[e][None], axis=-1).max() for e in (range(36, 42),
+                                                                                              range(42, 48))]
+        # an eye crop's side is twice the eye's width: this min_scale puts the threshold between the two eyes
+        one = copy.copy(refiner).set_params(min_scale=sum(widths) / 48).refine(gray, noisy[None])[0]
+        narrow, wide = (slice(36, 42), slice(42, 48)) if widths[0] < widths[1] else (slice(42, 48), slice(36, 42))
         np.testing.assert_array_equal(one[narrow], noisy[narrow])
-        np.testing.assert_allclose(one[wide], refit[wide], atol=1e-5)  # the same fit (the grey region differs)
-    with pytest.raises(ValueError, match="not all in the"):
-        refit_eyes(gray, np.zeros((1, 15, 2)), model, layout="kaggle15")
+        np.testing.assert_allclose(one[wide], refit[wide], atol=1e-6)
+    with pytest.raises(ValueError, match="must be"):
+        refiner.refine(gray, np.zeros((1, 15, 2)))
 
 
-def test_eye_crops_are_level_and_span_the_set_share(wide_eyed):
-    from fkp_classic.analysis import EYE_SPAN, eye_training_crops
+def test_part_refiner_fits_each_region_and_the_photo_path_uses_it(wide_eyed):
+    from fkp_classic import load_default_model
+    from fkp_classic.photo import KeypointDetector, PartRefiner
 
-    names = [f"p{i}" for i in range(36, 42)]
-    photos = wide_eyed[0].take([0])
-    crops = eye_training_crops(photos, names, size=48, n_perturbations=1, random_state=0)
-    assert crops.data.shape == (4, 48 * 48) and crops.layout.names == tuple(names)
-    exact = crops.target[[0, 2]].reshape(2, 6, 2)  # each eye's unperturbed crop: its own, then the mirrored one
-    np.testing.assert_allclose(exact[:, 0, 1], exact[:, 3, 1], atol=1e-6)  # corners level
-    np.testing.assert_allclose(exact[:, 3, 0] - exact[:, 0, 0], 48 / EYE_SPAN, rtol=0.05)
-
-
-def test_eyes_analyser_refits_wide_eyes_by_default(wide_eyed):
+    photos = wide_eyed[0]
+    refiner = PartRefiner(regions=("eyes", "mouth"), size=24, n_perturbations=1, random_state=0).fit(photos)
+    assert [(p["region"], p["sided"]) for p in refiner.parts_] == [("eyes", True), ("mouth", False)]
+    assert refiner.parts_[0]["points"] == list(range(36, 42))  # one eye; the other from the mirrored photo
+    assert [est.image_shape_ for est in refiner.estimators_] == [(24, 24), (24, 24)]
     gray, true = wide_eyed[1][0]
-    width = np.linalg.norm(true[39] - true[36])
-    noisy = true.copy()
-    noisy[[37, 38, 43, 44], 1] += 0.15 * width  # the upper lids pushed down: eyes that look half shut
-    face = Face((0, 0, 1, 1), noisy, layout="ibug68")
-    shut = Eyes(eye_model=None).analyse(gray, [face])[0]["openness"]
-    refit = Eyes().analyse(gray, [face])[0]["openness"]
-    truth = Eyes(eye_model=None).analyse(gray, [Face((0, 0, 1, 1), true, layout="ibug68")])[0]["openness"]
-    assert abs(refit - truth) < 0.5 * abs(shut - truth)
-    assert Eyes().analyse(None, [face])[0]["openness"] == shut  # no photo: the face's own points
-    with pytest.raises(ValueError, match="eye_model"):
-        Eyes(eye_model="mine").analyse(gray, [face])
+    np.testing.assert_allclose(refiner.refine(gray, true[None])[0][:36], true[:36])  # jaw, brows, nose kept
+    with pytest.raises(ValueError, match="refits 68-point faces"):
+        KeypointDetector(load_default_model(), refiner=refiner)
+    # the photo path refits the parts of the model's final points: the same as refitting them afterwards
+    model = load_default_model(layout="ibug68")
+    plain = KeypointDetector(model, refiner=None).detect(gray)[0].points
+    refitted = KeypointDetector(model, refiner=refiner).detect(gray)[0].points
+    np.testing.assert_allclose(refitted, refiner.refine(gray, plain[None])[0], atol=1e-6)
+    assert not np.allclose(refitted[36:48], plain[36:48])
+    with pytest.raises(ValueError, match="regions"):
+        PartRefiner(regions=("ears",)).fit(photos)
+    with pytest.raises(ValueError, match="'size' parameter"):
+        PartRefiner(size=4).fit(photos)
+    with pytest.raises(ValueError, match="span names regions"):
+        PartRefiner(span={"ear": 2.0}).fit(photos)

@@ -65,7 +65,7 @@ def test_the_default_cascade_round_trips_bit_for_bit(subset_cascade, faces96, fa
 
 
 @pytest.mark.parametrize("packaged", ["DEFAULT_MODEL", "IBUG68_MODEL", "DEFAULT_VERIFIER", "DEFAULT_FACE_DETECTOR",
-                                      "EYE_MODEL"])
+                                      "PART_REFINER"])
 def test_packaged_parts_round_trip_bit_for_bit(packaged, tmp_path):
     source = getattr(persistence, packaged)
     model, info = load_model(source, return_info=True)
@@ -80,10 +80,12 @@ def test_packaged_parts_round_trip_bit_for_bit(packaged, tmp_path):
         assert again.get_params() == model.get_params() and again.mining_log_ == model.mining_log_
         assert (again.n_positives_, again.angles) == (model.n_positives_, model.angles)
         return
-    if packaged == "EYE_MODEL":  # eye crops, no error model (eye crops are never scored by fkp evaluate)
-        X = rng.uniform(0, 255, (20, int(np.prod(model.image_shape_))))
-        first, second = persistence.widen_model(model), persistence.widen_model(again)
-        np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    if packaged == "PART_REFINER":  # refits faces' parts on crops of a photo
+        photo = rng.uniform(0, 255, (200, 200)).astype(np.uint8)
+        points = (rng.uniform(60, 140, (2, 68, 2)))
+        np.testing.assert_array_equal(model.widen_weights().refine(photo, points),
+                                      again.widen_weights().refine(photo, points))
+        assert again.parts_ == model.parts_ and again.get_params() == model.get_params()
         return
     X = rng.uniform(0, 255, (20, 96 * 96))
     if packaged == "DEFAULT_VERIFIER":
@@ -97,7 +99,7 @@ def test_packaged_parts_round_trip_bit_for_bit(packaged, tmp_path):
 
 
 def test_packaged_files_are_the_safe_format_and_keep_their_narrow_storage():
-    for packaged in ("DEFAULT_MODEL", "IBUG68_MODEL", "DEFAULT_VERIFIER", "DEFAULT_FACE_DETECTOR", "EYE_MODEL"):
+    for packaged in ("DEFAULT_MODEL", "IBUG68_MODEL", "DEFAULT_VERIFIER", "DEFAULT_FACE_DETECTOR", "PART_REFINER"):
         path = getattr(persistence, packaged)
         assert path.suffix == ".skops" and path.read_bytes()[:4] == b"PK\x03\x04"
     dense = load_model(persistence.IBUG68_MODEL)

@@ -10,7 +10,6 @@ and :class:`~fkp_classic.video.FaceTracker` (``analysers=``), adding
 from ._analysers import ANALYSERS, Eyes, FaceChips, HeadPose, Mouth, flat_analyses, make_analysers
 from ._blinks import BlinkDetector
 from ._chips import ARCFACE_TEMPLATE, chip_transforms, face_chips
-from ._eye_refit import EYE_SPAN, MIN_EYE_WIDTH, eye_cascade, eye_training_crops, refit_eyes
 from ._eyes_mouth import eye_measures, frontal_points, mouth_measures
 from ._mean_face_3d import mean_face_3d
 from ._pose import (
@@ -29,17 +28,13 @@ __all__ = [
     "ARCFACE_TEMPLATE",
     "BlinkDetector",
     "EYE_DISTANCE_MM",
-    "EYE_SPAN",
-    "MIN_EYE_WIDTH",
     "Eyes",
     "FaceChips",
     "HeadPose",
     "Mouth",
     "angles_to_rotation",
     "chip_transforms",
-    "eye_cascade",
     "eye_measures",
-    "eye_training_crops",
     "face_chips",
     "fit_layout",
     "flat_analyses",
@@ -51,6 +46,5 @@ __all__ = [
     "mouth_measures",
     "pose_axes",
     "project_mean_face",
-    "refit_eyes",
     "rotation_to_angles",
 ]

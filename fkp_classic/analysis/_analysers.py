@@ -6,16 +6,14 @@ Each has a ``name`` (the key of its values in ``face.analyses``, readable as
 layout at once.
 """
 
-import functools
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._constraints import check_params
 
 from ._chips import chip_transforms
-from ._eye_refit import refit_eyes
 from ._eyes_mouth import eye_measures, mouth_measures
 from ._pose import head_pose
 
@@ -94,41 +92,16 @@ class Eyes(_Analyser):
     """Eye openness of each eye and brow raise (:func:`~fkp_classic.analysis.eye_measures`): ``face.eyes``.
 
     Values are None where the layout cannot give them (Kaggle's 15 points have no eyelids).
-
-    Parameters
-    ----------
-    eye_model : "default", estimator or None, default="default"
-        Refit both eyes' points on crops of the eyes cut from the photo
-        (:func:`~fkp_classic.analysis.refit_eyes`) before measuring them: a
-        face model sees an eye in a few pixels, and its eyelids lean towards
-        the mean eye. "default" is the packaged eye model
-        (:func:`~fkp_classic.persistence.load_eye_model`, iBUG's 68 points;
-        research and non-commercial use only, as the 300-W annotations it
-        learnt from); None measures the face's own points (faster: the
-        refit costs about as much again as fitting the face). Faces whose
-        layout lacks the eye model's points, or with no photo given, are
-        measured as they are. ``face.points`` are not changed.
+    The photo path refits the eyes of 68-point faces on crops of each eye
+    before any analyser runs (its part refiner,
+    :class:`~fkp_classic.photo.PartRefiner`): a face model sees an eye in a
+    few pixels, and its eyelids lean towards the mean eye.
     """
 
     name = "eyes"
-    _parameter_constraints = {"eye_model": [StrOptions({"default"}), HasMethods(["predict"]), None]}
-
-    def __init__(self, *, eye_model="default"):
-        self.eye_model = eye_model
 
     def _values(self, photo, faces, points, layout):
-        model = _packaged_eye_model() if isinstance(self.eye_model, str) else self.eye_model
-        if model is not None and photo is not None and set(model.layout_.names) <= set(layout.names):
-            points = refit_eyes(photo, points, model, layout=layout)
         return _records(eye_measures(points, layout=layout), len(faces))
-
-
-@functools.cache
-def _packaged_eye_model():
-    """The packaged eye model, loaded once per process (only ever read)."""
-    from ..persistence import load_eye_model
-
-    return load_eye_model()
 
 
 class Mouth(_Analyser):

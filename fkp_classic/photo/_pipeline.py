@@ -45,6 +45,8 @@ def _packaged(what):
     """The packaged default model or verifier, loaded once per process (only ever read, never changed)."""
     from .. import persistence
 
+    if what == "refiner":
+        return persistence.load_part_refiner()
     return persistence.load_default_model() if what == "model" else persistence.load_default_verifier()
 
 
@@ -55,7 +57,9 @@ class KeypointDetector:
     box's crop (its framing turns a box into the square the model was
     trained on), predict keypoints, then ``reframe_passes`` times re-crop
     around the predicted keypoints (:func:`reframe`) and predict again,
-    which removes most of the box's jitter. A face tilted in the photo's
+    which removes most of the box's jitter; a part refiner then refits the
+    eyes, brows, mouth and nose on crops of each cut from the photo at
+    their own resolution (:class:`PartRefiner`). A face tilted in the photo's
     plane beyond :data:`UPRIGHT_TOLERANCE` gets re-crops turned with it
     (:meth:`face_frames`), so that the model sees it as upright as its
     training faces; a detector that finds tilted faces (the packaged HOG
@@ -93,6 +97,12 @@ class KeypointDetector:
         Gives ``decision_function`` on square crops of the size it was
         fitted on (its own ``image_shape_``), positive for a whole face; "default" is the packaged one (:func:`fkp_classic.photo.make_face_verifier`),
         None keeps every face.
+    refiner : PartRefiner, "default" or None, default="default"
+        Refits the parts of each face from the model's points, on crops of
+        the photo (:class:`PartRefiner`); "default" is the packaged one
+        (:func:`fkp_classic.persistence.load_part_refiner`, iBUG's 68
+        points) for a model in its layout, and none for others; None
+        refits nothing. A face's ``point_std`` stays the face model's.
     min_score : float, default=0.3
         Lowest face score kept.
     max_faces : int or None, default=None
@@ -174,6 +184,7 @@ class KeypointDetector:
         "model": [StrOptions({"default"}), HasMethods(["predict"])],
         "face_detector": [StrOptions({"hog", "lbp"}), callable],
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
         "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "rotations": [StrOptions({"upright", "all"}), None],
@@ -190,12 +201,13 @@ class KeypointDetector:
 
     @keyword_only_after
     def __init__(
-        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, max_faces=None,
-        rotations=None, reframe_passes=1, max_detect_pixels=4_000_000, detector_weight=0.5, framing_stages=3,
-        candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
+        self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
+        max_faces=None, rotations=None, reframe_passes=1, max_detect_pixels=4_000_000, detector_weight=0.5,
+        framing_stages=3, candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
     ):
         # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
-        check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+        check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
+                     min_score=min_score,
                      max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
                      detector_weight=detector_weight, framing_stages=framing_stages,
                      candidate_margin=candidate_margin, retry_scale=retry_scale, retry_scores=retry_scores,
@@ -225,11 +237,26 @@ class KeypointDetector:
         geometry = model_geometry(self.model)
         self.layout, self.mean_shape, self.crop_size = geometry.layout, geometry.mean_shape, geometry.crop_size
         self._layout_recorded = geometry.recorded
+        self.refiner = self._part_refiner(refiner)
         self.verifier_size = None if self.verifier is None else crop_size_of(self.verifier, "verifier")
+
+    def _part_refiner(self, refiner):
+        if refiner is None:
+            return None
+        if isinstance(refiner, str):
+            packaged = _packaged("refiner")
+            return packaged if packaged.layout_.names == self.layout.names else None
+        names = getattr(getattr(refiner, "layout_", None), "names", None)
+        if names != self.layout.names:
+            raise ValueError(f"the part refiner ({type(refiner).__name__}) "
+                             + ("is not fitted" if names is None else f"refits {len(names)}-point faces")
+                             + f", but the model predicts the {self.layout._title} layout's points")
+        return refiner
 
     def __repr__(self):
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
+                f"refiner={'None' if self.refiner is None else type(self.refiner).__name__}, "
                 f"min_score={self.min_score}, max_faces={self.max_faces}, reframe_passes={self.reframe_passes}, "
                 f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
                 f"framing_stages={self.framing_stages}, candidate_margin={self.candidate_margin}, "
@@ -547,6 +574,8 @@ class KeypointDetector:
         for _ in range(passes):  # each pass but the last only frames the face for the next
             frames = [self._reframe(p) for p in self._predict(grays, frames, framing=True)[0]]
         points, std, crops = self._predict(grays, frames)
+        if self.refiner is not None:
+            points = [self.refiner.refine(g, p).reshape(len(p), -1) if len(p) else p for g, p in zip(grays, points)]
         final = [self._reframe(p) for p in points]  # where the faces now are: boxed
         scores = [None] * len(grays)
         if verify and self.verifier is not None:
@@ -596,6 +625,7 @@ def _per_photo(values, frames):
         "min_size": [Interval(numbers.Integral, 8, None, closed="left")],
         "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
         "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "rotations": [StrOptions({"upright", "all"}), None],
@@ -606,8 +636,8 @@ def _per_photo(values, frames):
     prefer_skip_nested_validation=True,
 )
 def detect_keypoints(
-    image, model="default", *, min_size=40, reframe_passes=1, verifier="default", min_score=0.3, max_faces=None,
-    rotations=None, face_detector="hog", detector=None, analysers=(),
+    image, model="default", *, min_size=40, reframe_passes=1, verifier="default", refiner="default", min_score=0.3,
+    max_faces=None, rotations=None, face_detector="hog", detector=None, analysers=(),
 ):
     """Find the faces in a photo and their keypoints.
 
@@ -624,6 +654,9 @@ def detect_keypoints(
         works with a ``FutureWarning``).
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
+    refiner : PartRefiner, "default" or None, default="default"
+        Refits the eyes, brows, mouth and nose of 68-point faces (see
+        :class:`KeypointDetector`).
     max_faces : int or None, default=None
         At most this many faces, the surest.
     rotations : {"upright", "all"} or None, default=None
@@ -665,7 +698,7 @@ def detect_keypoints(
         face_detector = detector
     if isinstance(face_detector, str):
         face_detector = as_face_detector(face_detector, min_size=min_size)
-    detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
-                                max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes,
-                                analysers=analysers)
+    detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, refiner=refiner,
+                                min_score=min_score, max_faces=max_faces, rotations=rotations,
+                                reframe_passes=reframe_passes, analysers=analysers)
     return detector.detect(image)

@@ -66,7 +66,7 @@ class FaceTracker:
 
     Parameters
     ----------
-    model, face_detector, verifier
+    model, face_detector, verifier, refiner
         As for :class:`fkp_classic.photo.KeypointDetector` (the packaged
         parts by default).
     min_score : float, default=0.3
@@ -130,6 +130,7 @@ class FaceTracker:
         "model": [StrOptions({"default"}), HasMethods(["predict"])],
         "face_detector": [StrOptions({"hog", "lbp"}), callable],
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
+        "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
         "keep_score": [Interval(numbers.Real, None, None, closed="both"), None],
         "min_size": [Interval(numbers.Integral, 8, None, closed="left")],
@@ -148,11 +149,12 @@ class FaceTracker:
 
     @keyword_only_after
     def __init__(
-        self, model="default", *, face_detector="hog", verifier="default", min_score=0.3, keep_score=None, min_size=40,
-        detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2,
-        max_faces=None, rotations=None, fps=30.0, analysers=(),
+        self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
+        keep_score=None, min_size=40, detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0,
+        pose_alpha=0.6, pose_beta=0.2, max_faces=None, rotations=None, fps=30.0, analysers=(),
     ):
-        check_params(self, model=model, face_detector=face_detector, verifier=verifier, min_score=min_score,
+        check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
+                     min_score=min_score,
                      keep_score=keep_score, min_size=min_size, detect_every=detect_every, check_every=check_every,
                      smooth=smooth, min_cutoff=min_cutoff, beta=beta, pose_alpha=pose_alpha, pose_beta=pose_beta,
                      max_faces=max_faces, rotations=rotations, fps=fps, analysers=analysers)
@@ -160,8 +162,8 @@ class FaceTracker:
         if isinstance(face_detector, str):
             face_detector = as_face_detector(face_detector, min_size=min_size)
         self.analysers = check_analysers(analysers)
-        self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
-                                         rotations=rotations)
+        self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, refiner=refiner,
+                                         min_score=min_score, rotations=rotations)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
         self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
         self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
