@@ -39,20 +39,19 @@ def main():
     save_packaged(model, output, data.data, narrow="float16" if ibug else "float32")
 
 
-def save_packaged(model, output, X, *, narrow, fingerprint=True):
+def save_packaged(model, output, X, *, narrow):
     """Save ``model`` as a packaged model: ridge weights narrowed to ``narrow``, ``X`` fingerprinted.
 
     Store the ridge weights as float32 (float16 at 68 points): a third (a quarter) of the file, under
     2 MB either way; the 68-point model's reduced-rank ridges are stored as their rank rows of scores.
     The shift the narrowing causes is measured on the model as it loads back from the file (on ``X[:200]``),
-    in its standard deviations too when it has an error model. Without ``fingerprint`` (crops that
-    ``fkp evaluate`` never scores, such as the eye model's), no fingerprints are stored.
+    in its standard deviations too when it has an error model.
     """
     with_std = model.error_model_ is not None
     before, before_std = model.predict(X[:200], return_std=True) if with_std else (model.predict(X[:200]), None)
     for ridge in [model.init_, *model.stages_] + ([model.error_model_.ridge] if with_std else []):
         ridge.coef_ = ridge.coef_.astype(narrow)
-    save_model(model, output, training_data=X if fingerprint else None)  # fkp evaluate then flags in-sample scores
+    save_model(model, output, training_data=X)  # fkp evaluate then flags in-sample scores
     loaded = widen_model(load_model(output))
     after, after_std = loaded.predict(X[:200], return_std=True) if with_std else (loaded.predict(X[:200]), None)
     print(f"narrowed weights move predictions by at most {abs(after - before).max():.1e} px"

@@ -107,10 +107,11 @@ class PartRefiner(BaseEstimator):
         by region; None (or a missing region) takes :data:`PART_SPANS`.
     n_perturbations : int, default=4
         Perturbed training crops per part and face, besides the true one.
-    framing_noise : (float, float, float), default=(0.08, 0.10, 5.0)
+    framing_noise : (float, float, float), default=(0.03, 0.09, 1.2)
         Standard deviations of the perturbed crops' centre shift (over the
-        side), log scale and turn (degrees): about a face model's error on
-        a part.
+        side), log scale and turn (degrees): about what a 68-point face
+        model's points give (measured on 300-W by cross-validation:
+        ``benchmarks/results/wild/README.md``).
     min_scale : float, default=0.75
         A part whose crop would show it at less than this share of the
         crop's resolution (its side in the photo under ``min_scale * size``
@@ -158,7 +159,7 @@ class PartRefiner(BaseEstimator):
     }
 
     def __init__(self, regions=("eyes", "eyebrows", "mouth", "nose"), *, size=48, span=None, n_perturbations=4,
-                 framing_noise=(0.08, 0.10, 5.0), min_scale=0.75, estimator=None, random_state=None):
+                 framing_noise=(0.03, 0.09, 1.2), min_scale=0.75, estimator=None, random_state=None):
         self.regions = regions
         self.size = size
         self.span = span
