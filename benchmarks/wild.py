@@ -361,6 +361,10 @@ def run_cv(args, log=print):
         results = {}
         e = _scores(te.points, true_framed(model, te, refiner), layout)
         results["ours, crops framed from the true points"] = (e, None)
+        if refiner is not None:  # what the refiner buys and costs, in the same run
+            plain, plain_sec = our_photo_path(model, te, **parts, refiner=None)
+            results["ours, end to end, parts not refitted (refiner=None)"] = (
+                _scores(te.points, matched_points(plain, te, mean, size), layout), plain_sec)
         ours, sec = our_photo_path(model, te, **parts, refiner=refiner)
         pred = matched_points(ours, te, mean, size)
         results["ours, end to end (HOG detector, photo path)"] = (_scores(te.points, pred, layout), sec)
@@ -397,7 +401,7 @@ def run_cv(args, log=print):
         for name, (e, sec) in results.items():
             e["subset"] = np.array([str(x).split("/")[-1] for x in te.subset])
             row = {"fold": k, "pipeline": name, **_summarise(e), "seconds_per_photo": sec}
-            if name.startswith("ours, end"):
+            if name.startswith("ours, end to end (HOG"):
                 row.update(x_bias=float(bias[0]), y_bias=float(bias[1]), fit_seconds=fit_seconds, faces96_nme=f96)
             rows.append(row)
             log(f"  {name}: " + ", ".join(f"{key} {v:.4f}" for key, v in row.items() if isinstance(v, float)))
@@ -474,7 +478,7 @@ def cv_report(rows, errors_by, args, path):
     return "\n".join(lines) + "\n"
 
 
-def example_figure(model, photos, path, *, log=print):
+def example_figure(model, photos, path, *, refiner=None, log=print):
     """The photo path on the test photo whose end-to-end NME is nearest the median: true and predicted points side by
     side (a typical face, not a chosen one)."""
     import matplotlib
@@ -483,7 +487,7 @@ def example_figure(model, photos, path, *, log=print):
     import matplotlib.pyplot as plt
 
     size, mean = model.image_shape_[0], model.mean_shape_
-    ours, _ = our_photo_path(model, photos)
+    ours, _ = our_photo_path(model, photos, refiner=refiner)
     pred = matched_points(ours, photos, mean, size)
     e = _scores(photos.points, pred, photos.layout)["nme"]
     found = np.flatnonzero(np.isfinite(e))
@@ -494,7 +498,8 @@ def example_figure(model, photos, path, *, log=print):
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.8))
     lo, hi = true.min(0), true.max(0)
     pad = 0.35 * (hi - lo).max()
-    ours = f"fkp's photo path, the fold's 68-point model (NME {e[face]:.3f})"
+    ours = (f"fkp's photo path, the fold's 68-point model{' and part refiner' if refiner is not None else ''} "
+            f"(NME {e[face]:.3f})")
     for ax, pts, title, colour in ((axes[0], true, "iBUG's annotation", "lime"),
                                    (axes[1], pred[face].reshape(-1, 2), ours, "red")):
         ax.imshow(rgb, cmap="gray" if rgb.ndim == 2 else None)
@@ -550,6 +555,7 @@ def main(argv=None):
     ex.add_argument("model", help="the fold's model (a --cache file of 'cv', or a model file)")
     ex.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
     ex.add_argument("--fold", type=int, default=0)
+    ex.add_argument("--refiner", default=None, help="the fold's part refiner (a --cache file of 'cv --refine')")
     ex.add_argument("--folds", type=int, default=5)
     ex.add_argument("--max-test-photos", type=int, default=60, help="search this many of the fold's test photos")
     args = parser.parse_args(argv)
@@ -567,7 +573,13 @@ def main(argv=None):
         photos = load_300w(args.data)
         test = photo_folds(photos, args.folds)[args.fold][1]
         keep = np.random.RandomState(0).permutation(np.unique(photos.groups[test]))[: args.max_test_photos]
-        example_figure(model, photos.take(test[np.isin(photos.groups[test], keep)]), RESULTS / "example.png")
+        refiner = None
+        if args.refiner:
+            import joblib  # a cache this script wrote (cv --refine)
+
+            refiner = joblib.load(args.refiner)
+        example_figure(model, photos.take(test[np.isin(photos.groups[test], keep)]), RESULTS / "example.png",
+                       refiner=refiner)
         return
 
     if args.command == "framing":

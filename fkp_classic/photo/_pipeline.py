@@ -20,6 +20,7 @@ from PIL import Image
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ..estimators._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
+from ..keypoints import get_layout
 from ..utils._constraints import NumberSequence, check_params
 from ..utils._deprecation import keyword_only_after
 from ..utils._threads import one_blas_thread
@@ -243,9 +244,10 @@ class KeypointDetector:
     def _part_refiner(self, refiner):
         if refiner is None:
             return None
-        if isinstance(refiner, str):
-            packaged = _packaged("refiner")
-            return packaged if packaged.layout_.names == self.layout.names else None
+        if isinstance(refiner, str):  # the packaged refiner refits iBUG's 68 points: not loaded for other models
+            if self.layout.names != get_layout("ibug68").names:
+                return None
+            return _packaged("refiner")
         names = getattr(getattr(refiner, "layout_", None), "names", None)
         if names != self.layout.names:
             raise ValueError(f"the part refiner ({type(refiner).__name__}) "
