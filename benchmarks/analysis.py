@@ -393,9 +393,13 @@ def render(r):
                   "GroupKFold(5) by photo, plus faces96's crops of the training people of faces96's fold k, "
                   "GroupKFold(5) by person) on its own test photos and test people only, pooled. The packaged face "
                   "detector and verifier find the faces end to end; they learnt from these frames and photos, so "
-                  "detection (not the points) is in-sample. Cost is measured with the packaged models. The fold "
-                  "models: `python benchmarks/wild.py cv --faces96 --faces96-check --quick "
-                  "--n-perturbations 2 --cache DIR` (the packaged model's recipe without its error model).", ""]
+                  "detection (not the points) is in-sample. Every point measure is of the photo path's points, "
+                  "their eyes, brows, mouth and nose refitted by the fold's part refiner (fitted on the fold's "
+                  "training photos, as `tools/train_part_refiner.py` fits the packaged one); the rows 'the face "
+                  "model's points alone' leave the refiner out. Cost is measured with the packaged models (the "
+                  "packaged refiner on in both columns). The fold models: `python benchmarks/wild.py cv --faces96 "
+                  "--faces96-check --quick --n-perturbations 2 --cache DIR --refine` (the packaged model's recipe "
+                  "without its error model).", ""]
     else:
         lines += ["**In-sample.** No `--fold-models`: the packaged 68-point model measured every figure below, and it "
                   "was fitted on all of the 300-W training part and all of faces96, these faces included. Its points "
