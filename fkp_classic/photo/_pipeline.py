@@ -348,7 +348,8 @@ class KeypointDetector:
         return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores
 
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
-        """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify.
+        """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, refit the parts
+        (``refiner``), verify.
 
         Parameters
         ----------
