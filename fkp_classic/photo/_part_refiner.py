@@ -290,10 +290,11 @@ class PartRefiner(BaseEstimator):
         perm, eyes = layout.flip_permutation, _eyes(layout)
         current = faces - low
         width = gray.shape[1]
+        images = (gray, np.ascontiguousarray(gray[:, ::-1]))  # the photo and its mirror image, for every part
         for part, span, est in zip(self.parts_, self.spans_, self.estimators_):
             own, sided = np.array(part["points"]), part["sided"]
             cut, where = [], []
-            for image_view, view in _views(gray, current, perm):
+            for image_view, view in zip(images, (current, _mirrored(current, perm, width))):
                 frames = _part_frames(view, own, eyes, span)
                 large = frames[:, 2] >= self.min_scale * self.size
                 crops, rounded = crop_frames(image_view, frames[large], size=self.size)
@@ -305,10 +306,10 @@ class PartRefiner(BaseEstimator):
             fitted = _predict(est, crops)  # both views in one call
             split = np.split(fitted, [len(cut[0][0])])
             refitted = []
-            for (_, rounded), part, large, mirrored in zip(cut, split, where, (False, True)):
+            for (_, rounded), fit, large, mirrored in zip(cut, split, where, (False, True)):
                 if not large.any():  # this side of every face is too small
                     continue
-                q = to_photo(part, rounded, size=self.size).reshape(large.sum(), len(own), 2)
+                q = to_photo(fit, rounded, size=self.size).reshape(large.sum(), len(own), 2)
                 if mirrored:
                     q[..., 0] = width - 1 - q[..., 0]
                 refitted.append((large, perm[own] if mirrored else own, q))
@@ -338,11 +339,16 @@ def _predict(estimator, crops):
     return estimator.predict(crops)
 
 
+def _mirrored(points, perm, width):
+    """Faces ``(n, K, 2)`` as they are in the mirror image of a photo ``width`` wide, in layout order."""
+    mirrored = points[:, perm].copy()
+    mirrored[..., 0] = width - 1 - mirrored[..., 0]
+    return mirrored
+
+
 def _views(gray, points, perm):
     """The photo with faces ``(n, K, 2)`` in it, then its mirror image with the mirrored faces (in layout order)."""
-    mirrored = points[:, perm].copy()
-    mirrored[..., 0] = gray.shape[1] - 1 - mirrored[..., 0]
-    return (gray, points), (np.ascontiguousarray(gray[:, ::-1]), mirrored)
+    return (gray, points), (np.ascontiguousarray(gray[:, ::-1]), _mirrored(points, perm, gray.shape[1]))
 
 
 def _part_frames(points, own, eyes, span, rng=None, noise=None):
