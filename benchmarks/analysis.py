@@ -86,11 +86,11 @@ from fkp_classic.datasets import load_300w, load_kaggle, resize_crops  # noqa: E
 from fkp_classic.keypoints import get_layout  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
 from fkp_classic.persistence import load_part_refiner  # noqa: E402
-from fkp_classic.photo import KeypointDetector, PartRefiner, as_gray8, read_photo  # noqa: E402
+from fkp_classic.photo import KeypointDetector, as_gray8, read_photo  # noqa: E402
 from fkp_classic.photo._analysis import run_analysers  # noqa: E402
 from fkp_classic.video import FaceTracker, read_video  # noqa: E402
 from report import publish  # noqa: E402
-from wild import _match, faces96_folds, faces96_nme, photo_folds, true_framed  # noqa: E402
+from wild import _match, faces96_folds, faces96_nme, fold_refiner, photo_folds, true_framed  # noqa: E402
 
 IBUG = get_layout("ibug68")
 ANGLES = np.array([-45, -30, -15, 15, 30, 45])
@@ -130,10 +130,9 @@ def units(data, fold_models, n_faces, rng, run_folds=None, log=print):
             test = p_folds[k][1]
             if n_faces and n_faces < len(test):
                 test = np.sort(rng.choice(test, n_faces, replace=False))
-            # the photo path's part refiner, fitted as tools/train_part_refiner.py fits it, on the fold's training photos
-            cached = Path(fold_models) / f"cv_fold{k}_parts.joblib"  # wild.py cv --refine's
-            refiner = (joblib.load(cached) if cached.is_file()
-                       else PartRefiner(random_state=0).fit(photos.take(p_folds[k][0])))
+            # the photo path's part refiner, fitted on the fold's training photos (wild.py cv --refine's cache)
+            refiner = fold_refiner(photos.take(p_folds[k][0]), Path(fold_models) / f"cv_fold{k}_parts.joblib",
+                                   log=lambda m: log(f"fold {k}: {m}"))
             out.append({"name": f"fold {k}", "fold": k, "model": joblib.load(path),  # our own cache (wild.py cv)
                         "300w": photos.take(test), "faces96": f_folds[k % 5][1], "refiner": refiner})
         if not out:

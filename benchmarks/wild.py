@@ -279,6 +279,23 @@ def faces96_folds(faces96):
     return list(GroupKFold(5).split(faces96.data, groups=faces96.groups))
 
 
+def fold_refiner(photos, cache=None, *, log=print):
+    """The part refiner ``tools/train_part_refiner.py`` builds, fitted on a fold's training ``photos``; read from the
+    joblib file ``cache`` if it exists, else fitted and written there (when given)."""
+    import joblib
+
+    from fkp_classic.photo import PartRefiner
+
+    if cache is not None and Path(cache).is_file():
+        return joblib.load(cache)  # our own cache
+    clock = time.perf_counter()
+    refiner = PartRefiner(random_state=0).fit(photos)
+    log(f"part refiner fitted in {time.perf_counter() - clock:.0f} s")
+    if cache is not None:
+        joblib.dump(refiner, cache)
+    return refiner
+
+
 def run_cv(args, log=print):
     from fkp_classic.datasets import fit_from_photos, load_kaggle, photo_cascade
 
@@ -343,20 +360,9 @@ def run_cv(args, log=print):
         fit_seconds = time.perf_counter() - clock
         log(f"fold {k}: ours fitted in {fit_seconds:.0f} s")
         refiner = None
-        if args.refine:  # the part refiner tools/train_part_refiner.py builds, fitted on the fold's training photos
-            import joblib
-
-            from fkp_classic.photo import PartRefiner
-
+        if args.refine:
             cached = None if args.cache is None else Path(args.cache) / f"{args.name}_fold{k}_parts.joblib"
-            if cached is not None and cached.is_file():
-                refiner = joblib.load(cached)
-            else:
-                clock = time.perf_counter()
-                refiner = PartRefiner(random_state=0).fit(tr)
-                log(f"fold {k}: part refiner fitted in {time.perf_counter() - clock:.0f} s")
-                if cached is not None:
-                    joblib.dump(refiner, cached)
+            refiner = fold_refiner(tr, cached, log=lambda m: log(f"fold {k}: {m}"))
         size, mean = args.size, model.mean_shape_
         results = {}
         e = _scores(te.points, true_framed(model, te, refiner), layout)
@@ -420,7 +426,7 @@ def cv_report(rows, errors_by, args, path):
     lines = [f"# 300-W training part, {args.folds}-fold cross-validation grouped by photo (folds {args.run_folds})",
              "", f"Command: `{' '.join(sys.argv)}`", "",
              f"Ours: 68-point cascade at {args.size}x{args.size}, mirrored photos {'off' if args.no_mirror else 'on'}, "
-             f"cascade flip {args.cascade_flip or 'off'}, parts refitted: {bool(getattr(args, 'refine', False))}, "
+             f"cascade flip {args.cascade_flip or 'off'}, parts refitted: {args.refine}, "
              f"{args.n_perturbations} perturbed crops per face, framing noise {args.framing_noise}, rotation "
              f"{args.rotation} deg, faces96 added: {args.faces96}, cascade parameters {args.param or 'the default'}. "
              "Found: a face whose final crop square overlaps the true one with IoU >= 0.5; a miss counts as a "
