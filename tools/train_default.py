@@ -39,6 +39,13 @@ def main():
     save_packaged(model, output, data.data, narrow="float16" if ibug else "float32")
 
 
+def narrow_weights(model, narrow):
+    """A cascade's ridge weights (each stage's, its start's and its error model's) stored as ``narrow``."""
+    error_model = getattr(model, "error_model_", None)
+    for ridge in [model.init_, *model.stages_] + ([error_model.ridge] if error_model is not None else []):
+        ridge.coef_ = ridge.coef_.astype(narrow)
+
+
 def save_packaged(model, output, X, *, narrow):
     """Save ``model`` as a packaged model: ridge weights narrowed to ``narrow``, ``X`` fingerprinted.
 
@@ -49,8 +56,7 @@ def save_packaged(model, output, X, *, narrow):
     """
     with_std = model.error_model_ is not None
     before, before_std = model.predict(X[:200], return_std=True) if with_std else (model.predict(X[:200]), None)
-    for ridge in [model.init_, *model.stages_] + ([model.error_model_.ridge] if with_std else []):
-        ridge.coef_ = ridge.coef_.astype(narrow)
+    narrow_weights(model, narrow)
     save_model(model, output, training_data=X)  # fkp evaluate then flags in-sample scores
     loaded = widen_model(load_model(output))
     after, after_std = loaded.predict(X[:200], return_std=True) if with_std else (loaded.predict(X[:200]), None)
