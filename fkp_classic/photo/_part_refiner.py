@@ -177,11 +177,12 @@ class PartRefiner(BaseEstimator):
         super().__setstate__(unpack_plain_state(state))
 
     def widen_weights(self):
-        """Undo compact storage of the part models' weights (their own ``widen_weights``); returns self."""
+        """Undo compact storage of the part models' weights (:func:`~fkp_classic.persistence.widen_model` of each);
+        returns self."""
+        from ..persistence import widen_model
+
         for est in getattr(self, "estimators_", ()):
-            widen = getattr(est, "widen_weights", None)
-            if widen is not None:
-                widen()
+            widen_model(est)
         return self
 
     def _spans(self):
@@ -223,12 +224,14 @@ class PartRefiner(BaseEstimator):
                     ok = ~np.isnan(view[:, np.r_[own, eyes[0], eyes[1]]]).any(axis=(1, 2))
                     if not ok.any():
                         continue
+                    complete = view[ok]
+                    part_points = complete[:, own].reshape(len(complete), -1)
                     for k in range(1 + self.n_perturbations):
-                        frames = _part_frames(view[ok], own, eyes, span,
+                        frames = _part_frames(complete, own, eyes, span,
                                               rng=rng if k else None, noise=self.framing_noise if k else None)
                         crops, rounded = crop_frames(image, frames, size=self.size)
                         data[p].append(crops)
-                        target[p].append(to_crop(view[ok][:, own].reshape(ok.sum(), -1), rounded, size=self.size))
+                        target[p].append(to_crop(part_points, rounded, size=self.size))
         template = _part_cascade() if self.estimator is None else self.estimator
         estimators = []
         for (region, own, _), X, y in zip(parts, data, target):

@@ -43,7 +43,7 @@ UPRIGHT_TOLERANCE = 15.0
 
 @functools.cache
 def _packaged(what):
-    """The packaged default model or verifier, loaded once per process (only ever read, never changed)."""
+    """The packaged default model, verifier or part refiner, loaded once per process (only ever read, never changed)."""
     from .. import persistence
 
     if what == "refiner":
@@ -208,8 +208,8 @@ class KeypointDetector:
     ):
         # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                     min_score=min_score,
-                     max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
+                     min_score=min_score, max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes,
+                     max_detect_pixels=max_detect_pixels,
                      detector_weight=detector_weight, framing_stages=framing_stages,
                      candidate_margin=candidate_margin, retry_scale=retry_scale, retry_scores=retry_scores,
                      analysers=analysers)

@@ -154,8 +154,8 @@ class FaceTracker:
         pose_alpha=0.6, pose_beta=0.2, max_faces=None, rotations=None, fps=30.0, analysers=(),
     ):
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                     min_score=min_score,
-                     keep_score=keep_score, min_size=min_size, detect_every=detect_every, check_every=check_every,
+                     min_score=min_score, keep_score=keep_score, min_size=min_size, detect_every=detect_every,
+                     check_every=check_every,
                      smooth=smooth, min_cutoff=min_cutoff, beta=beta, pose_alpha=pose_alpha, pose_beta=pose_beta,
                      max_faces=max_faces, rotations=rotations, fps=fps, analysers=analysers)
         OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # their own checks (beta < 4 - 2 alpha)
