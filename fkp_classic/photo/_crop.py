@@ -15,7 +15,6 @@ and frames whose angle is 0 are the axis-aligned squares.
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import map_coordinates
 
 from ..keypoints import KAGGLE_IMAGE_SIZE
 from ._image import as_gray
@@ -130,18 +129,13 @@ def crop_frames(gray, frames, *, size=CROP_SIZE):
     frames = _frames(frames)
     corners = np.round(frames[:, :2]).astype(int)
     sides = np.maximum(np.round(frames[:, 2]).astype(int), 8)
-    height, width = gray.shape
     size = int(size)
     crops = np.empty((len(frames), size * size), dtype=np.uint8)
     for i, ((c0, r0), n, angle) in enumerate(zip(corners, sides, frames[:, 3])):  # one resample per face
         if angle:
             crop = _turned_crop(gray, c0, r0, n, angle, size, scale)
         else:
-            rows = np.clip(np.arange(r0, r0 + n), 0, height - 1)
-            cols = np.clip(np.arange(c0, c0 + n), 0, width - 1)
-            region = np.asarray(gray[rows[:, None], cols[None, :]], dtype=np.float32)
-            if scale != 1.0:
-                region *= np.float32(scale)
+            region = _region(gray, c0, r0, n, scale)
             # Pillow's bilinear filter widens with the shrink factor, so a large face is averaged, not aliased.
             crop = np.asarray(Image.fromarray(region, mode="F").resize((size, size), Image.BILINEAR))
         crops[i] = np.clip(np.round(crop), 0, 255).astype(np.uint8).ravel()
@@ -149,30 +143,44 @@ def crop_frames(gray, frames, *, size=CROP_SIZE):
     return crops, (np.c_[rounded, frames[:, 3]] if turned else rounded)
 
 
+def _region(gray, c0, r0, n, scale):
+    """The photo's ``n``-pixel square at column ``c0``, row ``r0`` as float32 times ``scale``; past the photo's
+    edge, its border pixels repeat."""
+    height, width = gray.shape
+    if c0 >= 0 and r0 >= 0 and c0 + n <= width and r0 + n <= height:  # inside: a slice, not a gather
+        region = np.array(gray[r0:r0 + n, c0:c0 + n], dtype=np.float32)
+    else:
+        rows = np.clip(np.arange(r0, r0 + n), 0, height - 1)
+        cols = np.clip(np.arange(c0, c0 + n), 0, width - 1)
+        region = np.asarray(gray[rows[:, None], cols[None, :]], dtype=np.float32)
+    if scale != 1.0:
+        region *= np.float32(scale)
+    return region
+
+
 def _turned_crop(gray, c0, r0, n, angle, size, scale):
     """The crop of the square ``(c0, r0, n)`` turned by ``angle`` degrees: the square's bounding region
     shrunk to the crop's scale first (Pillow's widened filter: no aliasing), then sampled bilinearly on the
-    turned grid."""
-    height, width = gray.shape
+    turned grid (Pillow's affine map, from the images' pixel corners)."""
     centre = np.array([c0 + n / 2 - 0.5, r0 + n / 2 - 0.5])
     theta = np.deg2rad(angle)
     reach = n / 2 * (abs(np.cos(theta)) + abs(np.sin(theta))) + 2
     left, top = np.floor(centre - reach).astype(int)
     extent = int(np.ceil(2 * reach)) + 1
-    rows = np.clip(np.arange(top, top + extent), 0, height - 1)
-    cols = np.clip(np.arange(left, left + extent), 0, width - 1)
-    region = np.asarray(gray[rows[:, None], cols[None, :]], dtype=np.float32)
-    if scale != 1.0:
-        region *= np.float32(scale)
+    region = _region(gray, left, top, extent, scale)
     shrunk = max(int(round(extent * size / n)), 2)
     factor = shrunk / extent
-    region = np.asarray(Image.fromarray(region, mode="F").resize((shrunk, shrunk), Image.BILINEAR))
-    # the crop's pixel centres in photo pixels (the upright square's, turned about its centre), then in the region's
-    grid = np.stack(np.meshgrid(np.arange(size), np.arange(size)), axis=-1).reshape(1, -1, 2).astype(float)
-    frame = np.array([[c0, r0, n, angle]], dtype=float)
-    photo = to_photo(grid.reshape(1, -1), frame, size=size).reshape(-1, 2)
-    local = (photo - [left, top] + 0.5) * factor - 0.5
-    return map_coordinates(region, [local[:, 1], local[:, 0]], order=1, mode="nearest").reshape(size, size)
+    region = Image.fromarray(region, mode="F").resize((shrunk, shrunk), Image.BILINEAR)
+    # crop pixels (0, 0), (1, 0) and (0, 1) in the shrunk region's pixel centres: the affine map between them
+    origin, step_x, step_y = (to_photo(_UNIT_GRID, [[c0, r0, n, angle]], size=size).reshape(3, 2)
+                              - [left, top] + 0.5) * factor - 0.5
+    step_x, step_y = step_x - origin, step_y - origin
+    corner = origin + 0.5 - 0.5 * (step_x + step_y)  # Pillow maps pixel corners: (i + 1/2, j + 1/2) -> source
+    matrix = (step_x[0], step_y[0], corner[0], step_x[1], step_y[1], corner[1])
+    return np.asarray(region.transform((size, size), Image.AFFINE, matrix, resample=Image.BILINEAR))
+
+
+_UNIT_GRID = np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 1.0]])
 
 
 def point_spread(points):
