@@ -314,8 +314,10 @@ def wide_eyed():
 
 def test_refitted_parts_come_back_to_the_part_and_mirror_exactly(wide_eyed):
     from fkp_classic.persistence import load_part_refiner
+    from fkp_classic.photo import PART_SHARES
 
     refiner = load_part_refiner()
+    assert refiner.share is None
     rng = np.random.default_rng(0)
     refitted = sorted(i for part in refiner.parts_ for i in part["points"])
     parts = np.unique(np.r_[refitted, IBUG.flip_permutation[refitted]])  # both eyes and brows, mouth, nose
@@ -328,6 +330,17 @@ def test_refitted_parts_come_back_to_the_part_and_mirror_exactly(wide_eyed):
             assert (np.linalg.norm(refit[p] - true[p], axis=1).mean()
                     < most * np.linalg.norm(noisy[p] - true[p], axis=1).mean()), region
         np.testing.assert_array_equal(np.delete(refit, parts, 0), np.delete(noisy, parts, 0))  # the jaw as it was
+        # share: how far each part's points move from the given points to the part model's
+        shared = {str(share): copy.copy(refiner).set_params(share=share).refine(gray, noisy[None])[0]
+                  for share in (0.0, 1.0, {"eyes": 0.5})}
+        np.testing.assert_array_equal(shared["0.0"], noisy)
+        eyes = list(IBUG.region_indices("eyes"))
+        np.testing.assert_allclose(shared[str({"eyes": 0.5})][eyes], (noisy[eyes] + shared["1.0"][eyes]) / 2, atol=1e-9)
+        for region in ("eyebrows", "mouth", "nose"):  # the regions not named take PART_SHARES, as the default does
+            p = list(IBUG.region_indices(region))
+            np.testing.assert_allclose(shared[str({"eyes": 0.5})][p], refit[p], atol=1e-9)
+            np.testing.assert_allclose(refit[p], noisy[p] + PART_SHARES[region] * (shared["1.0"][p] - noisy[p]),
+                                       atol=1e-9)
         # the same face in the mirrored photo: the same refit, mirrored (one model serves both eyes, both brows)
         mirrored = noisy[IBUG.flip_permutation] * [-1, 1] + [gray.shape[1] - 1, 0]
         again = refiner.refine(gray[:, ::-1], mirrored[None])[0]
@@ -345,6 +358,10 @@ def test_refitted_parts_come_back_to_the_part_and_mirror_exactly(wide_eyed):
         np.testing.assert_allclose(one[wide], refit[wide], atol=1e-6)
     with pytest.raises(ValueError, match="must be"):
         refiner.refine(gray, np.zeros((1, 15, 2)))
+    with pytest.raises(ValueError, match="share must lie between 0 and 1"):
+        copy.copy(refiner).set_params(share={"mouth": 1.5}).refine(gray, noisy[None])
+    with pytest.raises(ValueError, match=r"share names regions \['ears'\]"):
+        copy.copy(refiner).set_params(share={"ears": 0.5}).refine(gray, noisy[None])
 
 
 def test_part_refiner_fits_each_region_and_the_photo_path_uses_it(wide_eyed):

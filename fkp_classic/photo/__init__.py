@@ -8,7 +8,7 @@ from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector
 from ._boxes import box_overlaps, non_max_suppression
 from ._hog_face_detector import HOGFaceDetector
 from ._image import as_gray, as_gray8, as_rgb8
-from ._part_refiner import PART_SPANS, PartRefiner
+from ._part_refiner import PART_SHARES, PART_SPANS, PartRefiner
 from ._pipeline import KAGGLE_MEAN_SHAPE, KeypointDetector, detect_keypoints, model_layout
 from ._collection import detect_photos, photo_paths
 from ._read import MAX_PIXELS, PhotoError, read_photo
@@ -20,6 +20,7 @@ __all__ = [
     "detect_keypoints",
     "Face",
     "PartRefiner",
+    "PART_SHARES",
     "PART_SPANS",
     "HOGFaceDetector",
     "LBPFaceDetector",
