@@ -58,14 +58,12 @@ class KeypointDetector:
     box's crop (its framing turns a box into the square the model was
     trained on), predict keypoints, then ``reframe_passes`` times re-crop
     around the predicted keypoints (:func:`reframe`) and predict again,
-    which removes most of the box's jitter; a part refiner then refits the
-    eyes, brows, mouth and nose on crops of each cut from the photo at
-    their own resolution (:class:`PartRefiner`). A face tilted in the photo's
+    which removes most of the box's jitter. A face tilted in the photo's
     plane beyond :data:`UPRIGHT_TOLERANCE` gets re-crops turned with it
     (:meth:`face_frames`), so that the model sees it as upright as its
     training faces; a detector that finds tilted faces (the packaged HOG
     detector) gives the first crop its angle too. A verifier then scores
-    the crop framed around each face's final keypoints, turned upright,
+    the crop framed around each face's keypoints, turned upright,
     and drops those below
     ``min_score`` (the detector's false alarms: ears, text, part of a face);
     a face's score is the verifier's plus ``detector_weight`` times the HOG
@@ -79,7 +77,10 @@ class KeypointDetector:
     (mapped back through the detector's framing), so box and points agree;
     two detections that settle on the same face give one face, the better
     scored. Faces come surest first (highest score; largest first without
-    a verifier).
+    a verifier). Last, a part refiner refits the eyes, brows, mouth and
+    nose of the faces kept on crops of each cut from the photo at their own
+    resolution (:class:`PartRefiner`); box and angle follow the refitted
+    points.
 
     Parameters
     ----------
@@ -317,8 +318,9 @@ class KeypointDetector:
             found = [self.propose(gray) for gray in grays]
             frames = [f for f, _ in found]
             detector_scores = [scores for _, scores in found]
-            faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores)
-            return [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
+            faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores, refine=False)
+            kept = [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
+            return self._refined(grays, kept)  # the parts of the faces kept only: candidates are many
 
     # -- the public middle: the steps the video tracker and a user's own loop share -----------------------------
 
@@ -348,8 +350,8 @@ class KeypointDetector:
         return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores
 
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
-        """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, refit the parts
-        (``refiner``), verify.
+        """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify the face
+        model's points, refit the parts (``refiner``).
 
         Parameters
         ----------
@@ -486,7 +488,7 @@ class KeypointDetector:
         enlarged = [np.c_[box_frames(np.c_[f[d, :3], f[d, 2]], (self.retry_scale, 0.0, 0.0)), _frames(f)[d, 3]]
                     for f, d in zip(frames, doubtful)]
         extra = [None if s is None else s[d] for s, d in zip(detector_scores, doubtful)]
-        again = self._fit_batch(grays, enlarged, self.reframe_passes, extra)
+        again = self._fit_batch(grays, enlarged, self.reframe_passes, extra, refine=False)
         out = []
         for photo_faces, d, retried in zip(faces, doubtful, again):
             photo_faces = list(photo_faces)
@@ -572,32 +574,48 @@ class KeypointDetector:
             self._fused = (self.verifier, fused_verifier(self.verifier))
         return np.asarray(self._fused[1].decision_function(crops), dtype=float)
 
-    def _fit_batch(self, grays, frames, passes, detector_scores=None, verify=True, return_crops=False):
-        """:meth:`fit_faces` over several photos (``frames`` and ``detector_scores`` per photo), one model call a pass."""
+    def _fit_batch(self, grays, frames, passes, detector_scores=None, verify=True, return_crops=False, refine=True):
+        """:meth:`fit_faces` over several photos (``frames`` and ``detector_scores`` per photo), one model call a pass.
+        The verifier judges the face model's points; the parts are refitted after (with ``refine``)."""
         for _ in range(passes):  # each pass but the last only frames the face for the next
             frames = [self._reframe(p) for p in self._predict(grays, frames, framing=True)[0]]
         points, std, crops = self._predict(grays, frames)
-        if self.refiner is not None:
-            points = [self.refiner.refine(g, p).reshape(len(p), -1) if len(p) else p for g, p in zip(grays, points)]
-        final = [self._reframe(p) for p in points]  # where the faces now are: boxed
         scores = [None] * len(grays)
         if verify and self.verifier is not None:
             verifier_crops = np.concatenate([crop_frames(g, self._verifier_frames(p), size=self.verifier_size)[0]
                                              for g, p in zip(grays, points)])
             if len(verifier_crops):
-                scores = _per_photo(self._verifier_scores(verifier_crops), final)
+                scores = _per_photo(self._verifier_scores(verifier_crops), points)
                 for score, extra in zip(scores, detector_scores or []):
                     if extra is not None and self.detector_weight:
                         score += self.detector_weight * np.asarray(extra, dtype=float)
-        out = []
-        for p, f, s, e in zip(points, final, scores, std):
-            angles = point_angles(p, self.mean_shape)  # the final crop's turn
-            out.append([
-                Face(box, pts.reshape(-1, 2), layout=self.layout, score=None if s is None else s[i],
-                     point_std=None if e is None else e[i].reshape(-1, 2), angle=angles[i])
-                for i, (box, pts) in enumerate(zip(frame_boxes(f, self.face_detector.framing), p))
-            ])
+        if refine:
+            points = self._refit_parts(grays, points)
+        out = [self._faces(p, s, e) for p, s, e in zip(points, scores, std)]
         return (out, crops) if return_crops else out
+
+    def _refit_parts(self, grays, points):
+        """Each photo's face points ``(n, 2K)`` with their parts refitted by the ``refiner`` (if any)."""
+        if self.refiner is None:
+            return points
+        return [self.refiner.refine(g, p).reshape(len(p), -1) if len(p) else p for g, p in zip(grays, points)]
+
+    def _refined(self, grays, faces):
+        """Each photo's ``faces`` with their parts refitted (box and angle follow the refitted points)."""
+        if self.refiner is None or not any(faces):
+            return faces
+        points = [np.array([f.points.ravel() for f in photo_faces]).reshape(len(photo_faces), -1)
+                  for photo_faces in faces]
+        return [self._faces(p, [f.score for f in photo_faces], [f.point_std_array for f in photo_faces])
+                for p, photo_faces in zip(self._refit_parts(grays, points), faces)]
+
+    def _faces(self, points, scores=None, std=None):
+        """Faces from one photo's points ``(n, 2K)``, with their scores and error scales (None or one per face)."""
+        boxes = frame_boxes(self._reframe(points), self.face_detector.framing)  # where the faces now are: boxed
+        angles = point_angles(points, self.mean_shape)  # the final crop's turn
+        return [Face(box, pts.reshape(-1, 2), layout=self.layout, score=None if scores is None else scores[i],
+                     point_std=None if std is None or std[i] is None else np.reshape(std[i], (-1, 2)), angle=angles[i])
+                for i, (box, pts) in enumerate(zip(boxes, points))]
 
 
 def _kept(frames, scores, min_score, overlap=0.5):
