@@ -287,13 +287,43 @@ def fold_refiner(photos, cache=None, *, log=print):
     from fkp_classic.photo import PartRefiner
 
     if cache is not None and Path(cache).is_file():
-        return joblib.load(cache)  # our own cache
+        # our own cache; ``share`` only weighs refine's output, so a refiner cached before it existed is the recipe's
+        return joblib.load(cache).set_params(share=PartRefiner().share)
     clock = time.perf_counter()
     refiner = PartRefiner(random_state=0).fit(photos)
     log(f"part refiner fitted in {time.perf_counter() - clock:.0f} s")
     if cache is not None:
         joblib.dump(refiner, cache)
     return refiner
+
+
+SHARE_GRID = np.round(np.linspace(0, 1, 21), 2)
+"""The shares of the part refiner's refit tried by ``cv --refine`` (``PartRefiner(share=)``)."""
+
+
+def share_errors(refiner, photos, plain):
+    """Per refitted region: the summed error of its points (over the outer eye corners' distance) at each share of
+    :data:`SHARE_GRID`, the face model's points ``plain`` (one row per face of ``photos``, NaN if missed) moved that
+    share of the way to the refiner's refit of them; and the number of points summed."""
+    import copy
+
+    whole = copy.copy(refiner).set_params(share=1.0)
+    refit = plain.copy()
+    for _, gray, faces in photos.iter_photos():
+        ok = faces[~np.isnan(plain[faces]).any(axis=1)]
+        if len(ok):
+            refit[ok] = whole.refine(gray, plain[ok]).reshape(len(ok), -1)
+    layout = photos.layout
+    ok = ~np.isnan(plain).any(axis=1)
+    t, p, r = (a[ok].reshape(ok.sum(), -1, 2) for a in (photos.points, plain, refit))
+    left, right = (list(e) for e in layout.eye_indices("inter-ocular"))
+    iod = np.linalg.norm(t[:, right].mean(axis=1) - t[:, left].mean(axis=1), axis=1)[:, None]
+    out = {}
+    for part in refiner.parts_:
+        idx = list(layout.region_indices(part["region"]))
+        out[part["region"]] = (np.array([(np.linalg.norm(p[:, idx] + w * (r[:, idx] - p[:, idx]) - t[:, idx], axis=2)
+                                          / iod).sum() for w in SHARE_GRID]), ok.sum() * len(idx))
+    return out
 
 
 def run_cv(args, log=print):
@@ -317,7 +347,7 @@ def run_cv(args, log=print):
     parts = {"face_detector": "hog" if args.face_detector is None else load_model(args.face_detector),
              "verifier": "default" if args.verifier is None else load_model(args.verifier)}
     rng = np.random.RandomState(0)
-    rows, errors_by = [], {}
+    rows, errors_by, shares = [], {}, {}
     for k in args.run_folds:
         train, test = folds[k]
         if args.max_train_photos:  # whole photos kept, so every face of a photo stays together
@@ -369,8 +399,10 @@ def run_cv(args, log=print):
         results["ours, crops framed from the true points"] = (e, None)
         if refiner is not None:  # what the refiner buys and costs, in the same run
             plain, plain_sec = our_photo_path(model, te, **parts, refiner=None)
-            results["ours, end to end, parts not refitted (refiner=None)"] = (
-                _scores(te.points, matched_points(plain, te, mean, size), layout), plain_sec)
+            plain = matched_points(plain, te, mean, size)
+            results["ours, end to end, parts not refitted (refiner=None)"] = (_scores(te.points, plain, layout),
+                                                                              plain_sec)
+            shares[k] = share_errors(refiner, te, plain)
         ours, sec = our_photo_path(model, te, **parts, refiner=refiner)
         pred = matched_points(ours, te, mean, size)
         results["ours, end to end (HOG detector, photo path)"] = (_scores(te.points, pred, layout), sec)
@@ -412,10 +444,31 @@ def run_cv(args, log=print):
             rows.append(row)
             log(f"  {name}: " + ", ".join(f"{key} {v:.4f}" for key, v in row.items() if isinstance(v, float)))
             errors_by.setdefault(name, []).append(e)
-    return rows, errors_by
+    return rows, errors_by, shares
 
 
-def cv_report(rows, errors_by, args, path):
+def share_report(shares):
+    """Lines of the report on the refit's share by region (``shares``: :func:`share_errors` per fold)."""
+    from fkp_classic.photo import PART_SHARES
+
+    lines = ["", "The refit's share by region, on the end-to-end points without the refiner (`PartRefiner(share=)`: "
+             "the face model's points moved that share of the way to the part model's). Mean point error over the "
+             "outer eye corners' distance, pooled over the folds, and the best share of "
+             f"{SHARE_GRID[0]:g}-{SHARE_GRID[-1]:g} by {SHARE_GRID[1]:g}, per fold and pooled:", "",
+             "| region | best share per fold | pooled best | error at share 1 | at the pooled best | `PART_SHARES` | "
+             "error there |", "|---|---|---|---|---|---|---|"]
+    for region in next(iter(shares.values())):
+        per_fold = [shares[k][region] for k in shares]
+        pooled = sum(e for e, _ in per_fold) / sum(n for _, n in per_fold)
+        best = [SHARE_GRID[np.argmin(e)] for e, _ in per_fold]
+        default = PART_SHARES[region]
+        at = pooled[np.argmin(np.abs(SHARE_GRID - default))]
+        lines.append(f"| {region} | {', '.join(f'{b:g}' for b in best)} | {SHARE_GRID[np.argmin(pooled)]:g} | "
+                     f"{pooled[-1]:.5f} | {pooled.min():.5f} | {default:g} | {at:.5f} |")
+    return lines
+
+
+def cv_report(rows, errors_by, args, path, shares=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -472,6 +525,8 @@ def cv_report(rows, errors_by, args, path):
         for r in extra:
             f96 = "" if r["faces96_nme"] is None else f"{r['faces96_nme']:.4f}"
             lines.append(f"| {r['fold']} | {r['x_bias']:+.4f} | {r['y_bias']:+.4f} | {f96} | {r['fit_seconds']:.0f} |")
+    if shares:
+        lines += share_report(shares)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, errs in errors_by.items():
         t, frac = ced(np.concatenate([e["nme"] for e in errs]))
@@ -599,10 +654,13 @@ def main(argv=None):
     else:
         if args.run_folds is None:
             args.run_folds = list(range(args.folds))
-        rows, errors_by = run_cv(args, log=lambda m: print(m, flush=True))
+        rows, errors_by, shares = run_cv(args, log=lambda m: print(m, flush=True))
         RESULTS.mkdir(parents=True, exist_ok=True)
-        text = cv_report(rows, errors_by, args, RESULTS / args.name)
-        publish(RESULTS, args.name, text, {"command": " ".join(sys.argv), "rows": rows, "args": vars(args)})
+        text = cv_report(rows, errors_by, args, RESULTS / args.name, shares)
+        publish(RESULTS, args.name, text, {"command": " ".join(sys.argv), "rows": rows, "args": vars(args),
+                                           "share_grid": SHARE_GRID.tolist(),
+                                           "share_errors": {k: {region: [e.tolist(), n] for region, (e, n) in s.items()}
+                                                            for k, s in shares.items()}})
 
 
 if __name__ == "__main__":
