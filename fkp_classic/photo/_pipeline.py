@@ -63,8 +63,9 @@ class KeypointDetector:
     (:meth:`face_frames`), so that the model sees it as upright as its
     training faces; a detector that finds tilted faces (the packaged HOG
     detector) gives the first crop its angle too. A verifier then scores
-    the crop framed around each face's keypoints, turned upright,
-    and drops those below
+    the crop framed around each face's keypoints, turned upright, and its
+    mirror image (a face's mirror image is a face; a pattern that happens
+    to look like one seldom does both ways round), and drops those below
     ``min_score`` (the detector's false alarms: ears, text, part of a face);
     a face's score is the verifier's plus ``detector_weight`` times the HOG
     detector's, which is independent evidence (faces96 frames: the
@@ -97,8 +98,10 @@ class KeypointDetector:
         function ``gray -> boxes`` (framed as dlib's HOG boxes).
     verifier : classifier, "default" or None, default="default"
         Gives ``decision_function`` on square crops of the size it was
-        fitted on (its own ``image_shape_``), positive for a whole face; "default" is the packaged one (:func:`fkp_classic.photo.make_face_verifier`),
-        None keeps every face.
+        fitted on (its own ``image_shape_``), positive for a whole face; a
+        crop's score is the mean of its own and its mirror image's.
+        "default" is the packaged one
+        (:func:`fkp_classic.photo.make_face_verifier`), None keeps every face.
     refiner : PartRefiner, "default" or None, default="default"
         Refits the parts of each face from the model's points, on crops of
         the photo (:class:`PartRefiner`); "default" is the packaged one
@@ -386,7 +389,8 @@ class KeypointDetector:
         return (out[0][0], out[1]) if return_crops else out[0]
 
     def verify(self, gray, points):
-        """The verifier's scores of faces at given keypoints (their crops framed as the training faces).
+        """The verifier's scores of faces at given keypoints (their crops framed as the training faces, each the
+        mean of the crop's score and its mirror image's).
 
         Parameters
         ----------
@@ -569,10 +573,15 @@ class KeypointDetector:
         return _per_photo(to_photo(points, rounded, size=self.crop_size), frames), std, crops
 
     def _verifier_scores(self, crops):
-        """The verifier's scores of crops; the packaged kind of verifier runs fused (same scores, a fifth the time)."""
+        """The verifier's scores of crops: the mean of each crop's and its mirror image's. A face's mirror image is
+        a face; a pattern that happens to look like one seldom does both ways round. The packaged kind of verifier
+        runs fused (same scores, a fifth the time)."""
         if getattr(self, "_fused", (None,))[0] is not self.verifier:
             self._fused = (self.verifier, fused_verifier(self.verifier))
-        return np.asarray(self._fused[1].decision_function(crops), dtype=float)
+        side = self.verifier_size
+        mirrored = crops.reshape(len(crops), side, side)[:, :, ::-1].reshape(len(crops), -1)
+        scores = np.asarray(self._fused[1].decision_function(np.concatenate([crops, mirrored])), dtype=float)
+        return (scores[:len(crops)] + scores[len(crops):]) / 2
 
     def _fit_batch(self, grays, frames, passes, detector_scores=None, verify=True, return_crops=False, refine=True):
         """:meth:`fit_faces` over several photos (``frames`` and ``detector_scores`` per photo), one model call a pass.
@@ -604,7 +613,8 @@ class KeypointDetector:
         """Each photo's ``faces`` with their parts refitted (box and angle follow the refitted points)."""
         if self.refiner is None or not any(faces):
             return faces
-        points = [np.array([f.points.ravel() for f in photo_faces]).reshape(len(photo_faces), -1)
+        width = 2 * len(self.mean_shape)
+        points = [np.array([f.points.ravel() for f in photo_faces]).reshape(len(photo_faces), width)
                   for photo_faces in faces]
         return [self._faces(p, [f.score for f in photo_faces], [f.point_std_array for f in photo_faces])
                 for p, photo_faces in zip(self._refit_parts(grays, points), faces)]
