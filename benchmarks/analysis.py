@@ -295,8 +295,10 @@ def on_300w(unit, log=print):
         if found:
             pts = np.array([f.points.ravel() for f in found])
             m = _match(pts, true, detector.mean_shape, detector.crop_size)
-            e2e_plain[faces[m >= 0]] = pts[m[m >= 0]]
-            e2e[faces[m >= 0]] = refiner.refine(gray, pts[m[m >= 0]]).reshape((m >= 0).sum(), -1)
+            hit = m >= 0
+            if hit.any():  # a face found that matches none annotated leaves nothing to score
+                e2e_plain[faces[hit]] = pts[m[hit]]
+                e2e[faces[hit]] = refiner.refine(gray, pts[m[hit]]).reshape(hit.sum(), -1)
         if n % 100 == 0:
             log(f"  {unit['name']} 300-W photo {n}/{photos.n_photos}: {time.perf_counter() - clock:.0f} s")
     return {"true": photos.points.reshape(-1, 68, 2), "framed": framed.reshape(-1, 68, 2),
