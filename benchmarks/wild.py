@@ -2,6 +2,7 @@
 
     python benchmarks/wild.py framing --data ../shared/data/300w [--every 3]
     python benchmarks/wild.py cv --data ../shared/data/300w [--folds 5] [--run-folds 0 1] [--size 128] ...
+    python benchmarks/wild.py time --data ../shared/data/300w [--photos 120] [--repeats 2]
 
 ``framing`` measures the face detector's box noise: on each photo the packaged HOG detector proposes crop
 frames (``KeypointDetector.propose``), each true face is matched to one (IoU >= 0.5 of the crop squares; its
@@ -17,7 +18,12 @@ photo path on the test photos (a face is found when a proposal's final crop squa
 with IoU >= 0.5; a miss is a failure). Peers in the same run: dlib's shape predictor trained on the same
 folds' faces from dlib's own detector boxes, and dlib's packaged 68-point model (trained on all of 300-W:
 a reference, not a peer). NME by the outer eye corners and by the pupils, AUC@0.08, failures at 0.08,
-seconds per photo; CED figure.
+seconds per photo; CED figure. With ``--refine`` each fold's part refiner refits the parts, and the refit's
+share by region is measured on the same faces.
+
+``time`` times the packaged photo path (as ``fkp detect --points 68`` runs it, with and without the part
+refiner) against dlib's detector with dlib's packaged 68-point model, the three in turn on every photo: on a
+shared, noisy machine only a ratio taken this way is a fair one.
 
 The 300-W annotations are licensed for research and non-commercial use only: so is every model fitted here.
 """
@@ -574,6 +580,55 @@ def example_figure(model, photos, path, *, refiner=None, log=print):
     log(f"wrote {path} (face {face}, NME {e[face]:.4f}, fold median {np.median(e[found]):.4f})")
 
 
+def run_time(args, log=print):
+    """Time per photo of the packaged photo path (what ``fkp detect --points 68`` runs, with and without the part
+    refiner) and of dlib's detector (upsampled once) with dlib's packaged 68-point model, taken in turn on every
+    photo, so that the machine's load weighs on all alike."""
+    import dlib
+    import face_recognition_models
+
+    photos = load_300w(args.data)
+    every = np.unique(photos.photo_index)
+    chosen = every[np.linspace(0, len(every) - 1, min(args.photos, len(every))).astype(int)]
+    grays = [photos.read_photo(i) for i in chosen]
+    model = load_default_model(layout="ibug68")
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+
+    def dlib_path(gray):
+        return [predictor(gray, _dlib_rect(box)).parts() for box in _dlib_boxes(detector, gray)]
+
+    pipelines = {"fkp detect --points 68 (part refiner on: the default)": KeypointDetector(model).detect_gray,
+                 "fkp detect --points 68 --no-refine": KeypointDetector(model, refiner=None).detect_gray,
+                 "dlib HOG detector (upsampled once) + dlib's packaged 68-point model": dlib_path}
+    for run in pipelines.values():  # loaded and warm
+        run(grays[0])
+    seconds = {name: [] for name in pipelines}
+    for repeat in range(args.repeats):
+        for i, gray in enumerate(grays):
+            order = list(pipelines)[(i + repeat) % 3:] + list(pipelines)[:(i + repeat) % 3]  # each goes first in turn
+            for name in order:
+                clock = time.perf_counter()
+                pipelines[name](gray)
+                seconds[name].append(time.perf_counter() - clock)
+        log(f"repeat {repeat + 1} of {args.repeats} done")
+    dlib_mean = np.mean(seconds[list(pipelines)[-1]])
+    rows = [{"pipeline": name, "ms_per_photo": 1e3 * float(np.mean(s)), "ratio_to_dlib": float(np.mean(s) / dlib_mean)}
+            for name, s in seconds.items()]
+    shapes = np.array([g.shape for g in grays])
+    lines = ["# Time per photo: the packaged photo path against dlib's (300-W training photos)", "",
+             f"Command: `{' '.join(sys.argv)}`", "",
+             f"{len(grays)} photos spread over the 300-W training part ({shapes[:, 1].min()}-{shapes[:, 1].max()} "
+             f"pixels wide, median {int(np.median(shapes[:, 1]))}), 8-bit gray, {args.repeats} repeats; the "
+             "pipelines run in turn on each photo (each first in turn), so the machine's load weighs on all alike. "
+             "Ours is the packaged photo path, as `fkp detect --points 68` runs it (face detector, 68-point model, "
+             "verifier, part refiner); reading the photo is left out of every row.", "",
+             "| pipeline | ms per photo | ratio to dlib's |", "|---|---|---|"]
+    lines += [f"| {r['pipeline']} | {r['ms_per_photo']:.1f} | {r['ratio_to_dlib']:.2f}x |" for r in rows]
+    return "\n".join(lines) + "\n", {"command": " ".join(sys.argv), "rows": rows, "photos": int(len(grays)),
+                                      "repeats": args.repeats}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -612,6 +667,10 @@ def main(argv=None):
     cv.add_argument("--max-train-photos", type=int, default=None)
     cv.add_argument("--max-test-photos", type=int, default=None)
     cv.add_argument("--name", default="cv", help="output name in benchmarks/results/wild/")
+    tm = sub.add_parser("time", help="time per photo of the packaged photo path against dlib's, taken in turn")
+    tm.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
+    tm.add_argument("--photos", type=int, default=120, help="photos timed, spread over the data (default 120)")
+    tm.add_argument("--repeats", type=int, default=2)
     ex = sub.add_parser("example", help="a typical test photo of a fold, true and predicted points side by side")
     ex.add_argument("model", help="the fold's model (a --cache file of 'cv', or a model file)")
     ex.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
@@ -643,7 +702,11 @@ def main(argv=None):
                        refiner=refiner)
         return
 
-    if args.command == "framing":
+    if args.command == "time":
+        text, payload = run_time(args)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        publish(RESULTS, "time", text, payload)
+    elif args.command == "framing":
         photos = load_300w(args.data)
         model = load_default_model(layout="ibug68")
         m = measure_framing(photos, model, every=args.every)
