@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FACES96, needs_faces96
+from conftest import needs_faces96
 from fkp_classic.keypoints import KAGGLE_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -44,15 +44,17 @@ def _check_result(out, expect_groups):
 
 
 @needs_faces96
-def test_quick_benchmark_on_faces96_subset(tmp_path, capsys):
-    assert run.main(["--quick", "--data", str(FACES96), "--limit", "240", "--folds", "2", "--out", str(tmp_path), "--submit"]) == 0
+def test_quick_benchmark_on_faces96_subset(tmp_path, capsys, small_kaggle_folder):
+    # faces96's first 600 faces and 40 test faces, in its own format
+    data = small_kaggle_folder
+    assert run.main(["--quick", "--data", str(data), "--limit", "240", "--folds", "2", "--out", str(tmp_path), "--submit"]) == 0
     result, rows = _check_result(tmp_path, expect_groups=True)
     assert len(rows) == 6 and result["data"]["n_samples"] >= 240
     skipped = [r for r in result["estimators"] if r["status"] == "skipped"]
     assert skipped and skipped[0]["name"] == "dlib shape predictor" and skipped[0]["reason"]
     submission = pd.read_csv(tmp_path / "submission.csv")
     assert list(submission.columns) == ["RowId", "Location"]
-    assert len(submission) == len(pd.read_csv(FACES96 / "IdLookupTable.csv"))
+    assert len(submission) == len(pd.read_csv(data / "IdLookupTable.csv"))
     assert "| HOG ridge (KeypointRegressor) |" in capsys.readouterr().out
 
 
