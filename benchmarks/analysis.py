@@ -395,7 +395,7 @@ def render(r):
                   "GroupKFold(5) by person) on its own test photos and test people only, pooled. The packaged face "
                   "detector and verifier find the faces end to end; they learnt from these frames and photos, so "
                   "detection (not the points) is in-sample. Every point measure is of the photo path's points, "
-                  "their eyes, brows, mouth and nose refitted by the fold's part refiner (fitted on the fold's "
+                  "their eyes, brows, mouth, nose and jaw refitted by the fold's part refiner (fitted on the fold's "
                   "training photos, as `tools/train_part_refiner.py` fits the packaged one); the rows 'the face "
                   "model's points alone' leave the refiner out. Cost is measured with the packaged models (the "
                   "packaged refiner on in both columns). The fold models: `python benchmarks/wild.py cv --faces96 "

@@ -1042,7 +1042,7 @@ def build_parser():
     return parser
 
 
-_NO_REFINE = ("keep the 68-point model's own points: do not refit the eyes, brows, mouth and nose on crops of each "
+_NO_REFINE = ("keep the 68-point model's own points: do not refit the eyes, brows, mouth, nose and jaw on crops of each "
               "cut from the photo (the packaged part refiner; 15-point models have none)")
 _ANY_ANGLE = ("also find faces turned beyond about 45 degrees (sideways, upside down) by searching the photo "
               "turned by 90, 180 and 270 degrees: about four times the face detector's time (only with "

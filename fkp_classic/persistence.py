@@ -370,7 +370,7 @@ def load_default_verifier():
 def load_part_refiner():
     """The packaged part refiner (:class:`fkp_classic.photo.PartRefiner`) of iBUG's 68 points.
 
-    Refits the eyes, brows, mouth and nose of 68-point faces on 48 x 48
+    Refits the eyes, brows, mouth, nose and jaw of 68-point faces on 48 x 48
     crops of each (the photo path does by default). Built by
     ``tools/train_part_refiner.py`` from the 300-W training photos, whose
     annotations are licensed for research and non-commercial use only:

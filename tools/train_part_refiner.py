@@ -1,4 +1,4 @@
-"""Build the packaged part refiner: iBUG's eyes, brows, mouth and nose refitted on 48 x 48 crops, from annotated photos.
+"""Build the packaged part refiner: iBUG's eyes, brows, mouth, nose and jaw refitted on 48 x 48 crops, from annotated photos.
 
     python tools/train_part_refiner.py --data ../shared/data/300w [--n-perturbations 4] [-o PATH]
 

@@ -15,8 +15,11 @@ The parts are the regions of the faces' layout (its ``regions`` and
 contours come in mirror pairs (two eyes, two brows) is one model of one
 side: the other side is cut from the mirrored photo and mapped by the
 layout's flip pairs. A region that is its own mirror image (the mouth, the
-nose) is fitted on both the photo and its mirror image, and refitted as the
-mean of the two.
+nose, the jaw) is fitted on both the photo and its mirror image, and refitted
+as the mean of the two. Each refitted point then moves a share of the way
+from the face model's point to the refit (:data:`PART_SHARES`): the two
+models' errors are partly independent. The jaw's crop shows it at less than
+the face crop's resolution, yet its refit, moved 0.3 of the way, still helps.
 
 References
 ----------
@@ -47,7 +50,7 @@ __all__ = ["PartRefiner", "PART_SPANS", "PART_SHARES"]
 PART_SPANS = {"eyes": 2.0, "eyebrows": 1.6, "nose": 1.6, "mouth": 1.6, "jaw": 1.3, "other": 1.6}
 """A part's crop side over the part's width (the largest distance between two of its points), by region."""
 
-PART_SHARES = {"eyes": 0.9, "eyebrows": 0.7, "nose": 0.7, "mouth": 0.65, "jaw": 1.0, "other": 1.0}
+PART_SHARES = {"eyes": 0.9, "eyebrows": 0.7, "nose": 0.7, "mouth": 0.65, "jaw": 0.3, "other": 1.0}
 """The refit's share of a refitted point, by region; the rest is the face model's point.
 
 The two models' errors are partly independent, so a weighted mean of the
@@ -96,7 +99,7 @@ def layout_parts(layout, region):
 
 
 class PartRefiner(BaseEstimator):
-    """Keypoints of face parts (eyes, brows, mouth, nose) refitted on crops of each part cut from the photo.
+    """Keypoints of face parts (eyes, brows, mouth, nose, jaw) refitted on crops of each part cut from the photo.
 
     For each part: a square crop of the photo centred on the part's points,
     ``span`` times the part's width wide, turned so that the eyes lie level,
@@ -108,7 +111,7 @@ class PartRefiner(BaseEstimator):
 
     Parameters
     ----------
-    regions : sequence of str, default=("eyes", "eyebrows", "mouth", "nose")
+    regions : sequence of str, default=("eyes", "eyebrows", "mouth", "nose", "jaw")
         Regions of the faces' layout to refit (of :data:`~fkp_classic.keypoints.REGIONS`).
     size : int, default=48
         Side of the part crops in pixels.
@@ -174,7 +177,7 @@ class PartRefiner(BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, regions=("eyes", "eyebrows", "mouth", "nose"), *, size=48, span=None, share=None,
+    def __init__(self, regions=("eyes", "eyebrows", "mouth", "nose", "jaw"), *, size=48, span=None, share=None,
                  n_perturbations=4, framing_noise=(0.03, 0.09, 1.2), min_scale=0.75, estimator=None,
                  random_state=None):
         self.regions = regions

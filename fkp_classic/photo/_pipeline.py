@@ -78,8 +78,8 @@ class KeypointDetector:
     (mapped back through the detector's framing), so box and points agree;
     two detections that settle on the same face give one face, the better
     scored. Faces come surest first (highest score; largest first without
-    a verifier). Last, a part refiner refits the eyes, brows, mouth and
-    nose of the faces kept on crops of each cut from the photo at their own
+    a verifier). Last, a part refiner refits the eyes, brows, mouth, nose
+    and jaw of the faces kept on crops of each cut from the photo at their own
     resolution (:class:`PartRefiner`); box and angle follow the refitted
     points.
 
@@ -686,7 +686,7 @@ def detect_keypoints(
     min_size : int, default=40
         Smallest face searched, in pixels (for a face detector given by name).
     refiner : PartRefiner, "default" or None, default="default"
-        Refits the eyes, brows, mouth and nose of 68-point faces (see
+        Refits the eyes, brows, mouth, nose and jaw of 68-point faces (see
         :class:`KeypointDetector`).
     max_faces : int or None, default=None
         At most this many faces, the surest.
