@@ -114,6 +114,8 @@ def load_data(args):
         if args.points == 68:
             raise DataError("--points 68 needs real data with its 68 points (--data ../shared/data/faces96)")
         n = 400 if args.quick else 1200
+        if args.limit:  # --limit holds for the synthetic faces too
+            n = min(n, args.limit)
         print(f"*** No data given (--data or FKP_DATA): running on {n} embedded synthetic faces. ***\n"
               f"*** Figures on synthetic faces say nothing about real ones. ***\n")
         X, y = make_faces(n, random_state=args.seed, return_X_y=True)
