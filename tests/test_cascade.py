@@ -63,7 +63,7 @@ def test_flip_axis_is_measured_where_the_annotations_mirror(synthetic):
 @needs_faces96
 def test_mirrored_training_faces_help_about_the_measured_axis_and_hurt_about_the_centre(faces96, faces96_subset):
     train, test = faces96_subset
-    train = train[:700]  # the first 50-odd people; on all 1175: the same order, 1.71 < 1.76 < 1.97, at twice the cost
+    train = train[:500]  # the first 40-odd people; on all 1175: the same order, 1.71 < 1.76 < 1.97, at twice the cost
     X, y = faces96.data, faces96.target
     plain, measured, centre = (
         CascadeRegressor(**SMALL, **flip).fit(X[train], y[train])
@@ -71,7 +71,7 @@ def test_mirrored_training_faces_help_about_the_measured_axis_and_hurt_about_the
     )
     assert 48.5 < measured.flip_axis_ < 49.4  # faces96's points mirror about a line 1.4 px right of the centre
     errors = [rmse(y[test], model.predict(X[test])) for model in (plain, measured, centre)]
-    assert errors[1] < errors[0] < errors[2], errors  # 1.77 < 1.84 < 2.03 px
+    assert errors[1] < errors[0] < errors[2], errors  # the measured axis helps, the centre hurts
 
 
 def test_alpha_per_stage(synthetic):
