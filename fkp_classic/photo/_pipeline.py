@@ -20,6 +20,7 @@ from PIL import Image
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ..estimators._capabilities import RETURN_STD, STAGED_PREDICT, keypoint_capabilities
+from ..flip import flip_images
 from ..keypoints import get_layout
 from ..utils._constraints import NumberSequence, check_params
 from ..utils._deprecation import keyword_only_after
@@ -578,8 +579,7 @@ class KeypointDetector:
         runs fused (same scores, a fifth the time)."""
         if getattr(self, "_fused", (None,))[0] is not self.verifier:
             self._fused = (self.verifier, fused_verifier(self.verifier))
-        side = self.verifier_size
-        mirrored = crops.reshape(len(crops), side, side)[:, :, ::-1].reshape(len(crops), -1)
+        mirrored = flip_images(crops, image_shape=(self.verifier_size, self.verifier_size))
         scores = np.asarray(self._fused[1].decision_function(np.concatenate([crops, mirrored])), dtype=float)
         return (scores[:len(crops)] + scores[len(crops):]) / 2
 
