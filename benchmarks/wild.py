@@ -606,7 +606,8 @@ def run_time(args, log=print):
     seconds = {name: [] for name in pipelines}
     for repeat in range(args.repeats):
         for i, gray in enumerate(grays):
-            order = list(pipelines)[(i + repeat) % 3:] + list(pipelines)[:(i + repeat) % 3]  # each goes first in turn
+            first = (i + repeat) % len(pipelines)  # each goes first in turn
+            order = list(pipelines)[first:] + list(pipelines)[:first]
             for name in order:
                 clock = time.perf_counter()
                 pipelines[name](gray)
