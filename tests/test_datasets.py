@@ -127,6 +127,9 @@ def test_bad_training_files_name_the_problem(tmp_path):
     big.loc[1, "Image"] = "300 " + " ".join(big.loc[1, "Image"].split()[1:])
     with pytest.raises(DataError, match=r"row 1 pixel 0 is 300; pixels must be 0..255"):
         load_kaggle(_write(tmp_path, big))
+    big.loc[1, "Image"] = "1 " + "9" * 25 + " " + " ".join(big.loc[1, "Image"].split()[2:])  # beyond int64
+    with pytest.raises(DataError, match=r"row 1 pixel 1 is 9{25}; pixels must be 0..255"):
+        load_kaggle(_write(tmp_path, big))
     negative = frame.copy()
     negative.loc[0, "Image"] = "-4 " + " ".join(negative.loc[0, "Image"].split()[1:])
     with pytest.raises(DataError, match=r"row 0 has a non-integer or negative pixel value '-4'"):

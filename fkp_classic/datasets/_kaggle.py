@@ -273,26 +273,22 @@ _VALID_BYTES[48:58] = True
 def _parse_chunk(strings):
     """Parse rows of space-separated non-negative integers with numpy, no Python loop per value.
 
-    Returns ``(values, counts, ok)``: the parsed values in row order, the
-    number of values per row, and False if a byte other than a digit or
-    white space was seen (the caller then names the culprit).
+    Returns ``(values, counts, ok)``: the parsed values (int64, saturating
+    at its largest value) in row order, the number of values per row, and
+    False if a byte other than a digit or white space was seen (the caller
+    then names the culprit).
     """
-    raw = np.frombuffer(("\n".join(strings) + "\n").encode("utf-8", "replace"), dtype=np.uint8)
+    text = "\n".join(strings) + "\n"
+    raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
     if not _VALID_BYTES[raw].all():
         return None, None, False
-    digit = raw - np.uint8(48)
-    is_digit = digit < 10
-    edge = np.flatnonzero(is_digit[1:] != is_digit[:-1]) + 1  # alternate token starts / ends
-    if is_digit[0]:
-        edge = np.concatenate(([0], edge))
-    starts, stops = edge[0::2], edge[1::2]
-    lengths = stops - starts
-    values = digit[starts].astype(np.float64)
-    for k in range(1, int(lengths.max(initial=1))):
-        longer = np.flatnonzero(lengths > k)
-        values[longer] = values[longer] * 10 + digit[starts[longer] + k]
-    newlines = np.flatnonzero(raw == 10)
-    counts = np.diff(np.searchsorted(starts, newlines), prepend=0)
+    digit = raw >= 48  # only digits and white space are left
+    starts = digit.copy()
+    starts[1:] &= ~digit[:-1]
+    rows = np.r_[0, np.flatnonzero(raw == 10)[:-1] + 1]
+    counts = np.add.reduceat(starts, rows, dtype=np.int64)
+    # numpy's own text parser, safe here: every token is a run of digits
+    values = np.fromstring(text, dtype=np.int64, sep=" ") if starts.any() else np.empty(0, dtype=np.int64)
     return values, counts, True
 
 
@@ -329,7 +325,7 @@ def _parse_images(images, label, chunk=512, first_row=0, image_shape=(IMAGE_SIZE
         if too_big.any():
             row, col = np.argwhere(too_big)[0]
             raise DataError(
-                f"{label}: row {first_row + first + row} pixel {col} is {values[row, col]:.0f}; pixels must be 0..255"
+                f"{label}: row {first_row + first + row} pixel {col} is {rows[row].split()[col]}; pixels must be 0..255"
             )
         out[first : first + len(rows)] = values
     return out
