@@ -58,11 +58,17 @@ def test_quick_benchmark_on_faces96_subset(tmp_path, capsys, small_kaggle_folder
     assert "| HOG ridge (KeypointRegressor) |" in capsys.readouterr().out
 
 
-def test_quick_benchmark_on_synthetic_faces(tmp_path, capsys, monkeypatch):
+def test_quick_benchmark_on_synthetic_faces_writes_a_run_folder_unless_published(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("FKP_DATA", raising=False)
-    assert run.main(["--quick", "--folds", "2", "--limit", "200", "--estimators", "mean,HOG ridge", "--out", str(tmp_path)]) == 0
-    assert "running on 200 embedded synthetic faces" in capsys.readouterr().out  # --limit holds for them too
-    _check_result(tmp_path, expect_groups=False)
+    monkeypatch.setattr(run, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "published")
+    assert run.main(["--quick", "--folds", "2", "--limit", "200", "--estimators", "mean,HOG ridge"]) == 0
+    out = capsys.readouterr().out
+    assert "running on 200 embedded synthetic faces" in out  # --limit holds for them too
+    written = list((tmp_path / "runs").iterdir())
+    assert len(written) == 1 and not (tmp_path / "published").exists()
+    assert f"Results will be written to {written[0]}" in out and out.count("Data:") == 1
+    _check_result(written[0], expect_groups=False)
 
 
 @needs_faces96
@@ -83,18 +89,6 @@ def test_quick_benchmark_on_kaggle_csv_with_missing_labels(tmp_path, faces96, ka
 def test_bad_data_path_is_one_clear_error(tmp_path, capsys):
     assert run.main(["--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
-
-
-def test_results_go_to_a_run_folder_unless_published(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("FKP_DATA", raising=False)
-    monkeypatch.setattr(run, "RUNS", tmp_path / "runs")
-    monkeypatch.setattr(run, "RESULTS", tmp_path / "published")
-    assert run.main(["--quick", "--folds", "2", "--limit", "200", "--estimators", "mean"]) == 0
-    written = list((tmp_path / "runs").iterdir())
-    assert len(written) == 1 and (written[0] / "results.json").is_file()
-    assert not (tmp_path / "published").exists()
-    out = capsys.readouterr().out
-    assert f"Results will be written to {written[0]}" in out and out.count("Data:") == 1
 
 
 def test_uncertainty_ceiling_recovers_a_known_spread_of_error_scales():

@@ -48,7 +48,8 @@ def nearest_box(boxes, frame):
     return boxes[best] if dist[best] < side / 2 else None
 
 
-def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, verifier=None, min_score=0.0, mirror_check=True):
+def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, verifier=None, min_score=0.0, mirror_check=True,
+                       face_detector=None):
     """RMSE of the photo pipeline on pasted faces against predicting their crops directly.
 
     Each face is pasted into a canvas (:func:`paste_faces`); the pipeline
@@ -56,7 +57,10 @@ def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, 
     detect, frame, crop, predict, map back) runs on the canvas, and its
     keypoints are scored in the face's own 96x96 frame. With a
     ``verifier``, faces whose final crop scores below ``min_score`` count as
-    not found; ``mirror_check`` goes to :class:`LBPFaceDetector`.
+    not found; ``mirror_check`` goes to :class:`LBPFaceDetector`, the
+    detector unless ``face_detector`` names another (one with ``framing``;
+    an ``LBPFaceDetector(min_size=...)`` above the smallest pasted face
+    skips the scales no face has).
 
     Returns
     -------
@@ -67,7 +71,8 @@ def pasted_face_errors(images, target, model, random_state=3, reframe_passes=2, 
     from ..metrics import rmse
 
     target = np.asarray(target)
-    face_detector = LBPFaceDetector(mirror_check=mirror_check)
+    if face_detector is None:
+        face_detector = LBPFaceDetector(mirror_check=mirror_check)
     pipeline = KeypointDetector(model, face_detector=face_detector, verifier=verifier, min_score=min_score,
                                 reframe_passes=reframe_passes)
     canvases, frames = paste_faces(images, random_state)
