@@ -3,7 +3,8 @@ trained on its first 100 people (conftest.faces96_subset). Pooled RMSE (px).
 
 The benchmark (benchmarks/run.py) measures every estimator on all five folds; these checks keep
 the same comparisons on one smaller split. Figures measured on it: mean shape 5.19, KeypointRegressor
-2.58, template search from the mean 4.37, template search from KeypointRegressor 2.41.
+2.58, template search from the mean 4.37; on the first 600 training faces, KeypointRegressor 2.74 and
+template search from it 2.57.
 """
 
 import pytest
@@ -43,9 +44,12 @@ def test_template_search_from_mean_shape(faces96, faces96_subset, mean_score):
     assert _score(MeanPatchTemplateSearch(), faces96, faces96_subset) < mean_score - 0.5
 
 
-def test_template_search_refines_regressor(faces96, faces96_subset, regressor_score):
-    model = MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2)
-    assert _score(model, faces96, faces96_subset) < regressor_score - 0.1
+def test_template_search_refines_regressor(faces96, faces96_subset):
+    train, test = faces96_subset
+    half = train[:600], test  # its first 50-odd people: the search cross-fits its start, three regressor fits
+    start = _score(KeypointRegressor(layout="kaggle15"), faces96, half)
+    model = MeanPatchTemplateSearch(init=KeypointRegressor(layout="kaggle15"), search_radius=3, cv=2)
+    assert _score(model, faces96, half) < start - 0.1  # 2.57 against 2.74
 
 
 def test_cascade_refines_far_beyond_its_start(faces96, faces96_subset, subset_cascade):
