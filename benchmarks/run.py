@@ -171,9 +171,11 @@ def _timed(predict, X, repeats=None):
 
 
 def with_layout(estimator, layout):
-    """An unfitted copy of ``estimator`` told the keypoints' layout (if it takes one: a peer may not)."""
+    """An unfitted copy of ``estimator`` told the keypoints' layout, and so is every estimator inside it (a
+    template search's start), where they take one (a peer may not)."""
     model = clone(estimator)
-    return model.set_params(layout=layout) if "layout" in model.get_params() else model
+    names = [k for k in model.get_params(deep=True) if k == "layout" or k.endswith("__layout")]
+    return model.set_params(**dict.fromkeys(names, layout))
 
 
 def evaluate(name, estimator, X, y, folds, progress, layout):

@@ -48,7 +48,7 @@ def test_template_search_refines_regressor(faces96, faces96_subset):
     train, test = faces96_subset
     half = train[:600], test  # its first 50-odd people: the search cross-fits its start, three regressor fits
     start = _score(KeypointRegressor(layout="kaggle15"), faces96, half)
-    model = MeanPatchTemplateSearch(init=KeypointRegressor(layout="kaggle15"), search_radius=3, cv=2)
+    model = MeanPatchTemplateSearch(init=KeypointRegressor(), search_radius=3, cv=2, layout="kaggle15")
     assert _score(model, faces96, half) < start - 0.1  # 2.57 against 2.74
 
 

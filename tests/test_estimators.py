@@ -20,7 +20,7 @@ from fkp_classic import (
     MeanPatchTemplateSearch,
     PatchFeatures,
 )
-from fkp_classic.keypoints import IBUG_68, KAGGLE_NAMES
+from fkp_classic.keypoints import IBUG_68, KAGGLE_NAMES, KeypointLayout
 from fkp_classic.metrics import rmse_scorer
 
 # sklearn's common checks feed tiny random data: X with 1 to 10 columns and y with 1 column (or
@@ -328,6 +328,31 @@ def test_layout_follows_the_number_of_keypoints(faces):
     assert MeanKeypoints().fit(X, y[:, :8]).layout_.names == ("k0", "k1", "k2", "k3")
     with pytest.raises(ValueError, match="layout 'ibug68' has 68 keypoints but y has 15"):
         KeypointRegressor(layout=IBUG_68).fit(X, y)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS[2:], ids=lambda e: type(e).__name__)
+def test_every_keypoint_estimator_is_told_its_layout_without_a_warning(est, faces):
+    import warnings
+
+    X, y, _ = faces
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no guess by the number of keypoints
+        fitted = clone(_small(est)).set_params(layout="kaggle15").fit(X, y)
+    assert fitted.layout_.names == KAGGLE_NAMES
+
+
+def test_template_search_tells_its_start_the_layout(faces):
+    import warnings
+
+    X, y, _ = faces
+    start = KeypointRegressor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        model = MeanPatchTemplateSearch(init=start, search_radius=2, cv=2, layout="kaggle15").fit(X, y)
+    assert model.init_.layout_.names == KAGGLE_NAMES and start.layout is None  # the given start is left as it is
+    mine = KeypointLayout(tuple(f"p{i}" for i in range(15)))
+    model = MeanPatchTemplateSearch(init=KeypointRegressor(layout=mine), search_radius=2, cv=2, layout="kaggle15")
+    assert model.fit(X, y).init_.layout_.names == mine.names  # a start's own layout is kept
 
 
 def test_template_search_folds_follow_random_state(faces):

@@ -5,10 +5,11 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.model_selection import KFold, cross_val_predict
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._mean import MeanKeypoints
+from ..keypoints import LAYOUT_NAMES, KeypointLayout
 from ..features._sampling import normalize_patches, sample_patches
 from ..utils._constraints import IMAGE_SHAPE
 from ..utils._validation import as_images, fit_images, set_keypoint_tags, validate_images
@@ -115,7 +116,8 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     ----------
     init : estimator or None, default=None
         Gives the starting shape; None uses :class:`MeanKeypoints`. It is
-        cloned and fitted on the training data.
+        cloned and fitted on the training data; one that takes a ``layout``
+        and was given none gets this estimator's.
     patch_size : int, default=16
         Template side, in samples.
     search_radius : int, default=6
@@ -128,6 +130,11 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=0
         Shuffles the rows into those folds.
     image_shape : (int, int) or None, default=None
+    layout : KeypointLayout, {"kaggle15", "ibug68"} or None, default=None
+        The keypoints' names, flip pairs and eyes, or a registered layout's
+        name. None is a plain layout ``k0, k1, ...`` (deprecated on 15 or
+        68 keypoints, which it still takes as Kaggle's or iBUG's, with a
+        ``FutureWarning``).
 
     Attributes
     ----------
@@ -165,9 +172,11 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         "cv": [Interval(numbers.Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
         "image_shape": [IMAGE_SHAPE, None],
+        "layout": [KeypointLayout, StrOptions(set(LAYOUT_NAMES)), None],
     }
 
-    def __init__(self, init=None, patch_size=16, search_radius=6, spacing=1.0, cv=3, random_state=0, image_shape=None):
+    def __init__(self, init=None, patch_size=16, search_radius=6, spacing=1.0, cv=3, random_state=0, image_shape=None,
+                 layout=None):
         self.init = init
         self.patch_size = patch_size
         self.search_radius = search_radius
@@ -175,6 +184,11 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
         self.image_shape = image_shape
+        self.layout = layout
+
+    def __setstate__(self, state):
+        state.setdefault("layout", None)  # saved before the template search took a layout
+        super().__setstate__(state)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -197,7 +211,9 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         patches = normalize_patches(sample_patches(images, np.nan_to_num(points), self.patch_size, self.spacing))
         mean = (patches * labelled[:, :, None, None]).sum(axis=0) / np.maximum(labelled.sum(axis=0), 1)[:, None, None]
         self.templates_ = normalize_patches(mean)
-        init = MeanKeypoints(layout=self.layout_) if self.init is None else self.init
+        init = MeanKeypoints(layout=self.layout_) if self.init is None else clone(self.init)
+        if self.init is not None and init.get_params().get("layout", False) is None:
+            init.set_params(layout=self.layout_)  # told the keypoints' layout once, for both
         self.init_ = clone(init).fit(X, y)
         if self.init is None or len(X) < 2 * self.cv:
             starts = self.init_.predict(X)
