@@ -23,7 +23,9 @@ MODULES = [m.name for m in pkgutil.walk_packages(fkp_classic.__path__, "fkp_clas
 @pytest.mark.parametrize("module", MODULES)
 def test_docstring_examples(module):
     mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # the examples show today's API, not a deprecated one
+        result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
 

@@ -55,7 +55,7 @@ def model68(faces96):
     X = faces96.data[:400]
     meta = pd.read_csv(FACES96 / "training_meta.csv", nrows=400)
     y = meta[[f"p{i}_{a}" for i in range(68) for a in "xy"]].to_numpy(float)
-    return KeypointRegressor(pixels_per_cell=(12, 12)).fit(X, y), X, y
+    return KeypointRegressor(pixels_per_cell=(12, 12), layout="ibug68").fit(X, y), X, y
 
 
 def test_gray_is_scaled_by_dtype_not_values():

@@ -203,7 +203,7 @@ class CascadeRegressor(RegressorMixin, BaseEstimator):
     >>> from fkp_classic import CascadeRegressor
     >>> from fkp_classic.datasets import make_faces
     >>> X, y = make_faces(300, random_state=0, return_X_y=True)
-    >>> model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1).fit(X[:200], y[:200])
+    >>> model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1, layout="kaggle15").fit(X[:200], y[:200])
     >>> model.predict(X[200:]).shape
     (100, 30)
     """

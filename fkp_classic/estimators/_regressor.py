@@ -86,7 +86,7 @@ class KeypointRegressor(RegressorMixin, BaseEstimator):
     >>> from fkp_classic import KeypointRegressor
     >>> from fkp_classic.datasets import make_faces
     >>> X, y = make_faces(200, random_state=0, return_X_y=True)
-    >>> model = KeypointRegressor().fit(X[:150], y[:150])
+    >>> model = KeypointRegressor(layout="kaggle15").fit(X[:150], y[:150])
     >>> model.predict(X[150:]).shape
     (50, 30)
     """

@@ -159,7 +159,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
     >>> from fkp_classic import MeanPatchTemplateSearch
     >>> from fkp_classic.datasets import make_faces
     >>> X, y = make_faces(120, random_state=0, return_X_y=True)
-    >>> model = MeanPatchTemplateSearch().fit(X[:100], y[:100])
+    >>> model = MeanPatchTemplateSearch(layout="kaggle15").fit(X[:100], y[:100])
     >>> model.predict(X[100:]).shape
     (20, 30)
     """
