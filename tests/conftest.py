@@ -92,7 +92,7 @@ def subset_cascade(faces96, faces96_subset):
     from fkp_classic import CascadeRegressor
 
     train, _ = faces96_subset
-    return CascadeRegressor().fit(faces96.data[train], faces96.target[train])
+    return CascadeRegressor(layout="kaggle15").fit(faces96.data[train], faces96.target[train])
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +101,7 @@ def subset_regressor(faces96, faces96_subset):
     from fkp_classic import KeypointRegressor
 
     train, _ = faces96_subset
-    return KeypointRegressor().fit(faces96.data[train], faces96.target[train])
+    return KeypointRegressor(layout="kaggle15").fit(faces96.data[train], faces96.target[train])
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ def _score(estimator, faces96, split):
 
 @pytest.fixture(scope="module")
 def mean_score(faces96, faces96_subset):
-    return _score(MeanKeypoints(), faces96, faces96_subset)
+    return _score(MeanKeypoints(layout="kaggle15"), faces96, faces96_subset)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_keypoint_regressor_defaults(regressor_score, mean_score):
 
 
 def test_template_search_from_mean_shape(faces96, faces96_subset, mean_score):
-    assert _score(MeanPatchTemplateSearch(), faces96, faces96_subset) < mean_score - 0.5
+    assert _score(MeanPatchTemplateSearch(layout="kaggle15"), faces96, faces96_subset) < mean_score - 0.5
 
 
 def test_template_search_refines_regressor(faces96, faces96_subset):

@@ -9,7 +9,7 @@ from fkp_classic import CascadeRegressor
 from fkp_classic.flip import flip_images, flip_keypoints
 from fkp_classic.metrics import rmse
 
-SMALL = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False)  # the error model: tests/test_uncertainty.py
+SMALL = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False, layout="kaggle15")  # the error model: tests/test_uncertainty.py
 
 
 def test_predictions_are_deterministic_for_a_seed(synthetic):
@@ -32,7 +32,7 @@ def test_flip_test_is_exactly_mirror_equivariant(synthetic):
     X, y = synthetic.data, synthetic.target
     model = CascadeRegressor(**SMALL, flip_test=True).fit(X[:200], y[:200])
     mirrored = model.predict(flip_images(X[200:]))
-    back = flip_keypoints(model.predict(X[200:]), 96, axis=model.flip_axis_)  # about the measured axis
+    back = flip_keypoints(model.predict(X[200:]), width=96, layout="kaggle15", axis=model.flip_axis_)  # about the measured axis
     np.testing.assert_allclose(mirrored, back, atol=1e-6)
 
 
@@ -40,7 +40,7 @@ def test_flip_training_makes_it_nearly_mirror_equivariant(synthetic):
     X, y = synthetic.data, synthetic.target
     model = CascadeRegressor(**SMALL, flip=True).fit(X[:200], y[:200])
     pred = model.predict(X[200:])
-    from_mirror = flip_keypoints(model.predict(flip_images(X[200:])), 96, axis=model.flip_axis_)
+    from_mirror = flip_keypoints(model.predict(flip_images(X[200:])), width=96, layout="kaggle15", axis=model.flip_axis_)
     gap = rmse(pred, from_mirror)
     assert gap < 0.5 * rmse(y[200:], pred), gap  # far below its own error: no side is favoured
 
@@ -88,7 +88,7 @@ def test_external_initial_estimate(synthetic):
     from fkp_classic import KeypointRegressor
 
     X, y = synthetic.data, synthetic.target
-    model = CascadeRegressor(**SMALL, init=KeypointRegressor()).fit(X[:200], y[:200])
+    model = CascadeRegressor(**SMALL, init=KeypointRegressor(layout="kaggle15")).fit(X[:200], y[:200])
     staged = [rmse(y[200:], p) for p in model.staged_predict(X[200:])]
     np.testing.assert_allclose(staged[0], rmse(y[200:], model.init_.predict(X[200:])))
     assert staged[-1] < staged[0]
@@ -126,7 +126,7 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_
     y.reshape(len(y), -1, 2)[~mask] = np.nan
     complete = ~np.isnan(y).any(axis=1)
     assert 0.15 < complete.mean() < 0.5
-    small = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False)  # two stages show it as well as five
+    small = dict(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False, layout="kaggle15")  # two stages show it as well as five
     partial = CascadeRegressor(**small).fit(X, y)
     only_complete = CascadeRegressor(**small).fit(X[complete], y[complete])
     truth = faces96.target[test]
@@ -147,11 +147,11 @@ def test_clone_keeps_every_knob():
 
 def test_verbose_fit_reports_each_stage(synthetic, capsys):
     X, y = synthetic.data[:100], synthetic.target[:100]
-    CascadeRegressor(cell_sizes=(8, 6), n_perturbations=1, verbose=1).fit(X, y)
+    CascadeRegressor(layout="kaggle15", cell_sizes=(8, 6), n_perturbations=1, verbose=1).fit(X, y)
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(" (")[0] for line in lines] == [
         "[CascadeRegressor] start fitted on 100 faces", "[CascadeRegressor] stage 1/2 fitted", "[CascadeRegressor] stage 2/2 fitted"]
-    CascadeRegressor(cell_sizes=(8,), n_perturbations=1).fit(X, y)
+    CascadeRegressor(layout="kaggle15", cell_sizes=(8,), n_perturbations=1).fit(X, y)
     assert capsys.readouterr().err == ""
 
 
@@ -169,7 +169,7 @@ def test_dense_layout_params_fit_68_points_with_4_bin_reduced_rank_stages(faces9
     n_bins = model.n_bins + model.intensity
     assert n_bins == 5 and all(stage.n_features_in_ == 68 * 4 * 4 * n_bins for stage in model.stages_)  # 5440, not 7616
     assert all(ridge.output_basis_.shape == (136, 12) for ridge in [model.init_, *model.stages_])  # reduced rank
-    errors = [np.nanmean(nme(y[240:], p)) for p in model.staged_predict(X[240:])]
+    errors = [np.nanmean(nme(y[240:], p, layout=IBUG_68)) for p in model.staged_predict(X[240:])]
     assert errors[-1] < errors[0] < 0.16  # each stage helps; the mean shape alone scores 0.16 here
     assert np.allclose(pred, model.staged_predict(X[240:])[-1])
 
@@ -184,9 +184,9 @@ def test_68_points_fit_predict_and_flip_with_the_ibug_pairs(faces96_ibug68):
     model = CascadeRegressor(cell_sizes=(10, 6), grid=2, n_perturbations=1, cv=3, flip=True, layout=IBUG_68)
     pred = model.fit(X[:240], y[:240]).predict(X[240:])
     assert pred.shape == (100, 136) and model.layout_ == IBUG_68
-    assert np.nanmean(nme(y[240:], pred)) < 0.12  # the mean shape alone scores 0.16 here
+    assert np.nanmean(nme(y[240:], pred, layout=IBUG_68)) < 0.12  # the mean shape alone scores 0.16 here
     # The mirrored face's prediction, mirrored back with iBUG's pairs, lands on the face's own prediction.
-    mirrored = flip_keypoints(model.predict(flip_images(X[240:])), 96, IBUG_68, model.flip_axis_)
+    mirrored = flip_keypoints(model.predict(flip_images(X[240:])), width=96, layout=IBUG_68, axis=model.flip_axis_)
     assert np.median(np.abs(mirrored - pred)) < 1.5
     points = pred.reshape(-1, 68, 2)
     assert (points[:, 8, 1] > points[:, 57, 1]).mean() > 0.95  # the chin (8) below the lower lip (57)
@@ -198,7 +198,7 @@ def test_narrowed_weights_come_back_as_float64_and_predict_the_same(synthetic):
     from fkp_classic.persistence import widen_model
 
     X, y = synthetic.data[:100], synthetic.target[:100]
-    model = CascadeRegressor(cell_sizes=(8, 5), n_perturbations=0, cv=3, rank=4).fit(X, y)
+    model = CascadeRegressor(layout="kaggle15", cell_sizes=(8, 5), n_perturbations=0, cv=3, rank=4).fit(X, y)
     ridges = lambda m: [m.init_, *m.stages_, m.error_model_.ridge]  # noqa: E731
     for ridge, dtype in zip(ridges(model), ("float16", "float32", "float16", "float32")):
         ridge.coef_ = ridge.coef_.astype(dtype)  # as tools/train_default.py stores them

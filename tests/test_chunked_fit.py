@@ -7,7 +7,7 @@ from fkp_classic import CascadeRegressor, KeypointRegressor
 from fkp_classic.estimators import KeypointRidge, RidgeSums
 
 # Small and quick: 48x48 faces (conftest's small_faces), two stages of 2x2-cell descriptors.
-PARAMS = dict(cell_sizes=(8, 5), grid=2, n_perturbations=2, cv=3, image_shape=(48, 48))
+PARAMS = dict(cell_sizes=(8, 5), grid=2, n_perturbations=2, cv=3, image_shape=(48, 48), layout="kaggle15")
 
 
 def chunks_of(X, y, size):
@@ -121,6 +121,6 @@ def test_chunked_fit_names_the_chunk_that_is_wrong(small_faces):
     with pytest.raises(ValueError, match="the chunks changed between passes"):
         model.fit_chunked(Shrinking())
     with pytest.raises(ValueError, match="needs init=None"):
-        CascadeRegressor(init=KeypointRegressor(), **PARAMS).fit_chunked(chunks_of(X, y, 60))
+        CascadeRegressor(init=KeypointRegressor(layout="kaggle15"), **PARAMS).fit_chunked(chunks_of(X, y, 60))
     with pytest.raises(ValueError, match="must be dask arrays"):
         model.fit_chunked(X, y)

@@ -57,15 +57,15 @@ def test_grid_search_with_the_dask_joblib_backend(client, synthetic):
 
     X, y = synthetic.data[:160], synthetic.target[:160]
     groups = np.arange(160) // 8
-    search = GridSearchCV(CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False), {"alpha": [10.0, 100.0]},
+    search = GridSearchCV(CascadeRegressor(layout="kaggle15", cell_sizes=(10, 6), n_perturbations=1, uncertainty=False), {"alpha": [10.0, 100.0]},
                           cv=GroupKFold(2), scoring=rmse_scorer, n_jobs=-1)
     with joblib.parallel_config(backend="dask"):
         search.fit(X, y, groups=groups)
-        pred = cross_val_predict(KeypointRegressor(), X, y, groups=groups, cv=GroupKFold(2), n_jobs=-1)
-    local = GridSearchCV(CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1, uncertainty=False), {"alpha": [10.0, 100.0]},
+        pred = cross_val_predict(KeypointRegressor(layout="kaggle15"), X, y, groups=groups, cv=GroupKFold(2), n_jobs=-1)
+    local = GridSearchCV(CascadeRegressor(layout="kaggle15", cell_sizes=(10, 6), n_perturbations=1, uncertainty=False), {"alpha": [10.0, 100.0]},
                          cv=GroupKFold(2), scoring=rmse_scorer).fit(X, y, groups=groups)
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
-    np.testing.assert_allclose(pred, cross_val_predict(KeypointRegressor(), X, y, groups=groups, cv=GroupKFold(2)))
+    np.testing.assert_allclose(pred, cross_val_predict(KeypointRegressor(layout="kaggle15"), X, y, groups=groups, cv=GroupKFold(2)))
 
 
 def test_chunked_fit_on_the_cluster_equals_the_in_memory_fit(client, small_faces):

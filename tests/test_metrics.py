@@ -27,9 +27,9 @@ def test_rmse_errors():
 
 def test_scorer_is_negative_rmse(synthetic):
     X, y = synthetic.data[:60], synthetic.target[:60]
-    scores = cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=rmse_scorer)
+    scores = cross_val_score(MeanKeypoints(layout="kaggle15"), X, y, cv=3, scoring=rmse_scorer)
     assert (scores < 0).all()
-    model = MeanKeypoints().fit(X[:40], y[:40])
+    model = MeanKeypoints(layout="kaggle15").fit(X[:40], y[:40])
     assert rmse_scorer(model, X[40:], y[40:]) == pytest.approx(-rmse(y[40:], model.predict(X[40:])))
 
 
@@ -102,10 +102,10 @@ def test_nme_and_auc_scorers_in_cross_validation(synthetic):
     from fkp_classic.metrics import auc_scorer, mean_nme, nme_scorer
 
     X, y = synthetic.data[:120], synthetic.target[:120]
-    scores = cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=nme_scorer)
-    model = MeanKeypoints().fit(X[40:], y[40:])
+    scores = cross_val_score(MeanKeypoints(layout="kaggle15"), X, y, cv=3, scoring=nme_scorer)
+    model = MeanKeypoints(layout="kaggle15").fit(X[40:], y[40:])
     assert scores[0] == pytest.approx(-mean_nme(y[:40], model.predict(X[:40]), layout=model.layout_))
-    assert (cross_val_score(MeanKeypoints(), X, y, cv=3, scoring=auc_scorer) >= 0).all()
+    assert (cross_val_score(MeanKeypoints(layout="kaggle15"), X, y, cv=3, scoring=auc_scorer) >= 0).all()
 
 
 def test_metric_options_are_keyword_only_with_a_grace_period():

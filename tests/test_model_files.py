@@ -24,12 +24,13 @@ from fkp_classic.persistence import TRUSTED_TYPES, ModelVersionError, UntrustedM
 
 def _estimators():
     return {
-        "cascade_dense": CascadeRegressor(**dict(DENSE_LAYOUT_PARAMS, cell_sizes=(8, 5)), uncertainty=True, random_state=0),
-        "regressor": KeypointRegressor(uncertainty=True),
-        "mean": MeanKeypoints(),
-        "template": MeanPatchTemplateSearch(search_radius=3),
-        "ridge": KeypointRidge(alpha=3.0, rank=6),
-        "pipeline": make_pipeline(HOGFeatures(), KeypointRidge()),
+        "cascade_dense": CascadeRegressor(**dict(DENSE_LAYOUT_PARAMS, cell_sizes=(8, 5)), uncertainty=True, random_state=0,
+                                           layout="kaggle15"),
+        "regressor": KeypointRegressor(layout="kaggle15", uncertainty=True),
+        "mean": MeanKeypoints(layout="kaggle15"),
+        "template": MeanPatchTemplateSearch(layout="kaggle15", search_radius=3),
+        "ridge": KeypointRidge(layout="kaggle15", alpha=3.0, rank=6),
+        "pipeline": make_pipeline(HOGFeatures(), KeypointRidge(layout="kaggle15")),
     }
 
 
@@ -133,7 +134,7 @@ def test_a_safe_file_naming_an_untrusted_type_is_refused_naming_it(tmp_path):
         load_model(path)
     # The file cannot hide the type behind a trusted-looking header: the schema is what is checked.
     model = tmp_path / "m.skops"
-    save_model(MeanKeypoints().fit(np.zeros((3, 4)), np.ones((3, 30))), model)
+    save_model(MeanKeypoints(layout="kaggle15").fit(np.zeros((3, 4)), np.ones((3, 30))), model)
     with zipfile.ZipFile(model) as zf:
         entries = {name: zf.read(name) for name in zf.namelist()}
     schema = json.loads(entries["schema.json"])
@@ -228,7 +229,7 @@ def test_every_command_refuses_a_pickle_and_runs_nothing(bombs, tmp_path, capsys
 
 def test_convert_model_keeps_the_model_and_its_fingerprints(synthetic, tmp_path, capsys):
     X, y = synthetic.data[:60], synthetic.target[:60]
-    model = MeanKeypoints().fit(X, y)
+    model = MeanKeypoints(layout="kaggle15").fit(X, y)
     old, new = tmp_path / "old.joblib", tmp_path / "new.skops"
     fingerprints = np.unique(persistence.face_fingerprints(X))
     joblib.dump({"format": "fkp_classic-model", "fkp_classic_version": persistence.__version__, "model": model,
@@ -253,5 +254,5 @@ def test_save_model_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(skops.io, "dumps", failing)
     with pytest.raises(RuntimeError):
-        save_model(MeanKeypoints(), path)
+        save_model(MeanKeypoints(layout="kaggle15"), path)
     assert path.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["m.skops"]

@@ -9,7 +9,7 @@ from fkp_classic.persistence import ModelVersionError, load_default_verifier
 
 
 def test_model_version_check(tmp_path):
-    model = KeypointRegressor()
+    model = KeypointRegressor(layout="kaggle15")
     path = tmp_path / "m.joblib"
     save_model(model, path)
     assert isinstance(load_model(path), KeypointRegressor)

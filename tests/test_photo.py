@@ -418,7 +418,7 @@ def test_a_model_fitted_on_128_pixel_crops_runs_end_to_end(frames_sample):
     people = np.unique(frames_sample.groups)
     train = np.flatnonzero(np.isin(frames_sample.groups, people[: len(people) * 3 // 4]))
     test = np.setdiff1d(np.arange(len(frames_sample.groups)), train)[:12]
-    model = KeypointRegressor().fit(*_crops_of(frames_sample, train, 128))
+    model = KeypointRegressor(layout="kaggle15").fit(*_crops_of(frames_sample, train, 128))
     detector = KeypointDetector(model)
     assert (detector.crop_size, detector.verifier_size) == (128, 96)  # the verifier keeps its own size
     errors = []
@@ -440,7 +440,7 @@ def test_a_model_for_oblong_images_is_refused():
     X, y = make_faces(40, random_state=0, return_X_y=True)
     oblong = X.reshape(-1, 96, 96)[:, :, ::2].reshape(40, -1)
     with pytest.raises(ValueError, match="fitted on 96x48 images; the photo path cuts square crops"):
-        KeypointDetector(KeypointRegressor(image_shape=(96, 48)).fit(oblong, y))
+        KeypointDetector(KeypointRegressor(layout="kaggle15", image_shape=(96, 48)).fit(oblong, y))
 
 
 def test_old_detect_module_still_works(astronaut_faces):

@@ -23,7 +23,7 @@ def test_each_keypoint_equals_a_ridge_on_its_labelled_rows(kaggle_missing_mask, 
     rng = np.random.default_rng(0)
     mask = kaggle_missing_mask[rng.permutation(len(kaggle_missing_mask))]
     X, Y, Y_missing, labelled = _kaggle_like(rng, n, d, mask)
-    model = KeypointRidge(alpha=3.0).fit(X, Y_missing)
+    model = KeypointRidge(layout="kaggle15", alpha=3.0).fit(X, Y_missing)
     for j in range(30):
         ref = Ridge(alpha=3.0).fit(X[labelled[:, j]], Y[labelled[:, j], j])
         np.testing.assert_allclose(model.coef_[j], ref.coef_, atol=1e-8)
@@ -63,9 +63,9 @@ def test_partial_labels_beat_complete_rows_only(faces96, faces96_subset, kaggle_
     assert 0.2 < complete.mean() < 0.4
     train, test = faces96_subset
     train_features, test_features = (hog_batch(faces96.images[rows], transform_sqrt=True) for rows in (train, test))
-    per_keypoint = KeypointRidge(alpha=100.0).fit(train_features, y_missing[train]).predict(test_features)
+    per_keypoint = KeypointRidge(layout="kaggle15", alpha=100.0).fit(train_features, y_missing[train]).predict(test_features)
     rows = complete[train]
-    complete_only = KeypointRidge(alpha=100.0).fit(train_features[rows], y_missing[train][rows]).predict(test_features)
+    complete_only = KeypointRidge(layout="kaggle15", alpha=100.0).fit(train_features[rows], y_missing[train][rows]).predict(test_features)
     truth = faces96.target[test]
     score_all, score_complete = rmse(truth, per_keypoint), rmse(truth, complete_only)
     assert score_all < score_complete - 0.05, (score_all, score_complete)  # measured 2.86 against 2.97

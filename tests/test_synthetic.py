@@ -45,7 +45,7 @@ def test_pixels_locate_the_keypoints(synthetic):
 
 def test_synthetic_faces_reward_learning(synthetic):
     X, y = synthetic.data, synthetic.target
-    mean = rmse(y[200:], MeanKeypoints().fit(X[:200], y[:200]).predict(X[200:]))
-    learned = rmse(y[200:], KeypointRegressor().fit(X[:200], y[:200]).predict(X[200:]))
+    mean = rmse(y[200:], MeanKeypoints(layout="kaggle15").fit(X[:200], y[:200]).predict(X[200:]))
+    learned = rmse(y[200:], KeypointRegressor(layout="kaggle15").fit(X[:200], y[:200]).predict(X[200:]))
     assert mean > 4.0
     assert learned < 0.6 * mean

@@ -41,7 +41,7 @@ def test_cascade_std_is_calibrated_on_unseen_people(faces96, faces96_subset, sub
 def test_keypoint_regressor_std_is_calibrated_on_unseen_people(faces96, faces96_subset):
     train, test = faces96_subset
     train = train[:600]  # the first 50 of its people: half the fit
-    model = KeypointRegressor(uncertainty=True).fit(faces96.data[train], faces96.target[train])
+    model = KeypointRegressor(layout="kaggle15", uncertainty=True).fit(faces96.data[train], faces96.target[train])
     y_pred, y_std = model.predict(faces96.data[test], return_std=True)
     np.testing.assert_array_equal(y_pred, model.predict(faces96.data[test]))
     mean_z2, covered, rank = _calibration(faces96.target[test], y_pred, y_std)
@@ -83,33 +83,33 @@ def small_data():
 
 def test_without_an_error_model_return_std_says_why(small_data):
     X, y = small_data
-    params = dict(cell_sizes=(10, 6), n_perturbations=1)
+    params = dict(cell_sizes=(10, 6), n_perturbations=1, layout="kaggle15")
     plain = CascadeRegressor(uncertainty=False, **params).fit(X, y)
     with_std = CascadeRegressor(**params).fit(X, y)
     assert plain.error_model_ is None
     np.testing.assert_array_equal(plain.predict(X), with_std.predict(X))  # the error model changes no keypoint
     with pytest.raises(ValueError, match="uncertainty=False"):
         plain.predict(X, return_std=True)
-    model = KeypointRegressor().fit(X, y)  # off by default for this quick fit
+    model = KeypointRegressor(layout="kaggle15").fit(X, y)  # off by default for this quick fit
     with pytest.raises(ValueError, match="fit it with uncertainty=True"):
         model.predict(X, return_std=True)
 
 
 def test_flip_test_std_is_mirror_symmetric(small_data):
     X, y = small_data
-    model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1, flip=True, flip_test=True).fit(X, y)
+    model = CascadeRegressor(layout="kaggle15", cell_sizes=(10, 6), n_perturbations=1, flip=True, flip_test=True).fit(X, y)
     y_pred, y_std = model.predict(X[:10], return_std=True)
     from fkp_classic.flip import flip_images, flip_keypoints
 
     mirrored, mirrored_std = model.predict(flip_images(X[:10]), return_std=True)
-    np.testing.assert_allclose(flip_keypoints(mirrored, 96, axis=model.flip_axis_), y_pred, atol=1e-6)
+    np.testing.assert_allclose(flip_keypoints(mirrored, width=96, layout="kaggle15", axis=model.flip_axis_), y_pred, atol=1e-6)
     perm = model.layout_.flip_permutation
     np.testing.assert_allclose(mirrored_std.reshape(10, -1, 2)[:, perm].reshape(10, -1), y_std, rtol=1e-6)
 
 
 def test_a_model_saved_before_error_models_says_so(small_data):
     X, y = small_data
-    model = CascadeRegressor(cell_sizes=(10, 6), n_perturbations=1).fit(X, y)
+    model = CascadeRegressor(layout="kaggle15", cell_sizes=(10, 6), n_perturbations=1).fit(X, y)
     del model.error_model_, model.uncertainty  # as a pickle of an earlier version loads
     with pytest.raises(ValueError, match="fitted by a version without one"):
         model.predict(X, return_std=True)
