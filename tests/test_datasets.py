@@ -123,6 +123,9 @@ def test_bad_training_files_name_the_problem(tmp_path):
     text.loc[3, "Image"] = text.loc[3, "Image"].replace(" ", " abc ", 1)
     with pytest.raises(DataError, match=r"row 3 has a non-numeric pixel value 'abc'"):
         load_kaggle(_write(tmp_path, text))
+    text.loc[3, "Image"] = frame.loc[3, "Image"].replace(" ", " \u0663 ", 1)  # a digit, but not 0-9
+    with pytest.raises(DataError, match="row 3 has a non-numeric pixel value '\u0663'"):
+        load_kaggle(_write(tmp_path, text))
     big = frame.copy()
     big.loc[1, "Image"] = "300 " + " ".join(big.loc[1, "Image"].split()[1:])
     with pytest.raises(DataError, match=r"row 1 pixel 0 is 300; pixels must be 0..255"):

@@ -310,8 +310,10 @@ def _parse_images(images, label, chunk=512, first_row=0, image_shape=(IMAGE_SIZE
         rows = strings[first : first + chunk]
         values, counts, ok = _parse_chunk(rows)
         if not ok:
-            row, bad = next((r, t) for r, text in enumerate(rows) for t in text.split() if not t.isdigit())
-            hint = "non-numeric" if not _is_number(bad) else "non-integer or negative"
+            # the first token not of ASCII digits (str.isdigit alone also takes other scripts' digits)
+            row, bad = next((r, t) for r, text in enumerate(rows) for t in text.split()
+                            if not (t.isascii() and t.isdigit()))
+            hint = "non-integer or negative" if bad.isascii() and _is_number(bad) else "non-numeric"
             raise DataError(f"{label}: row {first_row + first + row} has a {hint} pixel value {bad!r}")
         wrong = np.flatnonzero(counts != n_pixels)
         if len(wrong):
