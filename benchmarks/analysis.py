@@ -226,14 +226,23 @@ def roll_summary(parts):
     return out
 
 
+CLOSED_EYE = 0.15
+"""An eye whose true openness (eye aspect ratio) is below this counts as closed."""
+
+
+def openness_figures(p_eye, t_eye):
+    """Predicted eye openness ``p_eye`` against the true ``t_eye`` (one value per eye): Pearson r, mean absolute
+    difference and closed-eye (true below :data:`CLOSED_EYE`) ROC AUC."""
+    closed = t_eye < CLOSED_EYE
+    return {"eye_r": float(pearsonr(p_eye, t_eye)[0]), "eye_mae": float(np.mean(np.abs(p_eye - t_eye))),
+            "closed_auc": float(roc_auc_score(closed, -p_eye)) if 0 < closed.sum() < len(closed) else float("nan")}
+
+
 def _eye_figures(points, t_eye, layout):
     """Both eyes' openness of ``points`` against the true openness ``t_eye`` (left eyes, then right): the measures
-    and their Pearson r, mean absolute difference and closed-eye (true below 0.15) ROC AUC."""
+    and their :func:`openness_figures`."""
     e = eye_measures(points, layout=layout)
-    p_eye = np.concatenate([e["left"], e["right"]])
-    closed = t_eye < 0.15
-    return e, {"eye_r": float(pearsonr(p_eye, t_eye)[0]), "eye_mae": float(np.mean(np.abs(p_eye - t_eye))),
-               "closed_auc": float(roc_auc_score(closed, -p_eye)) if 0 < closed.sum() < len(closed) else float("nan")}
+    return e, openness_figures(np.concatenate([e["left"], e["right"]]), t_eye)
 
 
 def measures(pred, true, layout=IBUG, plain=None):
@@ -254,7 +263,7 @@ def measures(pred, true, layout=IBUG, plain=None):
     out.update(eyes)
     pm, tm = mouth_measures(pred, layout=layout), mouth_measures(true, layout=layout)
     out["mouth_r"] = float(pearsonr(pm["open"], tm["open"])[0])
-    out["closed_eyes"] = int((t_eye < 0.15).sum())
+    out["closed_eyes"] = int((t_eye < CLOSED_EYE).sum())
     # blinks are bilateral: the left and right eyes' openness agree as far as the annotation is signal, not noise
     out["true_eye_lr_r"] = float(pearsonr(te["left"], te["right"])[0])
     out["pred_eye_lr_r"] = float(pearsonr(pe["left"], pe["right"])[0])

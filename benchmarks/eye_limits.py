@@ -38,6 +38,7 @@ from fkp_classic.features import hog_batch  # noqa: E402
 from fkp_classic.photo import crop_frames  # noqa: E402
 from fkp_classic.photo._part_refiner import _eyes, _part_frames, _views  # noqa: E402
 from fkp_classic.utils import atomic_write  # noqa: E402
+from analysis import openness_figures  # noqa: E402
 from report import add_output_arguments, output_folder  # noqa: E402
 from wild import fold_refiner, photo_folds, true_framed  # noqa: E402
 
@@ -53,10 +54,9 @@ def figures(pred, true):
 
 
 def _scored(p, t):
-    from scipy.stats import pearsonr
-    from sklearn.metrics import roc_auc_score
-
-    return {"r": float(pearsonr(p, t)[0]), "auc": float(roc_auc_score(t < 0.15, -p))}
+    """:func:`analysis.openness_figures`' r and AUC of openness values ``p`` against the true ``t``."""
+    out = openness_figures(p, t)
+    return {"r": out["eye_r"], "auc": out["closed_auc"]}
 
 
 def eye_crops(photos, points, refiner, rng=None, n_perturbations=0):
