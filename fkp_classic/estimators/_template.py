@@ -214,7 +214,7 @@ class MeanPatchTemplateSearch(RegressorMixin, BaseEstimator):
         init = MeanKeypoints(layout=self.layout_) if self.init is None else clone(self.init)
         if self.init is not None and init.get_params().get("layout", False) is None:
             init.set_params(layout=self.layout_)  # told the keypoints' layout once, for both
-        self.init_ = clone(init).fit(X, y)
+        self.init_ = init.fit(X, y)  # a fresh estimator of its own either way
         if self.init is None or len(X) < 2 * self.cv:
             starts = self.init_.predict(X)
         else:
