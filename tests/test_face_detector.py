@@ -26,6 +26,7 @@ from fkp_classic.photo import (
     as_gray,
     as_gray8,
     box_overlaps,
+    covered_by,
     detect_keypoints,
     non_max_suppression,
 )
@@ -78,6 +79,35 @@ def test_suppression_keeps_the_best_of_each_face_and_drops_parts_inside():
     assert list(kept) == [1, 2]  # the shifted twin and the small box inside go
     iou, cover = box_overlaps(boxes[:1], boxes)
     assert iou[0, 0] == pytest.approx(1) and iou[0, 2] == 0 and cover[0, 3] == pytest.approx(1)
+
+
+def test_windows_inside_better_ones_are_held_back_behind_them():
+    # a large window, a face-sized one in its corner, a small one inside that, one beside, one half inside
+    boxes = np.array([[0, 0, 100, 100], [60, 60, 35, 35], [65, 65, 10, 10], [150, 0, 40, 40], [80, 10, 40, 40]],
+                     float)
+    scores = np.array([2.0, 1.0, 1.5, 0.5, 0.8])
+    # best first: the large window holds back every window it covers, the small one too (not behind the face's)
+    assert list(covered_by(boxes, scores)) == [-1, 0, 0, -1, -1]
+    assert list(covered_by(boxes, scores, cover=1.0)) == [-1, -1, -1, -1, -1]  # nothing covers more than all
+    # the front windows are those suppression keeps by cover alone (no window here overlaps another by IoU)
+    front = np.flatnonzero(covered_by(boxes, scores) < 0)
+    assert sorted(front) == sorted(non_max_suppression(boxes, scores, overlap=0.99))
+    # once the face-sized window scores best it stands in front, and the small one behind it
+    assert list(covered_by(boxes, np.array([1.0, 2.0, 1.5, 0.5, 0.8]))) == [1, -1, 1, -1, -1]
+    assert covered_by(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
+
+
+def test_the_detector_keeps_the_windows_inside_better_ones_on_request(hog):
+    gray = as_gray8(data.astronaut())
+    boxes, scores = hog.detect(gray, return_scores=True, threshold=-0.25)
+    every, every_scores = hog.detect(gray, return_scores=True, threshold=-0.25, cover=1.0)
+    assert len(every) > len(boxes)  # windows inside better ones were dropped before
+    front = covered_by(every, every_scores, hog.cover) < 0
+    np.testing.assert_allclose(every[front], boxes)  # and they are the ones held back
+    with pytest.raises(ValueError, match="cover must be a number in \\(0, 1\\], got 0"):
+        hog.detect(gray, cover=0)
+    with pytest.raises(ValueError, match="'cover' parameter of HOGFaceDetector must be a float in the range"):
+        copy.copy(hog).set_params(cover=1.5).detect(gray)
 
 
 def test_packaged_detector_finds_the_astronaut_as_a_crop_square(hog):

@@ -29,6 +29,7 @@ from fkp_classic.photo import (
     detect_keypoints,
     frame_boxes,
     make_framing_verifier,
+    non_max_suppression,
     reframe,
     to_crop,
     to_photo,
@@ -260,6 +261,48 @@ def test_a_doubtful_face_is_fitted_again_from_a_larger_box(faces96):
     # a pipeline without a verifier has no score to compare: nothing is retried
     unverified, = KeypointDetector(face_detector=boxed, verifier=None).detect(canvas)
     np.testing.assert_allclose(unverified.points, first.points)
+
+
+class _Windows:
+    """A scoring face detector that finds given windows, dropping (or, asked by the photo path, keeping) those
+    inside better ones as the HOG detector does."""
+
+    scores_faces = True
+    holds_back = True
+    framing = (1.0, 0.0, 0.0)
+    threshold = 0.25
+    cover = 0.7
+
+    def __init__(self, boxes, scores):
+        self.boxes, self.scores = np.asarray(boxes, dtype=float), np.asarray(scores, dtype=float)
+
+    def detect(self, gray, *, return_scores=False, threshold=None, cover=None):
+        keep = non_max_suppression(self.boxes, self.scores, 0.3, self.cover if cover is None else cover)
+        return (self.boxes[keep], self.scores[keep]) if return_scores else self.boxes[keep]
+
+    def __call__(self, gray):
+        return self.detect(gray)
+
+
+def test_a_face_inside_a_larger_false_window_gets_a_second_look(astronaut_faces):
+    """The astronaut's face window lies in the corner of a larger, better-scored window (as a tilted head's can
+    in a window of the tilted filter's): the larger one's fit proves no face, and her face is found behind it."""
+    photo = data.astronaut()
+    face = her(astronaut_faces)
+    x, y, w, _ = face.box
+    large = [x - 1.6 * w, y - 0.3 * w, 2.8 * w, 2.8 * w]
+    windows = _Windows([large, face.box], [2.0, 1.0])
+    detector = KeypointDetector(face_detector=windows)
+    assert len(detector.propose(as_gray8(photo))[0]) == 1  # the face's window is held back, not proposed
+    assert detector.from_boxes(photo, np.array([large])) == []  # the larger window's fit is no face
+    found, = detector.detect(photo)
+    np.testing.assert_allclose(found.box, face.box, atol=0.02 * w)
+    # its score is its own: the verifier's plus a share of its window's
+    alone, = KeypointDetector(face_detector=_Windows([face.box], [1.0])).detect(photo)
+    assert found.score == pytest.approx(alone.score)
+    # a detector that cannot hold windows back drops the face's, as before
+    windows.holds_back = False
+    assert KeypointDetector(face_detector=windows).detect(photo) == []
 
 
 @pytest.mark.parametrize("params, message", [

@@ -37,3 +37,31 @@ def non_max_suppression(boxes, scores, overlap=0.3, cover=0.7):
             kept.append(order[i])
             alive &= ~clash[i]
     return np.array(kept, dtype=np.intp)
+
+
+def covered_by(boxes, scores, cover=0.7):
+    """For each box, the better box it lies inside (-1 for none): a second look's candidates.
+
+    Boxes are taken best first; a box whose intersection with a better box
+    not itself held back covers more than ``cover`` of its area is held back
+    behind it, as :func:`non_max_suppression` would drop it. A face whose
+    window lies inside a larger, better-scored false window is held back,
+    not lost: the photo path looks at it when the larger one proves no face.
+
+    Returns
+    -------
+    covering : ndarray of shape (n_boxes,)
+        Index of the box each is held back behind, or -1.
+    """
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    _, covered = box_overlaps(boxes[order], boxes[order])
+    behind = np.full(len(order), -1, dtype=np.intp)
+    for i in range(len(order)):  # one pass per box kept in front
+        if behind[i] < 0:
+            inside = (covered[i] > cover) & (behind < 0)
+            inside[: i + 1] = False
+            behind[inside] = order[i]
+    out = np.empty(len(order), dtype=np.intp)
+    out[order] = behind
+    return out

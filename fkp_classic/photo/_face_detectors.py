@@ -15,7 +15,12 @@ A face detector is any object with
   ``threshold`` to the verifier's;
 - optionally ``finds_angles = True`` and ``detect(..., return_angles=True)``
   giving each face's in-plane angle too: the photo path turns each face's
-  first crop by it.
+  first crop by it;
+- optionally, with ``scores_faces``, ``holds_back = True``, a ``cover``
+  and ``detect(..., cover=1)`` keeping the windows that lie inside better
+  ones: the photo path holds back those the ``cover`` rule would drop
+  (:func:`fkp_classic.photo.covered_by`) and fits them when the better
+  window's face proves no face.
 
 The order of the boxes does not matter: the photo path orders its faces.
 
@@ -268,10 +273,10 @@ def as_face_detector(detector, /, **params):
     detector : {"hog", "lbp"}, detector or callable
         ``"hog"`` is the packaged :class:`HOGFaceDetector` (``params`` may
         set its scanning parameters: ``min_size``, ``max_size``,
-        ``scale_factor``, ``threshold``, ``overlap``); ``"lbp"`` is
-        :class:`LBPFaceDetector` made with ``params``. An object with a
-        ``framing`` is used as it is; a plain function ``gray -> boxes`` is
-        wrapped in :class:`CallableFaceDetector`.
+        ``scale_factor``, ``threshold``, ``overlap``, ``cover``,
+        ``rotations``); ``"lbp"`` is :class:`LBPFaceDetector` made with
+        ``params``. An object with a ``framing`` is used as it is; a plain
+        function ``gray -> boxes`` is wrapped in :class:`CallableFaceDetector`.
 
     Raises
     ------

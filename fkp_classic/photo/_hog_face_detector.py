@@ -42,7 +42,7 @@ from ._image import as_gray8
 __all__ = ["HOGFaceDetector"]
 
 # Parameters that only change how photos are scanned, not what was learned: settable on a fitted detector.
-SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap", "rotations")
+SCAN_PARAMS = ("min_size", "max_size", "scale_factor", "threshold", "overlap", "cover", "rotations")
 
 
 class HOGFaceDetector(BaseEstimator):
@@ -103,6 +103,12 @@ class HOGFaceDetector(BaseEstimator):
     overlap : float, default=0.3
         Non-maximum suppression: windows whose intersection over union with
         a better one exceeds this are dropped.
+    cover : float, default=0.7
+        Non-maximum suppression too: windows lying inside a better one (their
+        intersection more than this share of the smaller window) are dropped,
+        such as a window on part of a face inside the face's window. 1 drops
+        none this way (the photo path holds them back for a second look
+        instead, :func:`fkp_classic.photo.covered_by`).
     rotations : {"upright", "all"}, default="upright"
         ``"upright"`` scans the photo as it is (faces within about 15
         degrees of one of ``angles``); ``"all"`` also scans it turned by 90,
@@ -187,6 +193,7 @@ class HOGFaceDetector(BaseEstimator):
         "scale_factor": [Interval(numbers.Real, 1, None, closed="neither")],
         "threshold": [Interval(numbers.Real, None, None, closed="neither")],
         "overlap": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "cover": [Interval(numbers.Real, 0, 1, closed="right")],
         "rotations": [StrOptions({"upright", "all"})],
         "random_state": ["random_state"],
     }
@@ -199,6 +206,9 @@ class HOGFaceDetector(BaseEstimator):
 
     finds_angles = True
     """Declares ``detect(..., return_angles=True)``: the photo path turns each face's first crop by its angle."""
+
+    holds_back = True
+    """Declares ``detect(..., cover=1)``: the photo path keeps the windows inside better ones for a second look."""
 
     @keyword_only_after
     def __init__(
@@ -220,6 +230,7 @@ class HOGFaceDetector(BaseEstimator):
         scale_factor=1.2,
         threshold=0.25,
         overlap=0.3,
+        cover=0.7,
         rotations="upright",
         random_state=0,
     ):
@@ -239,6 +250,7 @@ class HOGFaceDetector(BaseEstimator):
         self.scale_factor = scale_factor
         self.threshold = threshold
         self.overlap = overlap
+        self.cover = cover
         self.rotations = rotations
         self.random_state = random_state
 
@@ -249,7 +261,8 @@ class HOGFaceDetector(BaseEstimator):
     def __setstate__(self, state):
         state = unpack_plain_state(state)
         # detectors saved before angles and rotations existed scan as they did then
-        state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright", **state}
+        state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright",
+                 "cover": 0.7, **state}
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ scanning
@@ -393,7 +406,7 @@ class HOGFaceDetector(BaseEstimator):
         return n * n * 4 * self.orientations
 
     @keyword_only_after
-    def detect(self, gray, *, return_scores=False, threshold=None, return_angles=False):
+    def detect(self, gray, *, return_scores=False, threshold=None, return_angles=False, cover=None):
         """Face squares ``(x, y, w, h)`` in a photo, best scored first.
 
         Parameters
@@ -411,6 +424,9 @@ class HOGFaceDetector(BaseEstimator):
             Also return each face's angle in the photo (degrees,
             counterclockwise as seen): the angle its best filter was trained
             for, plus the turn of the photo it was found in.
+        cover : float, optional
+            ``cover`` for this call instead of the detector's (1 keeps the
+            windows inside better ones, for a second look).
 
         Returns
         -------
@@ -433,13 +449,17 @@ class HOGFaceDetector(BaseEstimator):
             threshold = self.threshold
         elif not is_real_number(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        if cover is None:
+            cover = self.cover
+        elif not (is_real_number(cover) and 0 < cover <= 1):
+            raise ValueError(f"cover must be a number in (0, 1], got {cover!r}")
         gray8 = as_gray8(gray)
         turns = (0, 1, 2, 3) if self.rotations == "all" else (0,)
         found = []
         with one_blas_thread():  # small products (a level's windows against a few filters), as on the photo path
             for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
                 boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
-                keep = non_max_suppression(boxes, scores, self.overlap)
+                keep = non_max_suppression(boxes, scores, self.overlap, float(cover))
                 found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
         boxes, angles, scores = (np.concatenate(parts) for parts in zip(*found))
         order = np.argsort(-scores, kind="stable")

@@ -26,7 +26,7 @@ from ..utils._constraints import NumberSequence, check_params
 from ..utils._deprecation import keyword_only_after
 from ..utils._threads import one_blas_thread
 from ._analysis import check_analysers, run_analysers
-from ._boxes import non_max_suppression
+from ._boxes import covered_by, non_max_suppression
 from ._crop import _frames, box_frames, crop_frames, frame_boxes, point_angles, reframe, to_photo
 from ._face_detectors import as_face_detector
 from ._image import as_gray8
@@ -74,7 +74,11 @@ class KeypointDetector:
     scored within ``retry_scores`` is tried once more from its detection
     box enlarged ``retry_scale`` times, and keeps the better scored of the
     two fits: the box of a turned, cut-off or blurred face can be so small
-    that the keypoint model settles on too small a face.
+    that the keypoint model settles on too small a face. Windows that lie
+    inside a better-scored one (the HOG detector's ``cover``) are held
+    back, not dropped: when the better one's face scores below
+    ``min_score``, they are fitted too (a head tilted beyond the filters'
+    angles can score below a larger window around it).
     Each face's box is the axis-aligned square its final keypoints frame
     (mapped back through the detector's framing), so box and points agree;
     two detections that settle on the same face give one face, the better
@@ -313,18 +317,20 @@ class KeypointDetector:
 
         The whole photo path but the analysers: :meth:`propose`,
         :meth:`fit_faces`, a second fit of each doubtful face from a larger
-        box, :meth:`select`.
+        box, a second look at the windows held back behind a rejected one,
+        :meth:`select`.
         """
         return self._detect_grays([gray])[0]
 
     def _detect_grays(self, grays):
         with one_blas_thread():  # small products (a level's windows, a few faces): BLAS's threads cost more
-            found = [self.propose(gray) for gray in grays]
-            frames = [f for f, _ in found]
-            detector_scores = [scores for _, scores in found]
+            found = [self._proposals(gray) for gray in grays]
+            front = [behind < 0 for _, _, behind in found]
+            frames = [f[m] for (f, _, _), m in zip(found, front)]
+            detector_scores = [None if s is None else s[m] for (_, s, _), m in zip(found, front)]
             faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores, refine=False)
-            kept = [self.select(f) for f in self._retried(grays, frames, detector_scores, faces)]
-            return self._refined(grays, kept)  # the parts of the faces kept only: candidates are many
+            faces = self._second_look(grays, found, self._retried(grays, frames, detector_scores, faces))
+            return self._refined(grays, [self.select(f) for f in faces])  # the parts of the faces kept only
 
     # -- the public middle: the steps the video tracker and a user's own loop share -----------------------------
 
@@ -350,8 +356,25 @@ class KeypointDetector:
             for candidates below it), for a detector that scores its faces
             (``scores_faces``); None for others.
         """
+        frames, scores, behind = self._proposals(gray)
+        front = behind < 0
+        return frames[front], None if scores is None else scores[front]
+
+    def _proposals(self, gray):
+        """:meth:`propose`'s crop frames and scores, with the windows a better one covers (the detector's
+        ``cover``) held back behind it rather than dropped: for each, the index of the frame it is behind
+        (-1 for those :meth:`propose` gives)."""
         boxes, scores, angles = self._boxes(gray)
-        return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores
+        frames = np.c_[box_frames(boxes, self.face_detector.framing), angles]
+        behind = np.full(len(boxes), -1, dtype=np.intp)
+        if self._holds_back() and len(boxes) > 1:
+            behind = covered_by(boxes, scores, self.face_detector.cover)
+        return frames, scores, behind
+
+    def _holds_back(self):
+        """Whether the face detector keeps the windows inside better ones on request (``holds_back``, the HOG
+        kind's ``detect(..., cover=1)``), for a second look."""
+        return getattr(self.face_detector, "scores_faces", False) and getattr(self.face_detector, "holds_back", False)
 
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
         """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify the face
@@ -503,6 +526,26 @@ class KeypointDetector:
             out.append(photo_faces)
         return out
 
+    def _second_look(self, grays, found, faces):
+        """``faces`` (per photo, one per front window of ``found``) and the faces fitted at the windows held back
+        behind a front window whose face scored below ``min_score``: a face whose window lies inside a larger,
+        better-scored window that proves no face (as a head tilted beyond the filters' angles can be) is found,
+        at the cost of a fit only where a window was rejected."""
+        if self.verifier is None:
+            return faces
+        looks = []
+        for (_, _, behind), photo_faces in zip(found, faces):
+            front = np.flatnonzero(behind < 0)
+            rejected = front[np.array([face.score < self.min_score for face in photo_faces], dtype=bool)]
+            looks.append(np.flatnonzero(np.isin(behind, rejected)))
+        if not any(len(look) for look in looks):
+            return faces
+        frames = [f[look] for (f, _, _), look in zip(found, looks)]
+        scores = [None if s is None else s[look] for (_, s, _), look in zip(found, looks)]
+        again = self._fit_batch(grays, frames, self.reframe_passes, scores, refine=False)
+        again = self._retried(grays, frames, scores, again)
+        return [list(photo_faces) + list(more) for photo_faces, more in zip(faces, again)]
+
     def _boxes(self, gray8):
         """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), how
         far each box's detector score clears its threshold (None for a detector that gives no score), and the
@@ -521,11 +564,12 @@ class KeypointDetector:
         scores, angles = None, None
         if getattr(self.face_detector, "scores_faces", False):  # its score above its threshold joins the face's
             lowest = self.face_detector.threshold - self.candidate_margin
+            kept = {"cover": 1.0} if self._holds_back() else {}  # windows inside better ones: held back, not lost
             if getattr(self.face_detector, "finds_angles", False):
                 boxes, scores, angles = self.face_detector.detect(gray8, return_scores=True, threshold=lowest,
-                                                                  return_angles=True)
+                                                                  return_angles=True, **kept)
             else:
-                boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest)
+                boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest, **kept)
             scores = scores - self.face_detector.threshold
         else:
             boxes = self.face_detector(gray8 / 255.0)
