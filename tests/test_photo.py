@@ -297,6 +297,11 @@ def test_a_face_inside_a_larger_false_window_gets_a_second_look(astronaut_faces)
     assert detector.from_boxes(photo, np.array([large])) == []  # the larger window's fit is no face
     found, = detector.detect(photo)
     np.testing.assert_allclose(found.box, face.box, atol=0.02 * w)
+    # in a batch with photos whose windows are all rejected, behind and in front alike: the same faces
+    blank = np.full((300, 300, 3), 120, np.uint8)
+    batch = detector.detect_batch([blank, photo, blank])
+    assert [len(faces) for faces in batch] == [0, 1, 0]
+    np.testing.assert_allclose(batch[1][0].points, found.points)
     # its score is its own: the verifier's plus a share of its window's
     alone, = KeypointDetector(face_detector=_Windows([face.box], [1.0])).detect(photo)
     assert found.score == pytest.approx(alone.score)
