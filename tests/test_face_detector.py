@@ -26,10 +26,11 @@ from fkp_classic.photo import (
     as_gray,
     as_gray8,
     box_overlaps,
-    covered_by,
     detect_keypoints,
+    held_back,
     non_max_suppression,
 )
+from fkp_classic.photo._boxes import DROPPED, FRONT
 from fkp_classic.photo._hog_face_detector import _correlate, _gather_windows
 
 FRAMES = Path(os.environ.get("FKP_FRAMES", FACES96.parent / "frames"))
@@ -82,30 +83,43 @@ def test_suppression_keeps_the_best_of_each_face_and_drops_parts_inside():
 
 
 def test_windows_inside_better_ones_are_held_back_behind_them():
-    # a large window, a face-sized one in its corner, a small one inside that, one beside, one half inside
-    boxes = np.array([[0, 0, 100, 100], [60, 60, 35, 35], [65, 65, 10, 10], [150, 0, 40, 40], [80, 10, 40, 40]],
-                     float)
-    scores = np.array([2.0, 1.0, 1.5, 0.5, 0.8])
-    # best first: the large window holds back every window it covers, the small one too (not behind the face's)
-    assert list(covered_by(boxes, scores)) == [-1, 0, 0, -1, -1]
-    assert list(covered_by(boxes, scores, cover=1.0)) == [-1, -1, -1, -1, -1]  # nothing covers more than all
-    # the front windows are those suppression keeps by cover alone (no window here overlaps another by IoU)
-    front = np.flatnonzero(covered_by(boxes, scores) < 0)
-    assert sorted(front) == sorted(non_max_suppression(boxes, scores, overlap=0.99))
-    # once the face-sized window scores best it stands in front, and the small one behind it
-    assert list(covered_by(boxes, np.array([1.0, 2.0, 1.5, 0.5, 0.8]))) == [1, -1, 1, -1, -1]
-    assert covered_by(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
+    # a large window; a face-sized one in its corner and a shifted twin of that; a small one inside both; one
+    # beside; one half inside the large one
+    boxes = np.array([[0, 0, 100, 100], [60, 60, 35, 35], [62, 61, 35, 35], [65, 65, 10, 10], [150, 0, 40, 40],
+                      [80, 10, 40, 40]], float)
+    scores = np.array([2.0, 1.0, 0.9, 1.5, 0.5, 0.8])
+    # suppression keeps the large window, the one beside and the half-inside one; of those inside the large
+    # one, the best of the twins and the small one are held back behind it, the lesser twin repeats the better
+    behind = held_back(boxes, scores)
+    assert list(behind) == [FRONT, 0, DROPPED, 0, FRONT, FRONT]
+    assert list(non_max_suppression(boxes, scores)) == [0, 5, 4]  # the kept ones, best first
+    assert list(held_back(boxes, scores, cover=1.0)) == [FRONT, FRONT, DROPPED, FRONT, FRONT, FRONT]
+    # once the face's window scores best, the large window around it is held behind it (the rule takes the
+    # smaller window's share), and its twin repeats it
+    assert list(held_back(boxes[:3], np.array([0.5, 1.0, 0.9]))) == [1, FRONT, DROPPED]
+    assert held_back(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
 
 
-def test_the_detector_keeps_the_windows_inside_better_ones_on_request(hog):
+def test_the_detector_holds_back_the_windows_inside_better_ones_on_request(hog):
     gray = as_gray8(data.astronaut())
-    boxes, scores = hog.detect(gray, return_scores=True, threshold=-0.25)
-    every, every_scores = hog.detect(gray, return_scores=True, threshold=-0.25, cover=1.0)
-    assert len(every) > len(boxes)  # windows inside better ones were dropped before
-    front = covered_by(every, every_scores, hog.cover) < 0
-    np.testing.assert_allclose(every[front], boxes)  # and they are the ones held back
-    with pytest.raises(ValueError, match="cover must be a number in \\(0, 1\\], got 0"):
-        hog.detect(gray, cover=0)
+    boxes, scores, angles = hog.detect(gray, return_scores=True, threshold=-0.25, return_angles=True)
+    every, every_scores, every_angles, behind = hog.detect(gray, return_scores=True, threshold=-0.25,
+                                                           return_angles=True, return_held=True)
+    front = behind == FRONT
+    assert (~front).any() and (behind < len(every)).all()  # windows held back, each behind a found one
+    np.testing.assert_allclose(every[front], boxes)  # the faces found are those found without
+    np.testing.assert_allclose(every_scores[front], scores)
+    np.testing.assert_allclose(every_angles[front], angles)
+    assert (behind[~front] >= 0).all() and front[behind[~front]].all()
+    assert (every_scores[~front] <= every_scores[behind[~front]]).all()  # behind a better one
+    assert (box_overlaps(every[~front], every[behind[~front]])[1].diagonal() > hog.cover).all()  # inside it
+    assert list(every_scores) == sorted(every_scores, reverse=True)  # best scored first, as ever
+    # the photo turned by every quarter: each turn's windows held behind that turn's own
+    anyway = copy.copy(hog).set_params(rotations="all")
+    every, _, every_angles, behind = anyway.detect(gray, return_scores=True, threshold=-0.25, return_angles=True,
+                                                   return_held=True)
+    turn = np.round(every_angles / 90) % 4
+    assert (turn[behind >= 0] == turn[behind[behind >= 0]]).all() and len(np.unique(turn)) > 1
     with pytest.raises(ValueError, match="'cover' parameter of HOGFaceDetector must be a float in the range"):
         copy.copy(hog).set_params(cover=1.5).detect(gray)
 

@@ -28,12 +28,13 @@ from fkp_classic.photo import (
     crop_frames,
     detect_keypoints,
     frame_boxes,
+    held_back,
     make_framing_verifier,
-    non_max_suppression,
     reframe,
     to_crop,
     to_photo,
 )
+from fkp_classic.photo._boxes import DROPPED, FRONT
 from fkp_classic.photo._verifier import fused_verifier
 
 
@@ -271,14 +272,16 @@ class _Windows:
     holds_back = True
     framing = (1.0, 0.0, 0.0)
     threshold = 0.25
-    cover = 0.7
 
     def __init__(self, boxes, scores):
         self.boxes, self.scores = np.asarray(boxes, dtype=float), np.asarray(scores, dtype=float)
 
-    def detect(self, gray, *, return_scores=False, threshold=None, cover=None):
-        keep = non_max_suppression(self.boxes, self.scores, 0.3, self.cover if cover is None else cover)
-        return (self.boxes[keep], self.scores[keep]) if return_scores else self.boxes[keep]
+    def detect(self, gray, *, return_scores=False, threshold=None, return_held=False):
+        behind = held_back(self.boxes, self.scores)
+        keep = np.flatnonzero(behind != DROPPED if return_held else behind == FRONT)
+        behind = np.where(behind[keep] >= 0, np.searchsorted(keep, behind[keep]), FRONT)
+        out = (self.boxes[keep],) + ((self.scores[keep],) if return_scores else ()) + ((behind,) if return_held else ())
+        return out if len(out) > 1 else out[0]
 
     def __call__(self, gray):
         return self.detect(gray)

@@ -5,7 +5,7 @@
 
 from ._crop import CROP_SIZE, box_frames, crop_frames, frame_boxes, point_angles, reframe, to_crop, to_photo
 from ._face_detectors import DLIB_FRAMING, CallableFaceDetector, LBPFaceDetector, as_face_detector, confirmed_boxes
-from ._boxes import box_overlaps, covered_by, non_max_suppression
+from ._boxes import box_overlaps, held_back, non_max_suppression
 from ._hog_face_detector import HOGFaceDetector
 from ._image import as_gray, as_gray8, as_rgb8
 from ._part_refiner import PART_SHARES, PART_SPANS, PartRefiner
@@ -25,7 +25,7 @@ __all__ = [
     "HOGFaceDetector",
     "LBPFaceDetector",
     "non_max_suppression",
-    "covered_by",
+    "held_back",
     "box_overlaps",
     "CallableFaceDetector",
     "as_face_detector",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["box_overlaps", "non_max_suppression"]
+__all__ = ["box_overlaps", "non_max_suppression", "held_back", "FRONT", "DROPPED"]
 
 
 def box_overlaps(boxes, others):
@@ -20,6 +20,13 @@ def box_overlaps(boxes, others):
     return inter / (area + other_area - inter), inter / np.minimum(area, other_area)
 
 
+FRONT = -1
+""":func:`held_back`'s mark of a box that suppression keeps."""
+
+DROPPED = -2
+""":func:`held_back`'s mark of a box that suppression drops for good (it repeats a better one)."""
+
+
 def non_max_suppression(boxes, scores, overlap=0.3, cover=0.7):
     """Indices of the boxes kept, best first: each box drops every lower-scoring box it overlaps.
 
@@ -27,41 +34,48 @@ def non_max_suppression(boxes, scores, overlap=0.3, cover=0.7):
     ``overlap`` or their intersection covers more than ``cover`` of the
     smaller one (a window on part of a face inside the face's window).
     """
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    iou, covered = box_overlaps(boxes[order], boxes[order])
-    clash = (iou > overlap) | (covered > cover)
-    alive = np.ones(len(order), dtype=bool)
-    kept = []
-    for i in range(len(order)):  # one pass per kept face, not per window
-        if alive[i]:
-            kept.append(order[i])
-            alive &= ~clash[i]
-    return np.array(kept, dtype=np.intp)
+    scores = np.asarray(scores)
+    kept = np.flatnonzero(held_back(boxes, scores, overlap, cover) == FRONT)
+    return kept[np.argsort(-scores[kept], kind="stable")]
 
 
-def covered_by(boxes, scores, cover=0.7):
-    """For each box, the better box it lies inside (-1 for none): a second look's candidates.
+def held_back(boxes, scores, overlap=0.3, cover=0.7):
+    """What :func:`non_max_suppression` does with each box, keeping the boxes it drops only for lying inside a
+    better one: a second look's candidates.
 
-    Boxes are taken best first; a box whose intersection with a better box
-    not itself held back covers more than ``cover`` of its area is held back
-    behind it, as :func:`non_max_suppression` would drop it. A face whose
-    window lies inside a larger, better-scored false window is held back,
-    not lost: the photo path looks at it when the larger one proves no face.
+    A face whose window lies inside a larger, better-scored false window is
+    dropped by suppression; held back, the photo path looks at it when the
+    larger one proves no face. Boxes that overlap a kept box by more than
+    ``overlap`` (intersection over union) repeat it and are dropped; of the
+    boxes held back behind one box, those overlapping a better one held
+    back too are dropped alike.
 
     Returns
     -------
-    covering : ndarray of shape (n_boxes,)
-        Index of the box each is held back behind, or -1.
+    behind : ndarray of shape (n_boxes,)
+        For each box, :data:`FRONT` (-1) if suppression keeps it, the
+        index of the kept box it is held back behind, or :data:`DROPPED`
+        (-2).
     """
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    _, covered = box_overlaps(boxes[order], boxes[order])
-    behind = np.full(len(order), -1, dtype=np.intp)
-    for i in range(len(order)):  # one pass per box kept in front
-        if behind[i] < 0:
-            inside = (covered[i] > cover) & (behind < 0)
-            inside[: i + 1] = False
-            behind[inside] = order[i]
+    iou, covered = box_overlaps(boxes[order], boxes[order])
+    repeats, inside = iou > overlap, covered > cover
+    front = np.zeros(len(order), dtype=bool)
+    alive = np.ones(len(order), dtype=bool)
+    for i in range(len(order)):  # one pass per kept box, not per box
+        if alive[i]:
+            front[i] = True
+            alive &= ~(repeats[i] | inside[i])
+    # dropped only for lying inside a kept box: held behind the first (best) kept box that holds it
+    held = ~front & ~repeats[front].any(axis=0) & inside[front].any(axis=0)
+    for i in np.flatnonzero(held):  # of held boxes repeating each other, the best stays
+        if held[i]:
+            held[i + 1:] &= ~repeats[i, i + 1:]
+    behind = np.full(len(order), DROPPED, dtype=np.intp)
+    behind[front] = FRONT
+    if held.any():
+        behind[held] = order[np.flatnonzero(front)[np.argmax(inside[front][:, held], axis=0)]]
     out = np.empty(len(order), dtype=np.intp)
     out[order] = behind
     return out

@@ -16,11 +16,11 @@ A face detector is any object with
 - optionally ``finds_angles = True`` and ``detect(..., return_angles=True)``
   giving each face's in-plane angle too: the photo path turns each face's
   first crop by it;
-- optionally, with ``scores_faces``, ``holds_back = True``, a ``cover``
-  and ``detect(..., cover=1)`` keeping the windows that lie inside better
-  ones: the photo path holds back those the ``cover`` rule would drop
-  (:func:`fkp_classic.photo.covered_by`) and fits them when the better
-  window's face proves no face.
+- optionally, with ``scores_faces``, ``holds_back = True`` and
+  ``detect(..., return_held=True)`` also giving the windows suppression
+  drops only for lying inside a better one, and the window each is held
+  back behind (:func:`fkp_classic.photo.held_back`): the photo path fits
+  them when the better window's face proves no face.
 
 The order of the boxes does not matter: the photo path orders its faces.
 

@@ -36,7 +36,7 @@ from ..utils._deprecation import keyword_only_after
 from ..utils._plain_state import pack_plain_state, unpack_plain_state
 from ..utils._threads import one_blas_thread
 from ..utils._validation import is_real_number
-from ._boxes import box_overlaps, non_max_suppression
+from ._boxes import DROPPED, FRONT, box_overlaps, held_back
 from ._image import as_gray8
 
 __all__ = ["HOGFaceDetector"]
@@ -106,9 +106,9 @@ class HOGFaceDetector(BaseEstimator):
     cover : float, default=0.7
         Non-maximum suppression too: windows lying inside a better one (their
         intersection more than this share of the smaller window) are dropped,
-        such as a window on part of a face inside the face's window. 1 drops
-        none this way (the photo path holds them back for a second look
-        instead, :func:`fkp_classic.photo.covered_by`).
+        such as a window on part of a face inside the face's window (the
+        photo path holds them back for a second look instead:
+        ``detect(return_held=True)``). 1 drops none this way.
     rotations : {"upright", "all"}, default="upright"
         ``"upright"`` scans the photo as it is (faces within about 15
         degrees of one of ``angles``); ``"all"`` also scans it turned by 90,
@@ -208,7 +208,7 @@ class HOGFaceDetector(BaseEstimator):
     """Declares ``detect(..., return_angles=True)``: the photo path turns each face's first crop by its angle."""
 
     holds_back = True
-    """Declares ``detect(..., cover=1)``: the photo path keeps the windows inside better ones for a second look."""
+    """Declares ``detect(..., return_held=True)``: the photo path gives the windows inside better ones a second look."""
 
     @keyword_only_after
     def __init__(
@@ -406,7 +406,7 @@ class HOGFaceDetector(BaseEstimator):
         return n * n * 4 * self.orientations
 
     @keyword_only_after
-    def detect(self, gray, *, return_scores=False, threshold=None, return_angles=False, cover=None):
+    def detect(self, gray, *, return_scores=False, threshold=None, return_angles=False, return_held=False):
         """Face squares ``(x, y, w, h)`` in a photo, best scored first.
 
         Parameters
@@ -424,9 +424,11 @@ class HOGFaceDetector(BaseEstimator):
             Also return each face's angle in the photo (degrees,
             counterclockwise as seen): the angle its best filter was trained
             for, plus the turn of the photo it was found in.
-        cover : float, optional
-            ``cover`` for this call instead of the detector's (1 keeps the
-            windows inside better ones, for a second look).
+        return_held : bool, default=False
+            Also return the windows that suppression drops only for lying
+            inside a better one (``cover``), and for each box the index of
+            the box it is held back behind (-1 for the faces found): a
+            second look's candidates (:func:`fkp_classic.photo.held_back`).
 
         Returns
         -------
@@ -435,6 +437,9 @@ class HOGFaceDetector(BaseEstimator):
             Only when ``return_scores``.
         angles : ndarray of shape (n_faces,)
             Only when ``return_angles``.
+        behind : ndarray of shape (n_faces,)
+            Only when ``return_held`` (the boxes and their values then
+            include the held windows).
 
         Notes
         -----
@@ -449,21 +454,25 @@ class HOGFaceDetector(BaseEstimator):
             threshold = self.threshold
         elif not is_real_number(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-        if cover is None:
-            cover = self.cover
-        elif not (is_real_number(cover) and 0 < cover <= 1):
-            raise ValueError(f"cover must be a number in (0, 1], got {cover!r}")
         gray8 = as_gray8(gray)
         turns = (0, 1, 2, 3) if self.rotations == "all" else (0,)
-        found = []
+        found, start = [], 0
         with one_blas_thread():  # small products (a level's windows against a few filters), as on the photo path
             for k in turns:  # each turn's windows suppressed among themselves: a turn's false alarm hides no face
                 boxes, scores, _, _, angles = self._windows(np.ascontiguousarray(np.rot90(gray8, k)), float(threshold))
-                keep = non_max_suppression(boxes, scores, self.overlap, float(cover))
-                found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep]))
-        boxes, angles, scores = (np.concatenate(parts) for parts in zip(*found))
+                behind = held_back(boxes, scores, self.overlap, self.cover)
+                keep = np.flatnonzero(behind == FRONT if not return_held else behind != DROPPED)
+                # indices of the boxes held behind, among the boxes this turn keeps, then among all turns'
+                behind = np.where(behind[keep] >= 0, np.searchsorted(keep, behind[keep]) + start, FRONT)
+                found.append((*_unturned(boxes[keep], angles[keep], k, gray8.shape), scores[keep], behind))
+                start += len(keep)
+        boxes, angles, scores, behind = (np.concatenate(parts) for parts in zip(*found))
         order = np.argsort(-scores, kind="stable")
-        out = (boxes[order],) + ((scores[order],) if return_scores else ()) + ((angles[order],) if return_angles else ())
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        behind = np.where(behind[order] >= 0, rank[np.maximum(behind[order], 0)], FRONT)
+        out = ((boxes[order],) + ((scores[order],) if return_scores else ()) + ((angles[order],) if return_angles else ())
+               + ((behind,) if return_held else ()))
         return out if len(out) > 1 else out[0]
 
     def __call__(self, gray):

@@ -26,7 +26,7 @@ from ..utils._constraints import NumberSequence, check_params
 from ..utils._deprecation import keyword_only_after
 from ..utils._threads import one_blas_thread
 from ._analysis import check_analysers, run_analysers
-from ._boxes import covered_by, non_max_suppression
+from ._boxes import FRONT, non_max_suppression
 from ._crop import _frames, box_frames, crop_frames, frame_boxes, point_angles, reframe, to_photo
 from ._face_detectors import as_face_detector
 from ._image import as_gray8
@@ -325,7 +325,7 @@ class KeypointDetector:
     def _detect_grays(self, grays):
         with one_blas_thread():  # small products (a level's windows, a few faces): BLAS's threads cost more
             found = [self._proposals(gray) for gray in grays]
-            front = [behind < 0 for _, _, behind in found]
+            front = [behind == FRONT for _, _, behind in found]
             frames = [f[m] for (f, _, _), m in zip(found, front)]
             detector_scores = [None if s is None else s[m] for (_, s, _), m in zip(found, front)]
             faces = self._fit_batch(grays, frames, self.reframe_passes, detector_scores, refine=False)
@@ -357,23 +357,19 @@ class KeypointDetector:
             (``scores_faces``); None for others.
         """
         frames, scores, behind = self._proposals(gray)
-        front = behind < 0
+        front = behind == FRONT
         return frames[front], None if scores is None else scores[front]
 
     def _proposals(self, gray):
-        """:meth:`propose`'s crop frames and scores, with the windows a better one covers (the detector's
-        ``cover``) held back behind it rather than dropped: for each, the index of the frame it is behind
-        (-1 for those :meth:`propose` gives)."""
-        boxes, scores, angles = self._boxes(gray)
-        frames = np.c_[box_frames(boxes, self.face_detector.framing), angles]
-        behind = np.full(len(boxes), -1, dtype=np.intp)
-        if self._holds_back() and len(boxes) > 1:
-            behind = covered_by(boxes, scores, self.face_detector.cover)
-        return frames, scores, behind
+        """:meth:`propose`'s crop frames and scores, with the windows the detector holds back behind better ones
+        (``holds_back``) after them: for each, the index of the frame it is behind (-1 for those :meth:`propose`
+        gives)."""
+        boxes, scores, angles, behind = self._boxes(gray)
+        return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores, behind
 
     def _holds_back(self):
-        """Whether the face detector keeps the windows inside better ones on request (``holds_back``, the HOG
-        kind's ``detect(..., cover=1)``), for a second look."""
+        """Whether the face detector holds back the windows inside better ones on request (``holds_back``, the
+        HOG kind's ``detect(..., return_held=True)``), for a second look."""
         return getattr(self.face_detector, "scores_faces", False) and getattr(self.face_detector, "holds_back", False)
 
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
@@ -535,7 +531,7 @@ class KeypointDetector:
             return faces
         looks = []
         for (_, _, behind), photo_faces in zip(found, faces):
-            front = np.flatnonzero(behind < 0)
+            front = np.flatnonzero(behind == FRONT)
             rejected = front[np.array([face.score < self.min_score for face in photo_faces], dtype=bool)]
             looks.append(np.flatnonzero(np.isin(behind, rejected)))
         if not any(len(look) for look in looks):
@@ -548,8 +544,9 @@ class KeypointDetector:
 
     def _boxes(self, gray8):
         """Face boxes in photo pixels (searched on a copy downscaled to ``max_detect_pixels`` if larger), how
-        far each box's detector score clears its threshold (None for a detector that gives no score), and the
-        angle each was found at (0 for a detector that gives none).
+        far each box's detector score clears its threshold (None for a detector that gives no score), the
+        angle each was found at (0 for a detector that gives none), and the box each is held back behind (-1
+        for the faces found; only a detector that ``holds_back`` holds any).
 
         A detector that scores its faces (``scores_faces``, as the packaged
         kind does) scans the 8-bit photo itself; any other is given float
@@ -561,21 +558,23 @@ class KeypointDetector:
         if factor < 1.0:
             size = (max(1, round(width * factor)), max(1, round(height * factor)))
             gray8 = np.asarray(Image.fromarray(gray8).resize(size, Image.BOX))
-        scores, angles = None, None
+        scores, angles, behind = None, None, None
         if getattr(self.face_detector, "scores_faces", False):  # its score above its threshold joins the face's
             lowest = self.face_detector.threshold - self.candidate_margin
-            kept = {"cover": 1.0} if self._holds_back() else {}  # windows inside better ones: held back, not lost
-            if getattr(self.face_detector, "finds_angles", False):
-                boxes, scores, angles = self.face_detector.detect(gray8, return_scores=True, threshold=lowest,
-                                                                  return_angles=True, **kept)
-            else:
-                boxes, scores = self.face_detector.detect(gray8, return_scores=True, threshold=lowest, **kept)
+            with_angles, with_held = getattr(self.face_detector, "finds_angles", False), self._holds_back()
+            asked = {"return_angles": True} if with_angles else {}
+            if with_held:  # windows inside better ones: held back, not lost
+                asked["return_held"] = True
+            boxes, scores, *rest = self.face_detector.detect(gray8, return_scores=True, threshold=lowest, **asked)
+            angles = rest.pop(0) if with_angles else None
+            behind = rest.pop(0) if with_held else None
             scores = scores - self.face_detector.threshold
         else:
             boxes = self.face_detector(gray8 / 255.0)
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
         angles = np.zeros(len(boxes)) if angles is None else np.asarray(angles, dtype=float)
-        return boxes * np.array([width / size[0], height / size[1]] * 2), scores, angles
+        behind = np.full(len(boxes), FRONT, dtype=np.intp) if behind is None else np.asarray(behind, dtype=np.intp)
+        return boxes * np.array([width / size[0], height / size[1]] * 2), scores, angles, behind
 
     def _check_points(self, points):
         expected = 2 * len(self.mean_shape)
