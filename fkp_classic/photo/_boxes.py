@@ -34,9 +34,8 @@ def non_max_suppression(boxes, scores, overlap=0.3, cover=0.7):
     ``overlap`` or their intersection covers more than ``cover`` of the
     smaller one (a window on part of a face inside the face's window).
     """
-    scores = np.asarray(scores)
-    kept = np.flatnonzero(held_back(boxes, scores, overlap, cover) == FRONT)
-    return kept[np.argsort(-scores[kept], kind="stable")]
+    order, repeats, inside = _clashes(boxes, scores, overlap, cover)
+    return order[_kept(repeats, inside)]
 
 
 def held_back(boxes, scores, overlap=0.3, cover=0.7):
@@ -46,9 +45,8 @@ def held_back(boxes, scores, overlap=0.3, cover=0.7):
     A face whose window lies inside a larger, better-scored false window is
     dropped by suppression; held back, the photo path looks at it when the
     larger one proves no face. Boxes that overlap a kept box by more than
-    ``overlap`` (intersection over union) repeat it and are dropped; of the
-    boxes held back behind one box, those overlapping a better one held
-    back too are dropped alike.
+    ``overlap`` (intersection over union) repeat it and are dropped; a held
+    box overlapping a better held box so repeats it, and is dropped alike.
 
     Returns
     -------
@@ -57,16 +55,9 @@ def held_back(boxes, scores, overlap=0.3, cover=0.7):
         index of the kept box it is held back behind, or :data:`DROPPED`
         (-2).
     """
-    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    iou, covered = box_overlaps(boxes[order], boxes[order])
-    repeats, inside = iou > overlap, covered > cover
+    order, repeats, inside = _clashes(boxes, scores, overlap, cover)
     front = np.zeros(len(order), dtype=bool)
-    alive = np.ones(len(order), dtype=bool)
-    for i in range(len(order)):  # one pass per kept box, not per box
-        if alive[i]:
-            front[i] = True
-            alive &= ~(repeats[i] | inside[i])
+    front[_kept(repeats, inside)] = True
     # dropped only for lying inside a kept box: held behind the first (best) kept box that holds it
     held = ~front & ~repeats[front].any(axis=0) & inside[front].any(axis=0)
     for i in np.flatnonzero(held):  # of held boxes repeating each other, the best stays
@@ -79,3 +70,23 @@ def held_back(boxes, scores, overlap=0.3, cover=0.7):
     out = np.empty(len(order), dtype=np.intp)
     out[order] = behind
     return out
+
+
+def _clashes(boxes, scores, overlap, cover):
+    """The boxes' order, best scored first, and which pairs (in that order) repeat each other (intersection over
+    union above ``overlap``) and which lie inside the other (above ``cover`` of the smaller one)."""
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    iou, covered = box_overlaps(boxes[order], boxes[order])
+    return order, iou > overlap, covered > cover
+
+
+def _kept(repeats, inside):
+    """Positions (in the best-first order) of the boxes suppression keeps: each drops the later boxes it clashes with."""
+    alive = np.ones(len(repeats), dtype=bool)
+    kept = []
+    for i in range(len(repeats)):  # one pass per kept box, not per box
+        if alive[i]:
+            kept.append(i)
+            alive &= ~(repeats[i] | inside[i])
+    return np.array(kept, dtype=np.intp)

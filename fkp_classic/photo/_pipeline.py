@@ -367,11 +367,6 @@ class KeypointDetector:
         boxes, scores, angles, behind = self._boxes(gray)
         return np.c_[box_frames(boxes, self.face_detector.framing), angles], scores, behind
 
-    def _holds_back(self):
-        """Whether the face detector holds back the windows inside better ones on request (``holds_back``, the
-        HOG kind's ``detect(..., return_held=True)``), for a second look."""
-        return getattr(self.face_detector, "scores_faces", False) and getattr(self.face_detector, "holds_back", False)
-
     def fit_faces(self, gray, frames, *, passes=None, detector_scores=None, verify=True, return_crops=False):
         """The faces at given crop frames of one photo: crop, predict, re-crop ``passes`` times, verify the face
         model's points, refit the parts (``refiner``).
@@ -561,9 +556,10 @@ class KeypointDetector:
         scores, angles, behind = None, None, None
         if getattr(self.face_detector, "scores_faces", False):  # its score above its threshold joins the face's
             lowest = self.face_detector.threshold - self.candidate_margin
-            with_angles, with_held = getattr(self.face_detector, "finds_angles", False), self._holds_back()
+            with_angles = getattr(self.face_detector, "finds_angles", False)
+            with_held = getattr(self.face_detector, "holds_back", False)  # windows inside better ones: held back
             asked = {"return_angles": True} if with_angles else {}
-            if with_held:  # windows inside better ones: held back, not lost
+            if with_held:
                 asked["return_held"] = True
             boxes, scores, *rest = self.face_detector.detect(gray8, return_scores=True, threshold=lowest, **asked)
             angles = rest.pop(0) if with_angles else None
