@@ -17,9 +17,10 @@ pipeline runs on the fold's frames:
 A face is found when a detection's crop square overlaps the true one with IoU >= 0.5; other detections
 are false alarms. NME is the mean error of the 15 points over the true eye-centre distance; a failure is
 a missed face or NME > 0.10. Times are seconds per frame in this process, the photos given as RGB
-and the pipelines taking turns on each frame; ours is also scored at other face-score thresholds (min_score),
-and its false alarms at the default are drawn in photos_false_alarms.jpg (each with a margin of context), so
-that anyone can see which are not faces and which are faces the frames leave unannotated.
+and the pipelines taking turns on each frame. Ours runs as a user runs it, and is also scored at other
+face-score thresholds (min_score: the faces of a run that keeps them all); its false alarms at the default
+are drawn in photos_false_alarms.jpg (each with a margin of context), so that anyone can see which are not
+faces and which are faces the frames leave unannotated.
 A multi-face check pastes 3-6 held-out faces96 faces (40-200 px) into enlarged frames: every one
 must be found (its true square framed from its keypoints, as the frames' faces are); the same canvases
 are scored again turned by 30 degrees.
@@ -32,8 +33,9 @@ Photos in the wild: the detector and verifier of each fold also learn from the 3
 LFPW and HELEN (300w/; tools/train_face_detector.py's wild_photos), never from AFW's 185 whole photos
 (337 faces, several people per photo, only some annotated), which every fold's pipeline is then run on:
 annotated faces found, NME of the 15 points mapped from iBUG's 68, and detections matching no annotated
-face per photo, ours and dlib's detector's, each drawn in photos_wild_unannotated_*.jpg so that anyone
-can see which are faces the annotation left out.
+face per photo, ours (at the default face-score threshold and at higher ones) and dlib's detector's, each
+drawn in photos_wild_unannotated_*.jpg (ours with its score) so that anyone can see which are faces the
+annotation left out.
 
 Writes photos.json and photos.md to a run folder (benchmarks/runs/<time>/, or benchmarks/results/ with
 --publish).
@@ -47,7 +49,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from skimage.transform import rotate
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import Bunch
@@ -74,9 +76,15 @@ ROTATION_OURS = "ours (default search)"
 ROTATION_ANY = 'ours, rotations="all"'
 WILD_OURS = "detect_keypoints (ours)"
 CANVAS_OURS = "detect_keypoints (ours)"
+SWEEP = "ours, every face kept (scored at other thresholds)"
 MIN_SCORES = (-0.25, 0.0, 0.25, 0.3, 0.35, 0.5)
 DEFAULT_MIN_SCORE = KeypointDetector(verifier=None).min_score
-"""Face-score thresholds our pipeline is scored at (the default, KeypointDetector's min_score, is the main row)."""
+"""Face-score thresholds our pipeline is scored at. The default (KeypointDetector's min_score) is the main row,
+run as a user runs it; the others keep the faces of one run at ``min_score=-inf`` scoring at least the
+threshold (that run gives no face a second look: :class:`KeypointDetector` looks behind a face only when it
+scores below ``min_score``)."""
+AFW_MIN_SCORES = (DEFAULT_MIN_SCORE, 0.5, 0.75, 1.0)
+"""Face-score thresholds the photos in the wild are scored at (each a run of the pipeline as a user runs it)."""
 THUMB = 96
 """Side of each false alarm's thumbnail in photos_false_alarms.jpg."""
 ROTATIONS = (0, 15, 25, 35, 45)
@@ -138,12 +146,11 @@ def main():
               f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
               f"{len(set(frames.groups[test]))} people", flush=True)
         framing_verifier = make_framing_verifier().fit(*framing_examples(crops.data[crop_train], random_state=0))
+        ours_default = KeypointDetector(model, face_detector=detector, verifier=verifier)
         ours = KeypointDetector(model, face_detector=detector, verifier=verifier, min_score=-np.inf)  # thresholds applied below
-
-        def ours_default(image):
-            return [f for f in ours.detect(image) if f.score >= DEFAULT_MIN_SCORE]
         pipelines = {
-            OURS: (ours, detector.framing),
+            OURS: (ours_default, detector.framing),
+            SWEEP: (ours, detector.framing),
             "LBP cascade + mirror check + framing verifier (0.3 default)": (
                 KeypointDetector(model, face_detector=LBPFaceDetector(), verifier=framing_verifier), LBPFaceDetector.framing),
         }
@@ -160,8 +167,9 @@ def main():
             print(f"  {name}: {_summary(result)}", flush=True)
         canvases = _canvases(grays, frames.boxes, test, set(frames.groups[test]), crops, args.canvases, seed=k)
         found = {}
-        for image, _, _ in canvases:  # ours once, every face with its verifier score; thresholds applied below
-            for label, kept in _variants(OURS, ours.detect(image / 255.0)):
+        for image, _, _ in canvases:  # ours as a user runs it, and once with every face kept, thresholds applied
+            image = image / 255.0
+            for label, kept in _variants(OURS, ours_default.detect(image)) + _variants(SWEEP, ours.detect(image)):
                 found.setdefault(label, []).append([f.box for f in kept])
         canvas_boxes = {label.replace(OURS, CANVAS_OURS): (boxes, detector.framing) for label, boxes in found.items()}
         if peers is not None:
@@ -169,7 +177,7 @@ def main():
                                                  DLIB_FRAMING)
         turned = _turned_canvases(canvases, CANVAS_TURN)
         canvas_boxes[f"{CANVAS_OURS}, canvases turned {CANVAS_TURN} degrees"] = (
-            [[f.box for f in ours_default(image)] for image, _, _ in turned], detector.framing, turned)
+            [[f.box for f in ours_default.detect(image)] for image, _, _ in turned], detector.framing, turned)
         if peers is not None:
             canvas_boxes[f"dlib HOG detector, canvases turned {CANVAS_TURN} degrees"] = (
                 [peers["boxes"](image / 255.0) for image, _, _ in turned], DLIB_FRAMING, turned)
@@ -203,6 +211,8 @@ def main():
     with atomic_write(out / "photos_false_alarms.jpg", "wb") as fh:
         _contact_sheet(false_alarms).save(fh, format="JPEG", quality=85)
     for name, thumbnails in wild_sheets.items():
+        if name.startswith(f"{WILD_OURS}, "):  # another threshold: its detections are on the default's sheet
+            continue
         with atomic_write(out / f"photos_wild_unannotated_{_slug(name)}.jpg", "wb") as fh:
             _contact_sheet(thumbnails).save(fh, format="JPEG", quality=85)
     print(f"wrote {out / 'photos.md'}, {out / 'photos.json'} and {out / 'photos_false_alarms.jpg'}")
@@ -211,9 +221,9 @@ def main():
 def _score_all(pipelines, photos, keypoints, squares, false_alarms=None):
     """Recall, false alarms, NME and time of every pipeline on photos with one known face each.
 
-    The pipelines take turns on each photo, so that the machine's load weighs on all alike. Ours
-    keeps every face with its verifier score, and is scored at each of ``MIN_SCORES``; a thumbnail
-    of each of its false alarms at the default threshold is appended to ``false_alarms``.
+    The pipelines take turns on each photo, so that the machine's load weighs on all alike. Ours runs
+    as a user runs it, and once more keeping every face with its score, scored at each other threshold
+    of ``MIN_SCORES``; a thumbnail of each of its false alarms at the default is appended to ``false_alarms``.
     """
     tallies = {}
     for photo, truth, square in zip(photos, keypoints, squares):
@@ -241,13 +251,20 @@ def _score_all(pipelines, photos, keypoints, squares, false_alarms=None):
     return tallies
 
 
-def _thumbnail(photo, box, margin=0.3):
-    """The box and ``margin`` of its side around it, ``THUMB`` pixels square (RGB)."""
+def _thumbnail(photo, box, margin=0.3, caption=None):
+    """The box and ``margin`` of its side around it, ``THUMB`` pixels square (RGB), with a ``caption`` (e.g. the
+    face's score) written in its corner."""
     x, y, w, h = box
     pad = margin * w
     image = Image.fromarray(np.asarray(photo)).convert("RGB")
     box = tuple(int(round(v)) for v in (x - pad, y - pad, x + w + pad, y + h + pad))
-    return image.crop(box).resize((THUMB, THUMB), Image.BILINEAR)  # black beyond the photo's edge
+    thumb = image.crop(box).resize((THUMB, THUMB), Image.BILINEAR)  # black beyond the photo's edge
+    if caption:
+        draw = ImageDraw.Draw(thumb)
+        left, top, right, bottom = draw.textbbox((2, 2), caption)
+        draw.rectangle((left - 1, top - 1, right + 1, bottom + 1), fill="black")
+        draw.text((2, 2), caption, fill="yellow")
+    return thumb
 
 
 def _contact_sheet(thumbnails, columns=12):
@@ -260,10 +277,11 @@ def _contact_sheet(thumbnails, columns=12):
 
 
 def _variants(name, faces):
-    """The faces a pipeline reports; ours once per face-score threshold (MIN_SCORES)."""
-    if name != OURS:
+    """The faces a pipeline reports; the threshold sweep's once per face-score threshold of MIN_SCORES but the
+    default (whose row is the default pipeline's own run)."""
+    if name != SWEEP:
         return [(name, faces)]
-    return [(_ours_at(t), [f for f in faces if f.score >= t]) for t in MIN_SCORES]
+    return [(_ours_at(t), [f for f in faces if f.score >= t]) for t in MIN_SCORES if t != DEFAULT_MIN_SCORE]
 
 
 def _ours_at(min_score):
@@ -543,11 +561,13 @@ def _rotation_report(rotation_rows):
 
 
 def _score_wild(model, detector, verifier, peers, afw):
-    """AFW's whole photos through ours (and dlib's detector when ``peers``): per pipeline a tally and the
-    thumbnails of its detections that match no annotated face."""
-    ours = KeypointDetector(model, face_detector=detector, verifier=verifier)
+    """AFW's whole photos through ours at each of ``AFW_MIN_SCORES`` (and dlib's detector when ``peers``): per
+    pipeline a tally and the thumbnails of its detections that match no annotated face (ours at the default,
+    each with its score, so that the sheet also shows which of them a higher threshold keeps)."""
+    ours = {_wild_label(t): KeypointDetector(model, face_detector=detector, verifier=verifier, min_score=t)
+            for t in AFW_MIN_SCORES}
     kaggle = afw.in_layout("kaggle15")
-    names = [WILD_OURS] + (["dlib HOG detector"] if peers is not None else [])
+    names = list(ours) + (["dlib HOG detector"] if peers is not None else [])
     tallies = {name: {"photos": 0, "faces": 0, "found": 0, "nme_sum": 0.0, "nme_n": 0, "failures": 0,
                       "unmatched": 0, "seconds": 0.0} for name in names}
     sheets = {name: [] for name in names}
@@ -556,8 +576,8 @@ def _score_wild(model, detector, verifier, peers, afw):
         squares = face_squares(truth)
         for name in names:
             start = time.perf_counter()
-            if name == WILD_OURS:
-                found = ours.detect_gray(gray)
+            if name in ours:
+                found = ours[name].detect_gray(gray)
                 boxes, framing = np.array([f.box for f in found], dtype=float).reshape(-1, 4), detector.framing
             else:
                 boxes, framing = np.array(peers["boxes"](gray / 255.0), dtype=float).reshape(-1, 4), DLIB_FRAMING
@@ -570,14 +590,21 @@ def _score_wild(model, detector, verifier, peers, afw):
             t["failures"] += int((match < 0).sum())
             unmatched = np.setdiff1d(np.arange(len(boxes)), match[match >= 0])
             t["unmatched"] += len(unmatched)
-            sheets[name] += [_thumbnail(np.stack([gray] * 3, axis=-1), boxes[i]) for i in unmatched]
-            if name == WILD_OURS:
+            if name == WILD_OURS or name not in ours:
+                caption = (lambda i: f"{found[i].score:.2f}") if name in ours else (lambda i: None)
+                sheets[name] += [_thumbnail(np.stack([gray] * 3, axis=-1), boxes[i], caption=caption(i))
+                                 for i in unmatched]
+            if name in ours:
                 for j in np.flatnonzero(match >= 0):
                     error = float(nme(truth[j][None], found[match[j]].points.reshape(1, -1), layout="kaggle15")[0])
                     t["nme_sum"] += error
                     t["nme_n"] += 1
                     t["failures"] += int(error > FAILURE_NME)
     return {name: (tallies[name], sheets[name]) for name in names}
+
+
+def _wild_label(min_score):
+    return WILD_OURS if min_score == DEFAULT_MIN_SCORE else f"{WILD_OURS}, min_score={min_score:g}"
 
 
 def _pooled_wild(results):
@@ -604,7 +631,8 @@ def _wild_report(wild_rows, afw):
              "and the frames of its training people). Ours runs once per fold's parts (pooled); dlib's detector "
              "once. Found: IoU >= 0.5 with an annotated face's crop square. Unmatched: detections matching no "
              "annotated face: false alarms and faces the annotation leaves out, drawn in "
-             "photos_wild_unannotated_*.jpg.", "",
+             "photos_wild_unannotated_*.jpg (ours at the default, each with its score: the rows at higher "
+             "thresholds keep those scoring at least theirs, give or take a face found behind a rejected one).", "",
              "| pipeline | annotated faces found | NME (15 points) | failures | unmatched detections / photo | "
              "s / photo |", "|---|---|---|---|---|---|"]
     for name, results in wild_rows.items():
