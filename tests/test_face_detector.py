@@ -252,6 +252,21 @@ def test_filters_trained_for_turned_faces_find_them_and_say_their_angle(frames):
         HOGFaceDetector(angles=(0, 30)).fit(frames.images[:2], frames.boxes[:2, None])
 
 
+@needs_frames
+def test_each_jitter_turns_only_its_own_filters_training_faces(frames):
+    # mining off: the negatives are the same random windows, so each filter depends on its own positives only
+    settings = dict(window=24, cell=4, n_components=1, angles=(-30, 0, 30), mining_rounds=0, n_jitter=2)
+    images, boxes = frames.images[:30], frames.boxes[:30, None]
+    tilted_only = HOGFaceDetector(**settings, angle_jitter=0.0, tilted_jitter=15.0).fit(images, boxes)
+    everywhere = HOGFaceDetector(**settings, angle_jitter=15.0).fit(images, boxes)  # tilted_jitter None: the same
+    narrow = HOGFaceDetector(**settings, angle_jitter=0.0, tilted_jitter=1.0).fit(images, boxes)
+    upright, tilted = [1], [0, 2]  # filter_angles_ -30, 0, 30
+    np.testing.assert_allclose(tilted_only.coef_[tilted], everywhere.coef_[tilted], atol=1e-5)
+    np.testing.assert_allclose(tilted_only.coef_[upright], narrow.coef_[upright], atol=1e-5)
+    assert np.abs(tilted_only.coef_[upright] - everywhere.coef_[upright]).max() > 1e-3
+    assert np.abs(tilted_only.coef_[tilted] - narrow.coef_[tilted]).max() > 1e-3
+
+
 def test_any_angle_search_finds_a_face_upside_down_and_sideways(hog):
     photo = as_gray8(data.astronaut())
     height, width = photo.shape

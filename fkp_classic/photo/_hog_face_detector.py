@@ -82,6 +82,10 @@ class HOGFaceDetector(BaseEstimator):
         The ``n_jitter`` copies of each face are also turned by up to this
         many degrees, so that each angle's filters cover the angles between
         them.
+    tilted_jitter : float or None, default=None
+        ``angle_jitter`` for the angles other than 0; None: ``angle_jitter``.
+        Tilted filters can cover a wide band while the upright ones stay
+        sharp.
     mining_rounds : int, default=3
         Rounds of hard-negative mining after the first fit.
     negatives_per_photo : int, default=10
@@ -185,6 +189,7 @@ class HOGFaceDetector(BaseEstimator):
         "angles": [NumberSequence(Interval(numbers.Real, -90, 90, closed="neither"))],
         "tilted_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "angle_jitter": [Interval(numbers.Real, 0, 45, closed="both")],
+        "tilted_jitter": [Interval(numbers.Real, 0, 45, closed="both"), None],
         "mining_rounds": [Interval(numbers.Integral, 0, None, closed="left")],
         "negatives_per_photo": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_jitter": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -222,6 +227,7 @@ class HOGFaceDetector(BaseEstimator):
         angles=(0,),
         tilted_components=None,
         angle_jitter=0.0,
+        tilted_jitter=None,
         mining_rounds=3,
         negatives_per_photo=10,
         n_jitter=2,
@@ -242,6 +248,7 @@ class HOGFaceDetector(BaseEstimator):
         self.angles = angles
         self.tilted_components = tilted_components
         self.angle_jitter = angle_jitter
+        self.tilted_jitter = tilted_jitter
         self.mining_rounds = mining_rounds
         self.negatives_per_photo = negatives_per_photo
         self.n_jitter = n_jitter
@@ -261,8 +268,8 @@ class HOGFaceDetector(BaseEstimator):
     def __setstate__(self, state):
         state = unpack_plain_state(state)
         # detectors saved before angles and rotations existed scan as they did then
-        state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "rotations": "upright",
-                 "cover": 0.7, **state}
+        state = {"angles": (0,), "tilted_components": None, "angle_jitter": 0.0, "tilted_jitter": None,
+                 "rotations": "upright", "cover": 0.7, **state}
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ scanning
@@ -632,20 +639,23 @@ class HOGFaceDetector(BaseEstimator):
         out, components, turns = [], [], []
         n_blocks = self.window // self.cell - 1
         n_angles = len(angles)
+        tilted = self.angle_jitter if self.tilted_jitter is None else self.tilted_jitter
+        jitter = np.where(np.asarray(angles) == 0, self.angle_jitter, tilted)  # each angle's largest extra turn
         for p, (gray, face_boxes) in enumerate(zip(grays, faces)):
             for f, (x, y, w, h) in enumerate(face_boxes):  # one crop per training face
                 if w < 8:
                     continue
-                shifts = [(0.0, 0.0, 1.0, 0.0)] + [
+                shifts = [(0.0, 0.0, 1.0, 0.0)] + [  # the turn as a share of each angle's jitter
                     (*rng.uniform(-0.5, 0.5, 2) * self.cell / self.window,
                      self.scale_factor ** rng.uniform(-0.5, 0.5),
-                     rng.uniform(-self.angle_jitter, self.angle_jitter) if self.angle_jitter else 0.0)
+                     rng.uniform(-1.0, 1.0) if jitter.any() else 0.0)
                     for _ in range(self.n_jitter)
                 ]
-                for (dx, dy, scale, tilt), (a, angle) in ((s, t) for s in shifts for t in enumerate(angles)):
+                for (dx, dy, scale, turn), (a, angle) in ((s, t) for s in shifts for t in enumerate(angles)):
                     side = w * scale
                     cx, cy = x + w / 2 + dx * w, y + h / 2 + dy * w
-                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell, angle + tilt)
+                    patch = _resample(gray, cx - side / 2, cy - side / 2, side, self.window, self.cell,
+                                      angle + turn * jitter[a])
                     for mirrored, image in enumerate((patch, patch[:, ::-1])):
                         blocks = self._hog(np.ascontiguousarray(image))
                         out.append(blocks[1:1 + n_blocks, 1:1 + n_blocks].ravel())
