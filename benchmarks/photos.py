@@ -62,6 +62,7 @@ from fkp_classic.datasets import face_squares, load_300w, load_backgrounds, load
 from fkp_classic.evaluation import framing_examples, match_faces, multi_face_canvases  # noqa: E402
 from fkp_classic.keypoints import ibug68_to_kaggle15  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
+from fkp_classic.persistence import save_model  # noqa: E402
 from fkp_classic.photo import (  # noqa: E402
     DLIB_FRAMING, CallableFaceDetector, KeypointDetector, LBPFaceDetector, as_gray, make_framing_verifier,
 )
@@ -106,6 +107,8 @@ def main():
     parser.add_argument("--people", type=int, default=None, help="use only the first N people (quick look)")
     parser.add_argument("--wild-photos", type=int, default=None,
                         help="train on only the first N 300-W photos and score only the first N AFW faces (quick look)")
+    parser.add_argument("--keep-parts", default=None, metavar="DIR",
+                        help="also save each fold's keypoint model, detector and verifier in DIR (for a closer look)")
     add_output_arguments(parser)
     args = parser.parse_args()
     out = output_folder(args)
@@ -145,6 +148,11 @@ def main():
         print(f"fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s on {len(train)} "
               f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
               f"{len(set(frames.groups[test]))} people", flush=True)
+        if args.keep_parts:
+            kept = Path(args.keep_parts)
+            kept.mkdir(parents=True, exist_ok=True)
+            for part, name in ((model, "model"), (detector, "detector"), (verifier, "verifier")):
+                save_model(part, kept / f"fold{k}_{name}.skops")
         framing_verifier = make_framing_verifier().fit(*framing_examples(crops.data[crop_train], random_state=0))
         ours_default = KeypointDetector(model, face_detector=detector, verifier=verifier)
         ours = KeypointDetector(model, face_detector=detector, verifier=verifier, min_score=-np.inf)  # thresholds applied below
