@@ -201,7 +201,8 @@ def main():
             print(f"  tilted heads, {name}: {_rotation_summary(result)}", flush=True)
         for name, (result, sheet) in _score_wild(model, detector, verifier, peers if k == 0 else None, afw).items():
             wild_rows.setdefault(name, []).append(result)
-            wild_sheets.setdefault(name, []).extend(sheet)
+            if sheet is not None:
+                wild_sheets.setdefault(name, []).extend(sheet)
             print(f"  AFW, {name}: {_wild_summary(result)}", flush=True)
     report = _report(rows, canvas_rows, len(folds), len(grays)) + _rotation_report(rotation_rows) + _wild_report(
         wild_rows, afw)
@@ -219,8 +220,6 @@ def main():
     with atomic_write(out / "photos_false_alarms.jpg", "wb") as fh:
         _contact_sheet(false_alarms).save(fh, format="JPEG", quality=85)
     for name, thumbnails in wild_sheets.items():
-        if name.startswith(f"{WILD_OURS}, "):  # another threshold: its detections are on the default's sheet
-            continue
         with atomic_write(out / f"photos_wild_unannotated_{_slug(name)}.jpg", "wb") as fh:
             _contact_sheet(thumbnails).save(fh, format="JPEG", quality=85)
     print(f"wrote {out / 'photos.md'}, {out / 'photos.json'} and {out / 'photos_false_alarms.jpg'}")
@@ -571,14 +570,15 @@ def _rotation_report(rotation_rows):
 def _score_wild(model, detector, verifier, peers, afw):
     """AFW's whole photos through ours at each of ``AFW_MIN_SCORES`` (and dlib's detector when ``peers``): per
     pipeline a tally and the thumbnails of its detections that match no annotated face (ours at the default,
-    each with its score, so that the sheet also shows which of them a higher threshold keeps)."""
+    each with its score, so that the sheet also shows which of them a higher threshold keeps; None for ours at
+    the other thresholds)."""
     ours = {_wild_label(t): KeypointDetector(model, face_detector=detector, verifier=verifier, min_score=t)
             for t in AFW_MIN_SCORES}
     kaggle = afw.in_layout("kaggle15")
     names = list(ours) + (["dlib HOG detector"] if peers is not None else [])
     tallies = {name: {"photos": 0, "faces": 0, "found": 0, "nme_sum": 0.0, "nme_n": 0, "failures": 0,
                       "unmatched": 0, "seconds": 0.0} for name in names}
-    sheets = {name: [] for name in names}
+    sheets = {name: [] for name in (WILD_OURS, "dlib HOG detector") if name in names}  # other thresholds: not drawn
     for _, gray, faces in afw.iter_photos():
         truth = kaggle.points[faces]
         squares = face_squares(truth)
@@ -598,9 +598,9 @@ def _score_wild(model, detector, verifier, peers, afw):
             t["failures"] += int((match < 0).sum())
             unmatched = np.setdiff1d(np.arange(len(boxes)), match[match >= 0])
             t["unmatched"] += len(unmatched)
-            if name == WILD_OURS or name not in ours:
-                caption = (lambda i: f"{found[i].score:.2f}") if name in ours else (lambda i: None)
-                sheets[name] += [_thumbnail(np.stack([gray] * 3, axis=-1), boxes[i], caption=caption(i))
+            if name in sheets:
+                sheets[name] += [_thumbnail(np.stack([gray] * 3, axis=-1), boxes[i],
+                                            caption=f"{found[i].score:.2f}" if name in ours else None)
                                  for i in unmatched]
             if name in ours:
                 for j in np.flatnonzero(match >= 0):
@@ -608,7 +608,7 @@ def _score_wild(model, detector, verifier, peers, afw):
                     t["nme_sum"] += error
                     t["nme_n"] += 1
                     t["failures"] += int(error > FAILURE_NME)
-    return {name: (tallies[name], sheets[name]) for name in names}
+    return {name: (tallies[name], sheets.get(name)) for name in names}
 
 
 def _wild_label(min_score):
