@@ -78,7 +78,7 @@ ROTATION_ANY = 'ours, rotations="all"'
 WILD_OURS = "detect_keypoints (ours)"
 CANVAS_OURS = "detect_keypoints (ours)"
 SWEEP = "ours, every face kept (scored at other thresholds)"
-MIN_SCORES = (-0.25, 0.0, 0.25, 0.3, 0.35, 0.5)
+MIN_SCORES = (-0.25, 0.0, 0.25, 0.3, 0.35, 0.5, 0.75, 1.0)
 DEFAULT_MIN_SCORE = KeypointDetector(verifier=None).min_score
 """Face-score thresholds our pipeline is scored at. The default (KeypointDetector's min_score) is the main row,
 run as a user runs it; the others keep the faces of one run at ``min_score=-inf`` scoring at least the
