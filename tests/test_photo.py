@@ -93,6 +93,22 @@ def test_crops_read_only_a_window_and_repeat_the_border():
     assert np.abs(crops8.astype(int) - crops).max() <= 1
 
 
+def test_a_turned_crop_samples_the_photo_where_to_photo_maps_its_pixels():
+    # on a photo whose brightness is linear in x and y, resampling (bilinear, widened when shrinking) changes
+    # nothing: each crop pixel must read the brightness at the photo point to_photo gives it
+    height, width = 300, 320
+    y, x = np.mgrid[:height, :width]
+    gray = (10 + 0.25 * x + 0.4 * y) / 255.0
+    frames = np.array([[80.0, 70.0, 120.0, 25.0], [100.0, 90.0, 70.0, -35.0], [60.0, 50.0, 150.0, 90.0]])
+    crops, rounded = crop_frames(gray, frames)
+    v, u = np.mgrid[:96, :96]
+    grid = np.c_[u.ravel(), v.ravel()].ravel()[None]
+    for crop, frame in zip(crops, rounded):
+        px, py = to_photo(grid, frame[None]).reshape(-1, 2).T
+        error = crop - (10 + 0.25 * px + 0.4 * py)
+        assert np.abs(error).max() <= 0.75 and abs(error.mean()) < 0.02  # rounding to whole levels only, unbiased
+
+
 def test_coordinate_maps_are_inverse():
     rng = np.random.default_rng(1)
     points = rng.uniform(0, 96, (5, 30))
