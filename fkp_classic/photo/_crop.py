@@ -183,7 +183,6 @@ def _turned_crop(gray, c0, r0, n, angle, size, scale):
     return np.asarray(region.transform((size, size), Image.AFFINE, matrix, resample=Image.BILINEAR))
 
 
-
 def point_spread(points):
     """RMS distance of each face's points to their centroid: the face's size in pixels.
 
