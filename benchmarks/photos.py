@@ -62,7 +62,7 @@ from fkp_classic.datasets import face_squares, load_300w, load_backgrounds, load
 from fkp_classic.evaluation import framing_examples, match_faces, multi_face_canvases  # noqa: E402
 from fkp_classic.keypoints import ibug68_to_kaggle15  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
-from fkp_classic.persistence import save_model  # noqa: E402
+from fkp_classic.persistence import POINT_STD_LIMITS, save_model  # noqa: E402
 from fkp_classic.photo import (  # noqa: E402
     DLIB_FRAMING, CallableFaceDetector, KeypointDetector, LBPFaceDetector, as_gray, make_framing_verifier,
 )
@@ -148,6 +148,7 @@ def main():
         print(f"fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s on {len(train)} "
               f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
               f"{len(set(frames.groups[test]))} people", flush=True)
+        model.point_std_limit_ = POINT_STD_LIMITS["kaggle15"]  # the packaged model's: the photo path as users run it
         if args.keep_parts:
             kept = Path(args.keep_parts)
             kept.mkdir(parents=True, exist_ok=True)

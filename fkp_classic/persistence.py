@@ -32,6 +32,7 @@ __all__ = [
     "face_fingerprints",
     "DEFAULT_MODEL",
     "DEFAULT_VERIFIER",
+    "POINT_STD_LIMITS",
     "IBUG68_MODEL",
     "DEFAULT_FACE_DETECTOR",
     "PART_REFINER",
@@ -44,6 +45,15 @@ DEFAULT_VERIFIER = _MODELS / "face_verifier.skops"
 DEFAULT_FACE_DETECTOR = _MODELS / "face_detector.skops"
 PART_REFINER = _MODELS / "parts68.skops"
 _FORMAT = "fkp_classic-model"
+
+POINT_STD_LIMITS = {"kaggle15": 0.0243, "ibug68": 0.0364}
+"""Each packaged keypoint model's ``point_std_limit_`` (given it by :func:`load_default_model`): the largest
+error it expects of a face's points (mean ``point_std`` over the face box's side) for the photo path to keep
+the face (:class:`~fkp_classic.photo.KeypointDetector`'s ``max_point_std``). The 15-point limit is the largest
+among the faces found on the upright test frames of ``benchmarks/photos.py``'s fold 0 by that fold's model
+(people it never saw), 1.05 times the packaged model's own largest on the frames (every second, people it
+was fitted on). The 68-point model's largest there, times the same 1.05, gives its limit: its points' errors
+spread further (the jaw). ``benchmarks/results/photos_fold0/README.md`` has what the limit keeps and drops."""
 
 TRUSTED_TYPES = (
     "fkp_classic.estimators._cascade.CascadeRegressor",
@@ -330,7 +340,10 @@ def load_default_model(return_info=False, layout="kaggle15"):
     one by ``tools/train_wild.py`` (a reduced-rank cascade of
     :func:`~fkp_classic.datasets.photo_cascade` on crops framed as the photo
     path frames a face); should a copy of the package lack one, the error
-    says how to build it.
+    says how to build it. Each comes with a ``point_std_limit_``
+    (:data:`POINT_STD_LIMITS`): the photo path drops a face whose points it
+    expects to be off by more (a lamp or a blur of lights the face detector
+    and verifier passed).
     """
     if layout not in ("kaggle15", "ibug68"):
         raise ValueError(f"layout must be 'kaggle15' or 'ibug68', got {layout!r}")
@@ -339,7 +352,9 @@ def load_default_model(return_info=False, layout="kaggle15"):
                                 script="tools/train_wild.py --data ../shared/data/300w --faces96 ../shared/data/faces96")
     else:
         loaded = _load_packaged(DEFAULT_MODEL, "default model", return_info)
-    widen_model(loaded[0] if return_info else loaded)
+    model = loaded[0] if return_info else loaded
+    widen_model(model)
+    model.point_std_limit_ = POINT_STD_LIMITS[layout]
     return loaded
 
 

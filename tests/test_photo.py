@@ -16,6 +16,7 @@ from conftest import FACES96, needs_faces96
 from fkp_classic import HOGFeatures, KeypointRegressor, load_default_model
 from fkp_classic.keypoints import KAGGLE_NAMES
 from fkp_classic.metrics import nme
+from fkp_classic.persistence import POINT_STD_LIMITS
 from fkp_classic.photo import (
     CallableFaceDetector,
     Face,
@@ -327,6 +328,48 @@ def test_a_face_inside_a_larger_false_window_gets_a_second_look(astronaut_faces)
     # a detector that cannot hold windows back drops the face's, as before
     windows.holds_back = False
     assert KeypointDetector(face_detector=windows).detect(photo) == []
+
+
+def _spread(face):
+    """The error the keypoint model expects of a face's points, over its box's side (what ``max_point_std`` limits)."""
+    return face.point_std_array.mean() / face.box[2]
+
+
+def test_faces_the_keypoint_model_doubts_are_dropped_and_what_they_hid_is_looked_at(astronaut_faces):
+    photo = data.astronaut()
+    every = KeypointDetector(min_score=-np.inf, max_point_std=None).detect(photo)
+    limit = 0.02  # her face's points are expected 0.015 of its side off; most of the suit's patterns', more
+    doubted = [f for f in every if _spread(f) > limit]
+    assert len(doubted) >= 5 and _spread(her(astronaut_faces)) < limit
+    kept = KeypointDetector(min_score=-np.inf, max_point_std=limit).detect(photo)
+    assert kept and all(_spread(f) <= limit for f in kept)
+    assert not any(np.allclose(f.box, d.box) for f in kept for d in doubted)
+    np.testing.assert_allclose(kept[0].points, her(astronaut_faces).points)
+    # a doubted window is no face, as one scored below min_score is: the windows it held back get their look
+    face = her(astronaut_faces)
+    x, y, w, _ = face.box
+    large = [x - 1.6 * w, y - 0.3 * w, 2.8 * w, 2.8 * w]
+    windows = _Windows([large, face.box], [2.0, 1.0])
+    trusting = KeypointDetector(face_detector=windows, min_score=-np.inf, max_point_std=None)
+    assert _spread(trusting.from_boxes(photo, [large])[0]) > limit
+    trusting = trusting.detect(photo)
+    assert len(trusting) == 1 and not np.allclose(trusting[0].box, face.box, atol=0.02 * w)
+    found, = KeypointDetector(face_detector=windows, min_score=-np.inf, max_point_std=limit).detect(photo)
+    np.testing.assert_allclose(found.box, face.box, atol=0.02 * w)
+
+
+def test_the_packaged_models_bring_their_own_point_std_limit(model68):
+    assert KeypointDetector().max_point_std == POINT_STD_LIMITS["kaggle15"]
+    packaged68 = load_default_model(layout="ibug68")
+    assert packaged68.point_std_limit_ == POINT_STD_LIMITS["ibug68"] > POINT_STD_LIMITS["kaggle15"]
+    assert KeypointDetector(packaged68).max_point_std == POINT_STD_LIMITS["ibug68"]
+    # a model of one's own sets none unless told; a number given wins over the model's own
+    model = model68[0]
+    assert not hasattr(model, "point_std_limit_") and KeypointDetector(model).max_point_std is None
+    assert KeypointDetector(packaged68, max_point_std=0.05).max_point_std == 0.05
+    assert KeypointDetector(max_point_std=None).max_point_std is None
+    with pytest.raises(ValueError, match="'max_point_std' parameter of KeypointDetector must be a float in the range"):
+        KeypointDetector(max_point_std=0)
 
 
 @pytest.mark.parametrize("params, message", [

@@ -77,7 +77,7 @@ def wild_photos(path, subsets=None, log=print):
     if subsets is not None:
         photos = photos.take(np.flatnonzero(np.isin(photos.subset, list(subsets))))
     kaggle = photos.in_layout("kaggle15")
-    finder = KeypointDetector(min_score=UNANNOTATED_SCORE)
+    finder = KeypointDetector(min_score=UNANNOTATED_SCORE, max_point_std=None)  # a doubted real face is no negative
     grays, squares, poses, ignored = [], [], [], []
     for i, gray, faces in photos.iter_photos():
         points = kaggle.points[faces]

@@ -113,8 +113,10 @@ def detection_examples(model, face_detector, photos, squares, size=CROP_SIZE, ig
     crops : ndarray of shape (n_crops, size * size) uint8
     labels : ndarray of shape (n_crops,)
     """
-    # the detector's own threshold proposes the candidates: the caller sets how low to mine
-    pipeline = KeypointDetector(model, face_detector=face_detector, verifier=None, candidate_margin=0)
+    # the detector's own threshold proposes the candidates: the caller sets how low to mine; every candidate,
+    # doubted by the keypoint model or not, is an example
+    pipeline = KeypointDetector(model, face_detector=face_detector, verifier=None, candidate_margin=0,
+                                max_point_std=None)
     crops, labels = [], []
     for i, (photo, truth) in enumerate(zip(photos, squares)):
         gray = as_gray(photo)

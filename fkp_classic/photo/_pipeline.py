@@ -115,6 +115,16 @@ class KeypointDetector:
         refits nothing. A face's ``point_std`` stays the face model's.
     min_score : float, default=0.3
         Lowest face score kept.
+    max_point_std : float, "auto" or None, default="auto"
+        Largest error the keypoint model may expect of a face's points for
+        it to be kept: the mean of its ``point_std`` over its box's side.
+        A pattern the detector and verifier pass (a lamp, a blur of lights)
+        seldom gives the keypoint model a face it is sure of, and its
+        error model says so. "auto" takes the model's own limit, its
+        ``point_std_limit_`` (the packaged models carry one:
+        :func:`fkp_classic.load_default_model`), and sets none for a model
+        without; None sets none. Only a model that gives ``point_std``
+        (``predict(X, return_std=True)``) is limited.
     max_faces : int or None, default=None
         Keep at most this many faces per photo, the surest.
     rotations : {"upright", "all"} or None, default=None
@@ -196,6 +206,7 @@ class KeypointDetector:
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
         "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "max_point_std": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "rotations": [StrOptions({"upright", "all"}), None],
         "reframe_passes": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -212,13 +223,13 @@ class KeypointDetector:
     @keyword_only_after
     def __init__(
         self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
-        max_faces=None, rotations=None, reframe_passes=1, max_detect_pixels=4_000_000, detector_weight=0.5,
-        framing_stages=3, candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
+        max_point_std="auto", max_faces=None, rotations=None, reframe_passes=1, max_detect_pixels=4_000_000,
+        detector_weight=0.5, framing_stages=3, candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
     ):
         # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                     min_score=min_score, max_faces=max_faces, rotations=rotations, reframe_passes=reframe_passes,
-                     max_detect_pixels=max_detect_pixels,
+                     min_score=min_score, max_point_std=max_point_std, max_faces=max_faces, rotations=rotations,
+                     reframe_passes=reframe_passes, max_detect_pixels=max_detect_pixels,
                      detector_weight=detector_weight, framing_stages=framing_stages,
                      candidate_margin=candidate_margin, retry_scale=retry_scale, retry_scores=retry_scores,
                      analysers=analysers)
@@ -236,6 +247,9 @@ class KeypointDetector:
         self.max_faces = None if max_faces is None else int(max_faces)
         self.verifier = _packaged("verifier") if isinstance(verifier, str) else verifier
         self.min_score = float(min_score)
+        if isinstance(max_point_std, str):  # "auto": the model's own limit, if it declares one
+            max_point_std = getattr(self.model, "point_std_limit_", None)
+        self.max_point_std = None if max_point_std is None else float(max_point_std)
         self.reframe_passes = int(reframe_passes)
         self.max_detect_pixels = int(max_detect_pixels)
         self.detector_weight = float(detector_weight)
@@ -268,7 +282,8 @@ class KeypointDetector:
         return (f"KeypointDetector(model={type(self.model).__name__}, face_detector={self.face_detector!r}, "
                 f"verifier={'None' if self.verifier is None else type(self.verifier).__name__}, "
                 f"refiner={'None' if self.refiner is None else type(self.refiner).__name__}, "
-                f"min_score={self.min_score}, max_faces={self.max_faces}, reframe_passes={self.reframe_passes}, "
+                f"min_score={self.min_score}, max_point_std={self.max_point_std}, max_faces={self.max_faces}, "
+                f"reframe_passes={self.reframe_passes}, "
                 f"max_detect_pixels={self.max_detect_pixels}, detector_weight={self.detector_weight}, "
                 f"framing_stages={self.framing_stages}, candidate_margin={self.candidate_margin}, "
                 f"retry_scale={self.retry_scale}, retry_scores={self.retry_scores}, "
@@ -425,13 +440,22 @@ class KeypointDetector:
         return self._verifier_scores(crops)
 
     def select(self, faces):
-        """The faces kept: scored at least ``min_score`` (if scored), no two on one face (the better scored kept),
-        at most ``max_faces``; surest first (largest first when unscored)."""
+        """The faces kept: scored at least ``min_score`` (if scored), not doubted by the keypoint model (``max_point_std``),
+        no two on one face (the better scored kept), at most ``max_faces``; surest first (largest first when
+        unscored)."""
+        faces = [face for face, doubted in zip(faces, self._doubted(faces)) if not doubted]
         if not faces:
             return []
         final = box_frames(np.array([face.box for face in faces]), self.face_detector.framing)
         scores = None if faces[0].score is None else np.array([face.score for face in faces])
         return [faces[i] for i in _kept(final, scores, self.min_score)[:self.max_faces]]
+
+    def _doubted(self, faces):
+        """Which of ``faces`` the keypoint model doubts: mean ``point_std`` above ``max_point_std`` of the box's side."""
+        if self.max_point_std is None:
+            return np.zeros(len(faces), dtype=bool)
+        return np.array([face.point_std_array is not None
+                         and face.point_std_array.mean() > self.max_point_std * face.box[2] for face in faces], dtype=bool)
 
     def analyse(self, photo, faces):
         """Run the detector's ``analysers`` on the faces of one photo (each adds its values to every face)."""
@@ -527,7 +551,8 @@ class KeypointDetector:
         looks = []
         for (_, _, behind), photo_faces in zip(found, faces):
             front = np.flatnonzero(behind == FRONT)
-            rejected = front[np.array([face.score < self.min_score for face in photo_faces], dtype=bool)]
+            low = np.array([face.score < self.min_score for face in photo_faces], dtype=bool)
+            rejected = front[low | self._doubted(photo_faces)]
             looks.append(np.flatnonzero(np.isin(behind, rejected)))
         if not any(len(look) for look in looks):
             return faces
@@ -697,6 +722,7 @@ def _per_photo(values, frames):
         "verifier": [StrOptions({"default"}), HasMethods(["decision_function"]), None],
         "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
+        "max_point_std": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "max_faces": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "rotations": [StrOptions({"upright", "all"}), None],
         "face_detector": [StrOptions({"hog", "lbp"}), callable],
@@ -707,7 +733,7 @@ def _per_photo(values, frames):
 )
 def detect_keypoints(
     image, model="default", *, min_size=40, reframe_passes=1, verifier="default", refiner="default", min_score=0.3,
-    max_faces=None, rotations=None, face_detector="hog", detector=None, analysers=(),
+    max_point_std="auto", max_faces=None, rotations=None, face_detector="hog", detector=None, analysers=(),
 ):
     """Find the faces in a photo and their keypoints.
 
@@ -727,6 +753,10 @@ def detect_keypoints(
     refiner : PartRefiner, "default" or None, default="default"
         Refits the eyes, brows, mouth, nose and jaw of 68-point faces (see
         :class:`KeypointDetector`).
+    max_point_std : float, "auto" or None, default="auto"
+        Drops faces whose points the keypoint model expects to be this far
+        off, as a share of the box's side, or more ("auto": the model's own
+        limit; see :class:`KeypointDetector`).
     max_faces : int or None, default=None
         At most this many faces, the surest.
     rotations : {"upright", "all"} or None, default=None
@@ -769,6 +799,6 @@ def detect_keypoints(
     if isinstance(face_detector, str):
         face_detector = as_face_detector(face_detector, min_size=min_size)
     detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                                min_score=min_score, max_faces=max_faces, rotations=rotations,
-                                reframe_passes=reframe_passes, analysers=analysers)
+                                min_score=min_score, max_point_std=max_point_std, max_faces=max_faces,
+                                rotations=rotations, reframe_passes=reframe_passes, analysers=analysers)
     return detector.detect(image)
