@@ -478,8 +478,8 @@ def cmd_detect(args):
         raise UserError(f"--max-faces must be at least 1, got {args.max_faces}")
     params = dict(model=_photo_model(args), face_detector=face_detector,
                   verifier=None if args.no_verifier else "default", refiner=None if args.no_refine else "default",
-                  min_score=args.min_score, max_faces=args.max_faces, rotations=_rotations(args),
-                  analysers=_analysers(args))
+                  min_score=args.min_score, max_point_std=None if args.keep_doubted else "auto",
+                  max_faces=args.max_faces, rotations=_rotations(args), analysers=_analysers(args))
     if args.chips:
         Path(args.chips).mkdir(parents=True, exist_ok=True)
     piped = _piped_photo(args, params)  # "-": the photo on standard input, read once, here
@@ -966,6 +966,9 @@ def build_parser():
                    help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
                    "(default 0.3; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
+    p.add_argument("--keep-doubted", action="store_true",
+                   help="keep the faces whose points the keypoint model expects to be far off, beyond its own limit "
+                   "(a lamp or a blur of lights the verifier let through; dropped by default)")
     p.add_argument("--no-refine", action="store_true", help=_NO_REFINE)
     p.add_argument("--max-faces", type=int, default=None, help="keep at most this many faces per photo, the surest "
                    "(faces are listed surest first)")

@@ -1,6 +1,7 @@
 """The fkp command line end to end."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -81,6 +82,12 @@ def test_fkp_detect_command_draws_and_writes_json(tmp_path, capsys):
     assert io.imread(tmp_path / "annotated.png").shape[0] > 100
     assert main(["detect", str(tmp_path / "nope.png")]) == 2  # in this process too: an exception would fail the test
     assert capsys.readouterr().err.startswith("fkp: error: cannot read photo")
+    # every candidate: those the keypoint model doubts (the suit's patterns, mostly) go unless kept
+    counts = []
+    for extra in ([], ["--keep-doubted"]):
+        assert main(["detect", str(photo), "--min-score", "-10", *extra]) == 0
+        counts.append(int(re.search(r"(\d+) face\(s\)", capsys.readouterr().out).group(1)))
+    assert 1 < counts[0] < counts[1]
 
 
 def _red_marks(path):
