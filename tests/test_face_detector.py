@@ -358,7 +358,7 @@ def test_multi_face_canvases_box_every_face(faces96):
 @needs_frames
 def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, hog):
     """The verifier's false alarms come from the detector at the threshold its trainer lowered it to, not from the
-    photo path's candidate margin below it."""
+    photo path's candidate margin below it, and all of them, those the keypoint model doubts too."""
     from fkp_classic import load_default_model
     from fkp_classic.evaluation import detection_examples
 
@@ -367,8 +367,11 @@ def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, ho
     low = copy.copy(hog).set_params(threshold=-0.5)
     crops, labels = detection_examples(model, low, photos, squares)
     at_default, _ = detection_examples(model, hog, photos, squares)
-    pipeline = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0)
+    pipeline = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0, max_point_std=None)
     assert len(crops) == sum(len(pipeline.detect(photo)) for photo in photos) > len(at_default)
+    # every candidate, the ones the keypoint model doubts too (the photo path drops those)
+    doubting = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0)
+    assert sum(len(doubting.detect(photo)) for photo in photos) < len(crops)
     assert labels.sum() <= len(photos) and (labels == 0).any()
 
 
