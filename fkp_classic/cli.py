@@ -639,7 +639,8 @@ def cmd_track(args):
     if args.max_faces is not None and args.max_faces < 1:
         raise UserError(f"--max-faces must be at least 1, got {args.max_faces}")
     tracker = FaceTracker(
-        _photo_model(args), face_detector=face_detector, min_score=args.min_score, detect_every=args.detect_every,
+        _photo_model(args), face_detector=face_detector, min_score=args.min_score,
+        max_point_std=None if args.keep_doubted else "auto", detect_every=args.detect_every,
         check_every=args.check_every, smooth=not args.no_smoothing, max_faces=args.max_faces, analysers=analysers,
         rotations=_rotations(args), refiner=None if args.no_refine else "default",
     )
@@ -966,9 +967,7 @@ def build_parser():
                    help="lowest face score kept: the verifier's plus half the HOG detector's above its threshold "
                    "(default 0.3; lower keeps more doubtful faces)")
     p.add_argument("--no-verifier", action="store_true", help="keep every detected face, unverified")
-    p.add_argument("--keep-doubted", action="store_true",
-                   help="keep the faces whose points the keypoint model expects to be far off, beyond its own limit "
-                   "(a lamp or a blur of lights the verifier let through; dropped by default)")
+    p.add_argument("--keep-doubted", action="store_true", help=_KEEP_DOUBTED)
     p.add_argument("--no-refine", action="store_true", help=_NO_REFINE)
     p.add_argument("--max-faces", type=int, default=None, help="keep at most this many faces per photo, the surest "
                    "(faces are listed surest first)")
@@ -1027,6 +1026,7 @@ def build_parser():
                    help="frames between face detector runs while faces are followed (default 60)")
     p.add_argument("--check-every", type=int, default=10, help="frames between verifier checks of a face (default 10)")
     p.add_argument("--max-faces", type=int, default=None, help="follow at most this many faces")
+    p.add_argument("--keep-doubted", action="store_true", help=_KEEP_DOUBTED)
     p.add_argument("--any-angle", action="store_true", help=_ANY_ANGLE)
     p.add_argument("--no-smoothing", action="store_true", help="write the raw tracked points, not smoothed")
     p.add_argument("--no-refine", action="store_true", help=_NO_REFINE)
@@ -1045,6 +1045,8 @@ def build_parser():
     return parser
 
 
+_KEEP_DOUBTED = ("keep the faces whose points the keypoint model expects to be far off, beyond its own limit "
+                 "(a lamp or a blur of lights the verifier let through; dropped by default)")
 _NO_REFINE = ("keep the 68-point model's own points: do not refit the eyes, brows, mouth, nose and jaw on crops of each "
               "cut from the photo (the packaged part refiner; 15-point models have none)")
 _ANY_ANGLE = ("also find faces turned beyond about 45 degrees (sideways, upside down) by searching the photo "

@@ -11,6 +11,7 @@ from skimage.transform import rotate
 from conftest import ROOT
 from fkp_classic.cli import main
 from fkp_classic.evaluation import moving_face_sequence, tracking_errors
+from fkp_classic.photo import KeypointDetector
 from fkp_classic.video import FaceTracker, OneEuroFilter, VideoError, VideoWriter, read_video
 from fkp_classic.video._face_smoother import AlphaBetaFilter
 
@@ -76,6 +77,14 @@ def test_a_face_leaving_and_coming_back_is_detected_again():
     assert [len(f) for f in found] == [1, 1, 1, 0, 0, 0, 1, 1, 1]
     assert {f[0].track_id for f in found[:3]} == {0} and {f[0].track_id for f in found[6:]} == {1}
     np.testing.assert_allclose(found[7][0].points, found[1][0].points, atol=3)
+
+
+def test_the_tracker_takes_up_no_face_the_keypoint_model_doubts():
+    photo = data.astronaut()  # with every candidate scored in: her face and the suit's patterns
+    counts = [len(FaceTracker(min_score=-10, max_point_std=limit).update(photo))
+              for limit in ("auto", None)]
+    assert 1 < counts[0] < counts[1]
+    assert FaceTracker().detector.max_point_std == KeypointDetector().max_point_std
 
 
 def test_two_faces_keep_distinct_ids():

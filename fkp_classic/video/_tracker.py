@@ -72,6 +72,11 @@ class FaceTracker:
     min_score : float, default=0.3
         The face score a new face needs: the photo path's default, so that
         a video of a photo finds the faces the photo does.
+    max_point_std : float, "auto" or None, default="auto"
+        A new face is not followed when the keypoint model expects its
+        points to be this far off, as a share of its box's side, or more
+        (see :class:`~fkp_classic.photo.KeypointDetector`; "auto": the
+        model's own limit).
     keep_score : float, optional
         A followed face is dropped when the verifier scores it below this;
         default ``min_score - 0.5``: a face followed from frame to frame
@@ -133,6 +138,7 @@ class FaceTracker:
         "refiner": [StrOptions({"default"}), HasMethods(["refine"]), None],
         "min_score": [Interval(numbers.Real, None, None, closed="both")],
         "keep_score": [Interval(numbers.Real, None, None, closed="both"), None],
+        "max_point_std": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "min_size": [Interval(numbers.Integral, 8, None, closed="left")],
         "detect_every": [Interval(numbers.Integral, 1, None, closed="left")],
         "check_every": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -150,12 +156,12 @@ class FaceTracker:
     @keyword_only_after
     def __init__(
         self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
-        keep_score=None, min_size=40, detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0,
+        keep_score=None, max_point_std="auto", min_size=40, detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0,
         pose_alpha=0.6, pose_beta=0.2, max_faces=None, rotations=None, fps=30.0, analysers=(),
     ):
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                     min_score=min_score, keep_score=keep_score, min_size=min_size, detect_every=detect_every,
-                     check_every=check_every,
+                     min_score=min_score, keep_score=keep_score, max_point_std=max_point_std, min_size=min_size,
+                     detect_every=detect_every, check_every=check_every,
                      smooth=smooth, min_cutoff=min_cutoff, beta=beta, pose_alpha=pose_alpha, pose_beta=pose_beta,
                      max_faces=max_faces, rotations=rotations, fps=fps, analysers=analysers)
         OneEuroFilter(min_cutoff, beta), AlphaBetaFilter(pose_alpha, pose_beta)  # their own checks (beta < 4 - 2 alpha)
@@ -163,7 +169,7 @@ class FaceTracker:
             face_detector = as_face_detector(face_detector, min_size=min_size)
         self.analysers = check_analysers(analysers)
         self.detector = KeypointDetector(model, face_detector=face_detector, verifier=verifier, refiner=refiner,
-                                         min_score=min_score, rotations=rotations)
+                                         min_score=min_score, max_point_std=max_point_std, rotations=rotations)
         self.detect_every, self.check_every = int(detect_every), int(check_every)
         self.keep_score = float(min_score) - 0.5 if keep_score is None else float(keep_score)
         self.smooth, self.min_cutoff, self.beta = bool(smooth), float(min_cutoff), float(beta)
