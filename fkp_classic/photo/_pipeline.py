@@ -224,7 +224,8 @@ class KeypointDetector:
     def __init__(
         self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
         max_point_std="auto", max_faces=None, rotations=None, reframe_passes=1, max_detect_pixels=4_000_000,
-        detector_weight=0.5, framing_stages=3, candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0), analysers=(),
+        detector_weight=0.5, framing_stages=3, candidate_margin=0.5, retry_scale=1.4, retry_scores=(-0.5, 1.0),
+        analysers=(),
     ):
         # checked as given, then the parts are loaded and the numbers stored as plain floats and ints
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
@@ -440,9 +441,9 @@ class KeypointDetector:
         return self._verifier_scores(crops)
 
     def select(self, faces):
-        """The faces kept: scored at least ``min_score`` (if scored), not doubted by the keypoint model (``max_point_std``),
-        no two on one face (the better scored kept), at most ``max_faces``; surest first (largest first when
-        unscored)."""
+        """The faces kept: scored at least ``min_score`` (if scored), not doubted by the keypoint model
+        (``max_point_std``), no two on one face (the better scored kept), at most ``max_faces``; surest first
+        (largest first when unscored)."""
         faces = [face for face, doubted in zip(faces, self._doubted(faces)) if not doubted]
         if not faces:
             return []
@@ -451,11 +452,13 @@ class KeypointDetector:
         return [faces[i] for i in _kept(final, scores, self.min_score)[:self.max_faces]]
 
     def _doubted(self, faces):
-        """Which of ``faces`` the keypoint model doubts: mean ``point_std`` above ``max_point_std`` of the box's side."""
+        """Which of ``faces`` the keypoint model doubts: mean ``point_std`` above ``max_point_std`` of the box's
+        side."""
         if self.max_point_std is None:
             return np.zeros(len(faces), dtype=bool)
         return np.array([face.point_std_array is not None
-                         and face.point_std_array.mean() > self.max_point_std * face.box[2] for face in faces], dtype=bool)
+                         and face.point_std_array.mean() > self.max_point_std * face.box[2]
+                         for face in faces], dtype=bool)
 
     def analyse(self, photo, faces):
         """Run the detector's ``analysers`` on the faces of one photo (each adds its values to every face)."""
