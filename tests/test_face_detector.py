@@ -370,7 +370,8 @@ def test_detection_examples_are_mined_at_the_detector_s_own_threshold(frames, ho
     pipeline = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0, max_point_std=None)
     assert len(crops) == sum(len(pipeline.detect(photo)) for photo in photos) > len(at_default)
     # every candidate, the ones the keypoint model doubts too (the photo path drops those)
-    doubting = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0)
+    doubting = KeypointDetector(model, face_detector=low, verifier=None, candidate_margin=0,
+                                max_point_std=model.point_std_limit_)
     assert sum(len(doubting.detect(photo)) for photo in photos) < len(crops)
     assert labels.sum() <= len(photos) and (labels == 0).any()
 

@@ -368,6 +368,10 @@ def test_the_packaged_models_bring_their_own_point_std_limit(model68):
     assert not hasattr(model, "point_std_limit_") and KeypointDetector(model).max_point_std is None
     assert KeypointDetector(packaged68, max_point_std=0.05).max_point_std == 0.05
     assert KeypointDetector(max_point_std=None).max_point_std is None
+    # measured for the HOG detector's faces, judged by the verifier: not for other detectors', nor unverified faces
+    assert KeypointDetector(face_detector="lbp").max_point_std is None
+    assert KeypointDetector(verifier=None).max_point_std is None
+    assert KeypointDetector(face_detector="lbp", max_point_std=0.03).max_point_std == 0.03
     with pytest.raises(ValueError, match="'max_point_std' parameter of KeypointDetector must be a float in the range"):
         KeypointDetector(max_point_std=0)
 

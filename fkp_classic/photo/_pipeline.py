@@ -122,8 +122,12 @@ class KeypointDetector:
         seldom gives the keypoint model a face it is sure of, and its
         error model says so. "auto" takes the model's own limit, its
         ``point_std_limit_`` (the packaged models carry one:
-        :func:`fkp_classic.load_default_model`), and sets none for a model
-        without; None sets none. Only a model that gives ``point_std``
+        :func:`fkp_classic.load_default_model`), where it was measured: for
+        faces a scoring face detector (the HOG detector) proposes and a
+        verifier judges. It sets none for a model without one, for other
+        face detectors (their boxes frame faces differently, and some true
+        faces come out doubted) and without a verifier (every face kept);
+        None sets none. Only a model that gives ``point_std``
         (``predict(X, return_std=True)``) is limited.
     max_faces : int or None, default=None
         Keep at most this many faces per photo, the surest.
@@ -248,8 +252,9 @@ class KeypointDetector:
         self.max_faces = None if max_faces is None else int(max_faces)
         self.verifier = _packaged("verifier") if isinstance(verifier, str) else verifier
         self.min_score = float(min_score)
-        if isinstance(max_point_std, str):  # "auto": the model's own limit, if it declares one
-            max_point_std = getattr(self.model, "point_std_limit_", None)
+        if isinstance(max_point_std, str):  # "auto": the model's own limit, where it was measured
+            measured = self.verifier is not None and getattr(self.face_detector, "scores_faces", False)
+            max_point_std = getattr(self.model, "point_std_limit_", None) if measured else None
         self.max_point_std = None if max_point_std is None else float(max_point_std)
         self.reframe_passes = int(reframe_passes)
         self.max_detect_pixels = int(max_detect_pixels)
