@@ -62,7 +62,7 @@ from fkp_classic.datasets import face_squares, load_300w, load_backgrounds, load
 from fkp_classic.evaluation import framing_examples, match_faces, multi_face_canvases  # noqa: E402
 from fkp_classic.keypoints import ibug68_to_kaggle15  # noqa: E402
 from fkp_classic.metrics import nme  # noqa: E402
-from fkp_classic.persistence import POINT_STD_LIMITS, save_model  # noqa: E402
+from fkp_classic.persistence import POINT_STD_LIMITS, load_model, save_model  # noqa: E402
 from fkp_classic.photo import (  # noqa: E402
     DLIB_FRAMING, CallableFaceDetector, KeypointDetector, LBPFaceDetector, as_gray, make_framing_verifier,
 )
@@ -109,6 +109,9 @@ def main():
                         help="train on only the first N 300-W photos and score only the first N AFW faces (quick look)")
     parser.add_argument("--keep-parts", default=None, metavar="DIR",
                         help="also save each fold's keypoint model, detector and verifier in DIR (for a closer look)")
+    parser.add_argument("--from-parts", default=None, metavar="DIR",
+                        help="score each fold with the parts a --keep-parts run saved in DIR instead of training them "
+                             "(the training is seeded: the same parts, an hour sooner)")
     add_output_arguments(parser)
     args = parser.parse_args()
     out = output_folder(args)
@@ -121,11 +124,11 @@ def main():
     grays = [np.round(as_gray(im) * 255).astype(np.uint8) for im in frames.images]
     crops = load_kaggle(data / "faces96")
     backgrounds = load_backgrounds()
-    wild = wild_photos(data / "300w", subsets=("lfpw_trainset", "helen_trainset"))
+    wild = None if args.from_parts else wild_photos(data / "300w", subsets=("lfpw_trainset", "helen_trainset"))
     every_photo = load_300w(data / "300w")
     afw = every_photo.take(np.flatnonzero(every_photo.subset == "afw"))
     if args.wild_photos:
-        wild = tuple(part[: args.wild_photos] for part in wild)
+        wild = None if wild is None else tuple(part[: args.wild_photos] for part in wild)
         afw = afw.take(np.arange(min(args.wild_photos, afw.n_faces)))
     use_dlib, why = dlib_status()
     peers = _dlib_parts() if use_dlib else None
@@ -139,17 +142,24 @@ def main():
         crop_train = np.flatnonzero(np.isin(crops.groups, list(train_people)))
         if set(frames.groups[test]) & set(crops.groups[crop_train]):
             raise RuntimeError("a test person is in the keypoint model's training set")
-        model = CascadeRegressor(random_state=0, layout=crops.layout).fit(crops.data[crop_train], crops.target[crop_train])
-        start = time.perf_counter()
-        detector, verifier, n_false = train_photo_parts(
-            [grays[i] for i in train], frames.boxes[train], frames.keypoints[train], crops.data[crop_train],
-            crops.target[crop_train], model, backgrounds, random_state=k, wild=wild,
-        )
-        print(f"fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s on {len(train)} "
-              f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
-              f"{len(set(frames.groups[test]))} people", flush=True)
+        if args.from_parts:
+            model, detector, verifier = (load_model(Path(args.from_parts) / f"fold{k}_{name}.skops")
+                                         for name in ("model", "detector", "verifier"))
+            print(f"fold {k}: keypoint model, detector and verifier read from {args.from_parts}; {len(test)} test "
+                  f"frames of {len(set(frames.groups[test]))} people", flush=True)
+        else:
+            model = CascadeRegressor(random_state=0, layout=crops.layout).fit(crops.data[crop_train],
+                                                                              crops.target[crop_train])
+            start = time.perf_counter()
+            detector, verifier, n_false = train_photo_parts(
+                [grays[i] for i in train], frames.boxes[train], frames.keypoints[train], crops.data[crop_train],
+                crops.target[crop_train], model, backgrounds, random_state=k, wild=wild,
+            )
+            print(f"fold {k}: detector and verifier trained in {time.perf_counter() - start:.0f} s on {len(train)} "
+                  f"frames ({n_false} false alarms for the verifier); {len(test)} test frames of "
+                  f"{len(set(frames.groups[test]))} people", flush=True)
         model.point_std_limit_ = POINT_STD_LIMITS["kaggle15"]  # the packaged model's: the photo path as users run it
-        if args.keep_parts:
+        if args.keep_parts and not args.from_parts:
             kept = Path(args.keep_parts)
             kept.mkdir(parents=True, exist_ok=True)
             for part, name in ((model, "model"), (detector, "detector"), (verifier, "verifier")):
