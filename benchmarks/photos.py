@@ -1,6 +1,7 @@
 """The photo benchmark: faces and keypoints found in full video frames, on people no model has seen.
 
-    python benchmarks/photos.py --data ../shared/data [--folds 3] [--canvases 20] [--keep-parts DIR | --from-parts DIR] [--publish]
+    python benchmarks/photos.py --data ../shared/data [--folds 3] [--canvases 20] [--publish]
+                                [--keep-parts DIR | --from-parts DIR]
 
 The 3561 frames of ../shared/data/frames (one annotated face each) are split by person
 (GroupKFold). For each fold, the HOG face detector is trained on the other people's frames, and the

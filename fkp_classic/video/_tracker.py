@@ -76,7 +76,7 @@ class FaceTracker:
         A new face is not followed when the keypoint model expects its
         points to be this far off, as a share of its box's side, or more
         (see :class:`~fkp_classic.photo.KeypointDetector`; "auto": the
-        model's own limit).
+        model's own limit, for the HOG detector's faces with a verifier).
     keep_score : float, optional
         A followed face is dropped when the verifier scores it below this;
         default ``min_score - 0.5``: a face followed from frame to frame
@@ -156,8 +156,9 @@ class FaceTracker:
     @keyword_only_after
     def __init__(
         self, model="default", *, face_detector="hog", verifier="default", refiner="default", min_score=0.3,
-        keep_score=None, max_point_std="auto", min_size=40, detect_every=60, check_every=10, smooth=True, min_cutoff=0.5, beta=1.0,
-        pose_alpha=0.6, pose_beta=0.2, max_faces=None, rotations=None, fps=30.0, analysers=(),
+        keep_score=None, max_point_std="auto", min_size=40, detect_every=60, check_every=10, smooth=True,
+        min_cutoff=0.5, beta=1.0, pose_alpha=0.6, pose_beta=0.2, max_faces=None, rotations=None, fps=30.0,
+        analysers=(),
     ):
         check_params(self, model=model, face_detector=face_detector, verifier=verifier, refiner=refiner,
                      min_score=min_score, keep_score=keep_score, max_point_std=max_point_std, min_size=min_size,
